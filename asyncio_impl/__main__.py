@@ -1,0 +1,5 @@
+"""``python -m asyncio_impl SCENARIO``: run a scenario in the asyncio model."""
+
+from shared.host import main
+
+raise SystemExit(main("asyncio"))

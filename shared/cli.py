@@ -1,0 +1,240 @@
+"""``concurrency-compare``: the command line.
+
+Exit status: 0 every model did what its scenario expects, 1 a model did not,
+2 bad usage (a one-line message, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import sys
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from typing import Any, NoReturn
+
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from shared import runner, scenarios
+from shared.contract import DEMO_SCALE, MODELS
+from shared.services import HOST, Services, ServicesError, connect, open_services, serve
+
+PROG = "concurrency-compare"
+
+
+class UsageError(Exception):
+    """Bad input: reported in one line with exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+# -- argument types -----------------------------------------------------------
+
+
+def positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
+
+
+def model_list(text: str) -> list[str]:
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise argparse.ArgumentTypeError(
+            f"unknown model {', '.join(unknown) or repr(text)} (known: {', '.join(MODELS)})"
+        )
+    return models
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
+    return value
+
+
+def scenario_names(names: Sequence[str]) -> list[str]:
+    for name in names:
+        scenarios.get(name)  # raises LookupError with the known names
+    return list(names) or list(scenarios.CATALOGUE)
+
+
+def make_parser() -> Parser:
+    parser = Parser(prog=PROG, description="The same I/O scenarios in asyncio, gevent and threads.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    commands.add_parser("list", help="the scenarios, one line each")
+
+    run = commands.add_parser("run", help="run scenarios in each model, side by side, with a verdict")
+    run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: all of them")
+    run.add_argument("--models", type=model_list, default=list(MODELS), help="comma-separated")
+    run.add_argument("--scale", type=positive_number, default=DEMO_SCALE,
+                     help=f"shrink the article's durations by this factor (default {DEMO_SCALE})")
+    run.add_argument("--services-url", help="use services already running there")
+    run.add_argument("--json", metavar="FILE", help="also write every run's details here")
+
+    serve_ = commands.add_parser("serve", help="run the local services in the foreground")
+    serve_.add_argument("--port", type=port_number, default=0, help="default: a free port")
+    return parser
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def command_list(console: Console) -> int:
+    table = Table("scenario", "article", "what it shows", box=None)
+    for scenario in scenarios.CATALOGUE.values():
+        table.add_row(scenario.name, scenario.article, scenario.summary)
+    console.print(table)
+    return 0
+
+
+@contextlib.contextmanager
+def services_for(url: str | None) -> Iterator[Services]:
+    if url:
+        yield connect(url)
+    else:
+        with open_services() as services:
+            yield services
+
+
+def command_run(args: argparse.Namespace, console: Console) -> int:
+    names = scenario_names(args.scenarios)
+    if args.json:
+        check_writable(args.json)
+    needs_services = any(scenarios.get(n).uses_services for n in names)
+    with services_for(args.services_url) if needs_services else contextlib.nullcontext() as svc:
+        jobs = runner.jobs_for(names, args.models, svc, scale=args.scale)
+        runs = run_with_progress(jobs, console)
+    by_scenario: dict[str, list[runner.Run]] = {}
+    for run in runs:
+        by_scenario.setdefault(run.job.scenario, []).append(run)
+    for name, group in by_scenario.items():
+        console.print(side_by_side(name, group))
+    all_ok = all(run.ok for run in runs)
+    if args.json:
+        write_json(args.json, runs)
+    verdict = "every model did what each scenario expects" if all_ok else "a model differs"
+    console.print(Text(verdict, style="bold green" if all_ok else "bold red"))
+    return 0 if all_ok else 1
+
+
+def run_with_progress(jobs: list[runner.Job], console: Console) -> list[runner.Run]:
+    columns = (TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        bar = progress.add_task("runs", total=len(jobs))
+        return runner.run_all(jobs, on_done=lambda _: progress.advance(bar))
+
+
+def side_by_side(name: str, runs: list[runner.Run]) -> Table:
+    scenario = scenarios.get(name)
+    table = Table(title=f"{name} (article {scenario.article}): {scenario.summary}",
+                  title_justify="left", expand=True)  # fmt: skip
+    for run in runs:
+        table.add_column(run.job.model, ratio=1, overflow="fold")
+    table.add_row(*(Text("\n".join(run.transcript)) for run in runs))
+    table.add_row(*(verdict_cell(run) for run in runs))
+    agreed = runner.agree(runs)
+    ok = all(run.ok for run in runs)
+    if ok and agreed:
+        table.caption = "verdict: equivalent"
+    elif ok:
+        table.caption = "verdict: as expected, with the pinned differences between models"
+    else:
+        table.caption = "verdict: a model differs from the expectation"
+    table.caption_justify = "left"
+    table.caption_style = "green" if ok else "bold red"
+    return table
+
+
+def verdict_cell(run: runner.Run) -> Group:
+    lines = [Text(f"as expected, {run.wall:.2f} s", style="green") if run.ok else
+             Text("differs: " + "; ".join(run.problems), style="red")]  # fmt: skip
+    diagnostics = run.diagnostics
+    for phase, text in diagnostics.stderr.items():
+        lines.append(Text(f"stderr at {phase}: {len(text.splitlines())} line(s)", style="yellow"))
+    if diagnostics.warnings:
+        lines.append(Text(f"warnings: {len(diagnostics.warnings)}", style="yellow"))
+    if diagnostics.pending:
+        lines.append(Text("left running: " + ", ".join(diagnostics.pending), style="yellow"))
+    if diagnostics.sockets > 0:
+        lines.append(Text(f"sockets left open: {diagnostics.sockets}", style="yellow"))
+    return Group(*lines)
+
+
+def check_writable(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {path}: no writable folder {folder}")
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "packages": versions,
+    }
+
+
+def write_json(path: str, runs: list[runner.Run]) -> None:
+    document = {"environment": environment(), "runs": [run.to_json() for run in runs]}
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(document, file, indent=2)
+
+
+def command_serve(args: argparse.Namespace, console: Console) -> int:
+    def ready(urls: dict[str, str]) -> None:
+        console.print(f"serving on {urls['url']} (unreachable: {urls['unreachable']})")
+        console.print("endpoints: /events /ip/ipify /ip/ip-api /ip/malformed /hang /stats")
+        console.print("Ctrl-C stops it")
+
+    try:
+        asyncio.run(serve(args.port, ready))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    console = Console()
+    try:
+        args = make_parser().parse_args(argv)
+        if args.command == "list":
+            return command_list(console)
+        if args.command == "run":
+            return command_run(args, console)
+        return command_serve(args, console)
+    except (UsageError, LookupError, ServicesError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,182 @@
+"""Runs (model, scenario, spec) in a fresh interpreter of that model.
+
+Each run is ``python -m <model>_impl SCENARIO --result FILE`` in a child process:
+gevent gets the monkey-patched interpreter its users run, nothing a model does
+can leak into another run, and what a model prints at exit is seen too.
+The runs of a batch go in parallel; they spend their time waiting, not computing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import scenarios
+from shared.contract import MODELS, Expected, HttpSpec, Outcome, Spec
+from shared.services import Services
+
+RUN_TIMEOUT = 120.0  # seconds: a run that takes longer is stopped and reported as failed
+
+
+@dataclass(frozen=True)
+class Job:
+    model: str
+    scenario: str
+    spec: Spec
+
+
+@dataclass
+class Diagnostics:
+    """What a model did besides its job (see ``shared.host``)."""
+
+    stderr: dict[str, str] = field(default_factory=dict)  # phase -> text: run, collect, exit
+    warnings: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    sockets: int = 0
+    exit_seconds: float = 0.0  # from the report being written to the process ending
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing on stderr, no warning, nothing left behind."""
+        return not (any(self.stderr.values()) or self.warnings or self.pending or self.sockets > 0)
+
+
+@dataclass
+class Run:
+    """The result of one job."""
+
+    job: Job
+    outcome: Outcome | None
+    expected: Expected
+    transcript: list[str]
+    diagnostics: Diagnostics
+    returncode: int
+    wall: float  # seconds, interpreter start-up and exit included
+    error: str = ""  # why there is no outcome
+
+    @property
+    def problems(self) -> list[str]:
+        if self.outcome is None:
+            return [self.error or f"exit status {self.returncode}"]
+        return self.expected.problems(self.outcome)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.job.model,
+            "scenario": self.job.scenario,
+            "spec": self.job.spec.to_json(),
+            "outcome": self.outcome.to_json() if self.outcome else None,
+            "expected": dataclasses.asdict(self.expected),
+            "problems": self.problems,
+            "transcript": self.transcript,
+            "diagnostics": dataclasses.asdict(self.diagnostics),
+            "returncode": self.returncode,
+            "wall": self.wall,
+        }
+
+
+def make_spec(scenario: str, services: Services | None, **values: Any) -> Spec:
+    """The spec of a scenario, pointed at ``services`` when the scenario uses them."""
+    spec = scenarios.get(scenario).spec(**values)
+    if isinstance(spec, HttpSpec) and services is not None:
+        spec = dataclasses.replace(
+            spec, services_url=services.url, unreachable_url=services.unreachable
+        )
+    return spec
+
+
+def run_one(job: Job, *, timeout: float = RUN_TIMEOUT) -> Run:
+    scenario = scenarios.get(job.scenario)
+    expected = scenario.expect(job.spec, job.model)
+    if isinstance(job.spec, HttpSpec) and not job.spec.services_url:
+        raise ValueError(f"{job.scenario} needs the local services: give the spec a services_url")
+    fd, result = tempfile.mkstemp(prefix=f"cc-{job.model}-{job.scenario}-", suffix=".json")
+    os.close(fd)
+    command = [
+        sys.executable, "-m", f"{job.model}_impl", job.scenario,
+        "--spec", json.dumps(job.spec.to_json()), "--result", result,
+    ]  # fmt: skip
+    start = time.perf_counter()
+    try:
+        child = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        ended = time.time()
+        wall = time.perf_counter() - start
+        with open(result, encoding="utf-8") as file:
+            text = file.read()
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        return Run(job, None, expected, [], Diagnostics(stderr={"run": stderr}), -1, timeout,
+                   error=f"no result after {timeout:.0f} s: stopped")  # fmt: skip
+    finally:
+        os.unlink(result)
+    if not text:
+        last = child.stderr.strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
+        return Run(job, None, expected, child.stdout.splitlines(),
+                   Diagnostics(stderr={"run": child.stderr}), child.returncode, wall,
+                   error=last[0])  # fmt: skip
+    report = json.loads(text)
+    seen = "".join(report["stderr"].values())
+    stderr = dict(report["stderr"])
+    if child.stderr.startswith(seen) and child.stderr[len(seen) :]:
+        stderr["exit"] = child.stderr[len(seen) :]
+    diagnostics = Diagnostics(
+        stderr={phase: text for phase, text in stderr.items() if text},
+        warnings=report["warnings"],
+        pending=report["pending"],
+        sockets=report["sockets"],
+        exit_seconds=max(0.0, ended - report["reported_at"]),
+    )
+    outcome = scenario.outcome_type.from_json(report["outcome"]) if "outcome" in report else None
+    return Run(job, outcome, expected, report["transcript"]["lines"], diagnostics,
+               child.returncode, wall, error=report.get("error", ""))  # fmt: skip
+
+
+def run_all(
+    jobs: Sequence[Job],
+    *,
+    workers: int | None = None,
+    on_done: Callable[[Run], None] | None = None,
+) -> list[Run]:
+    """Run the jobs in parallel; the runs come back in the order of the jobs."""
+    workers = workers or min(len(jobs), 2 * (os.cpu_count() or 1) + 2) or 1
+
+    def one(job: Job) -> Run:
+        run = run_one(job)
+        if on_done is not None:
+            on_done(run)
+        return run
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, jobs))
+
+
+def jobs_for(
+    names: Iterable[str], models: Iterable[str], services: Services | None, **values: Any
+) -> list[Job]:
+    """One job per (scenario, model), every spec built from the same values."""
+    models = list(models)
+    for model in models:
+        if model not in MODELS:
+            raise LookupError(f"unknown model {model!r} (known: {', '.join(MODELS)})")
+    return [
+        Job(model, name, make_spec(name, services, **values)) for name in names for model in models
+    ]
+
+
+def agree(runs: Sequence[Run]) -> bool:
+    """Whether the runs of one scenario report the same facts."""
+    facts = [json.dumps(r.outcome.facts(), sort_keys=True) for r in runs if r.outcome]
+    return len(facts) == len(runs) and len(set(facts)) <= 1

@@ -1,0 +1,26 @@
+"""The scenario catalogue, in the article's order.
+
+Each scenario lives in a module of its own here, named as in the impl packages:
+its spec, its outcome, and the expectation derived from the spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contract import Scenario
+from shared.scenarios import context_switch, cooperative, fetch, ordering
+
+CATALOGUE: dict[str, Scenario[Any, Any]] = {
+    module.SCENARIO.name: module.SCENARIO
+    for module in (context_switch, cooperative, ordering, fetch)
+}
+
+
+def get(name: str) -> Scenario[Any, Any]:
+    """The scenario called ``name``; ``LookupError`` with the known names otherwise."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        known = ", ".join(CATALOGUE)
+        raise LookupError(f"unknown scenario {name!r} (known: {known})") from None
