@@ -1,6 +1,6 @@
 """fetch in asyncio: aiohttp requests as tasks of one client session.
 
-    python -m asyncio_impl fetch
+python -m asyncio_impl fetch
 """
 
 from __future__ import annotations
@@ -34,12 +34,11 @@ async def main(spec: FetchSpec, out: Transcript) -> list[dict[str, Any]]:
     # One connection per request, on purpose: the default connector caps a
     # session at 100 connections, a limit that would serialise a bigger fan-out.
     connector = aiohttp.TCPConnector(limit=len(spec.delays))
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async with asyncio.TaskGroup() as tasks:
-            fetches = [
-                tasks.create_task(fetch_events(session, spec, process, out))
-                for process in range(1, len(spec.delays) + 1)
-            ]
+    async with aiohttp.ClientSession(connector=connector) as session, asyncio.TaskGroup() as tasks:
+        fetches = [
+            tasks.create_task(fetch_events(session, spec, process, out))
+            for process in range(1, len(spec.delays) + 1)
+        ]
     return [fetch.result() for fetch in fetches]
 
 

@@ -14,7 +14,7 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, NoReturn
 
@@ -25,7 +25,7 @@ from rich.text import Text
 
 from shared import runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
-from shared.services import HOST, Services, ServicesError, connect, open_services, serve
+from shared.services import HOST, ServicesError, serve, use_services
 
 PROG = "concurrency-compare"
 
@@ -84,11 +84,17 @@ def make_parser() -> Parser:
 
     commands.add_parser("list", help="the scenarios, one line each")
 
-    run = commands.add_parser("run", help="run scenarios in each model, side by side, with a verdict")
+    run = commands.add_parser(
+        "run", help="run scenarios in each model, side by side, with a verdict"
+    )
     run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: all of them")
     run.add_argument("--models", type=model_list, default=list(MODELS), help="comma-separated")
-    run.add_argument("--scale", type=positive_number, default=DEMO_SCALE,
-                     help=f"shrink the article's durations by this factor (default {DEMO_SCALE})")
+    run.add_argument(
+        "--scale",
+        type=positive_number,
+        default=DEMO_SCALE,
+        help=f"shrink the article's durations by this factor (default {DEMO_SCALE})",
+    )
     run.add_argument("--services-url", help="use services already running there")
     run.add_argument("--json", metavar="FILE", help="also write every run's details here")
 
@@ -108,21 +114,12 @@ def command_list(console: Console) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def services_for(url: str | None) -> Iterator[Services]:
-    if url:
-        yield connect(url)
-    else:
-        with open_services() as services:
-            yield services
-
-
 def command_run(args: argparse.Namespace, console: Console) -> int:
     names = scenario_names(args.scenarios)
     if args.json:
         check_writable(args.json)
     needs_services = any(scenarios.get(n).uses_services for n in names)
-    with services_for(args.services_url) if needs_services else contextlib.nullcontext() as svc:
+    with use_services(args.services_url) if needs_services else contextlib.nullcontext() as svc:
         jobs = runner.jobs_for(names, args.models, svc, scale=args.scale)
         runs = run_with_progress(jobs, console)
     by_scenario: dict[str, list[runner.Run]] = {}
@@ -238,3 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -66,7 +66,9 @@ class Spec:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown spec field(s) for {cls.__name__}: {', '.join(unknown)}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
         return cls(**values)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,10 @@ class HttpSpec(Spec):
             raise RuntimeError("this spec has no services_url: start the local services first")
         tail = f"?{urlencode(query)}" if query else ""
         return f"{self.services_url.rstrip('/')}{path}{tail}"
+
+    def pointed_at(self, services_url: str, unreachable_url: str) -> Self:
+        """The same spec, for the services at ``services_url``."""
+        return dataclasses.replace(self, services_url=services_url, unreachable_url=unreachable_url)
 
 
 # -- outcomes -----------------------------------------------------------------

@@ -34,8 +34,8 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from shared import scenarios
-from shared.contract import MODELS, Spec, Transcript
-from shared.services import ServicesError, connect, open_services
+from shared.contract import MODELS, HttpSpec, Spec, Transcript
+from shared.services import ServicesError, use_services
 
 
 class UsageError(Exception):
@@ -122,7 +122,7 @@ def run_hosted(model: str, module: ModuleType, spec: Spec, result: str | None) -
     report: dict[str, Any] = {"model": model, "spec": spec.to_json(), "warnings": []}
     out = Transcript()
     status = 0
-    sys.stderr = recorder  # type: ignore[assignment]
+    sys.stderr = recorder
     try:
         with recording_warnings(report["warnings"], recorder):
             runtime.prepare()
@@ -155,21 +155,11 @@ def main(model: str, argv: list[str] | None = None) -> int:
     try:
         scenario, spec = build_spec(args)
         module = importlib.import_module(f"{model}_impl.{scenario.name}")
-        if not scenario.uses_services or spec.services_url:  # type: ignore[attr-defined]
+        if not isinstance(spec, HttpSpec) or spec.services_url:
             return run_hosted(model, module, spec, args.result)
-        if args.services_url:
-            services = connect(args.services_url)
-            return run_hosted(model, module, with_services(spec, services), args.result)
-        with open_services() as services:
-            return run_hosted(model, module, with_services(spec, services), args.result)
+        with use_services(args.services_url) as services:
+            spec = spec.pointed_at(services.url, services.unreachable)
+            return run_hosted(model, module, spec, args.result)
     except (UsageError, ServicesError) as exc:
         print(f"python -m {model}_impl: error: {exc}", file=sys.stderr)
         return 2
-
-
-def with_services(spec: Spec, services: Any) -> Spec:
-    import dataclasses
-
-    return dataclasses.replace(
-        spec, services_url=services.url, unreachable_url=services.unreachable  # type: ignore[type-var]
-    )

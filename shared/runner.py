@@ -90,11 +90,9 @@ class Run:
 
 def make_spec(scenario: str, services: Services | None, **values: Any) -> Spec:
     """The spec of a scenario, pointed at ``services`` when the scenario uses them."""
-    spec = scenarios.get(scenario).spec(**values)
+    spec: Spec = scenarios.get(scenario).spec(**values)
     if isinstance(spec, HttpSpec) and services is not None:
-        spec = dataclasses.replace(
-            spec, services_url=services.url, unreachable_url=services.unreachable
-        )
+        return spec.pointed_at(services.url, services.unreachable)
     return spec
 
 
@@ -115,25 +113,26 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT) -> Run:
         ended = time.time()
         wall = time.perf_counter() - start
         with open(result, encoding="utf-8") as file:
-            text = file.read()
+            written = file.read()
     except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
-        return Run(job, None, expected, [], Diagnostics(stderr={"run": stderr}), -1, timeout,
+        partial = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        return Run(job, None, expected, [], Diagnostics(stderr={"run": partial}), -1, timeout,
                    error=f"no result after {timeout:.0f} s: stopped")  # fmt: skip
     finally:
         os.unlink(result)
-    if not text:
+    if not written:
         last = child.stderr.strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
         return Run(job, None, expected, child.stdout.splitlines(),
                    Diagnostics(stderr={"run": child.stderr}), child.returncode, wall,
                    error=last[0])  # fmt: skip
-    report = json.loads(text)
-    seen = "".join(report["stderr"].values())
-    stderr = dict(report["stderr"])
-    if child.stderr.startswith(seen) and child.stderr[len(seen) :]:
-        stderr["exit"] = child.stderr[len(seen) :]
+    report = json.loads(written)
+    # What the host saw by phase; whatever came after its report came at exit.
+    phases: dict[str, str] = dict(report["stderr"])
+    seen = "".join(phases.values())
+    if child.stderr.startswith(seen):
+        phases["exit"] = child.stderr[len(seen) :]
     diagnostics = Diagnostics(
-        stderr={phase: text for phase, text in stderr.items() if text},
+        stderr={phase: text for phase, text in phases.items() if text},
         warnings=report["warnings"],
         pending=report["pending"],
         sockets=report["sockets"],

@@ -2,19 +2,21 @@
 
 One aiohttp.web server in a process of its own, on 127.0.0.1 and a free port:
 
-==========================  =============================================  ==========================
-endpoint                    answers                                        stands in for
-==========================  =============================================  ==========================
-``GET /``                   where everything is, as JSON                   -
-``GET /events?delay=S``     a JSON list of events, with a ``Date`` header  GitHub's public events
-``GET /ip/ipify?delay=S``   ``{"ip": IP}``                                 api.ipify.org
-``GET /ip/ip-api?delay=S``  ``{"query": IP}``                              ip-api.com
-``GET /ip/malformed?...``   JSON without the attribute a client asks for   an API that changed
-``GET /hang``               accepts, never answers                         a stalled service
-``GET /stats``              in flight, peak in flight, served, aborted     what the server saw
-``POST /stats/reset``       zeroes the counters                            -
-the ``unreachable`` URL     connection refused                             the article's "borken"
-==========================  =============================================  ==========================
+========================  ===========================================  ======================
+endpoint                  answers                                      stands in for
+========================  ===========================================  ======================
+``GET /``                 where everything is, as JSON                 -
+``GET /events?delay=S``   a JSON list of events, a ``Date`` header     GitHub's events API
+``GET /ip/ipify``         ``{"ip": IP}``                               api.ipify.org
+``GET /ip/ip-api``        ``{"query": IP}``                            ip-api.com
+``GET /ip/malformed``     JSON without the attribute clients ask for   an API that changed
+``GET /hang``             accepts, never answers                       a stalled service
+``GET /stats``            in flight, peak in flight, served, aborted   what the server saw
+``POST /stats/reset``     zeroes the counters                          -
+the ``unreachable`` URL   connection refused                           the article's "borken"
+========================  ===========================================  ======================
+
+Every endpoint but ``/stats`` takes ``?delay=S``: the seconds it waits before answering.
 
 ``aborted`` counts requests whose client left before the answer: it shows from
 the outside whether a model really cancelled the work it gave up on.
@@ -39,7 +41,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -206,6 +207,7 @@ class Services:
 
     url: str
     unreachable: str
+    pid: int | None = None  # the server's process, when open_services started it
 
     def stats(self) -> dict[str, int]:
         return self._call("GET", "/stats")
@@ -213,10 +215,12 @@ class Services:
     def reset(self) -> dict[str, int]:
         return self._call("POST", "/stats/reset")
 
-    def _call(self, method: str, path: str) -> Any:
-        request = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
+    def _call(self, method: str, path: str) -> dict[str, int]:
+        body = b"" if method == "POST" else None
+        request = urllib.request.Request(self.url + path, method=method, data=body)
         with urllib.request.urlopen(request, timeout=5) as answer:
-            return json.load(answer)
+            counters: dict[str, int] = json.load(answer)
+        return counters
 
 
 def connect(url: str) -> Services:
@@ -229,6 +233,16 @@ def connect(url: str) -> Services:
     except (OSError, ValueError, KeyError, urllib.error.URLError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ServicesError(f"no concurrency-compare services at {base} ({reason})") from None
+
+
+@contextlib.contextmanager
+def use_services(url: str | None) -> Iterator[Services]:
+    """The services at ``url`` if one is given, else services of our own."""
+    if url:
+        yield connect(url)
+    else:
+        with open_services() as services:
+            yield services
 
 
 @contextlib.contextmanager
@@ -271,7 +285,7 @@ def _wait_ready(child: subprocess.Popen[bytes]) -> Services:
         last = error[-1] if error else "no answer in time"
         raise ServicesError(f"the local services did not start: {last}")
     urls = json.loads(line)
-    return Services(url=urls["url"], unreachable=urls["unreachable"])
+    return Services(url=urls["url"], unreachable=urls["unreachable"], pid=child.pid)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,8 +64,10 @@ def bar(out: Transcript, turns: _Turns) -> None:
 
 def main(out: Transcript) -> None:
     turns = _Turns(players=2)
-    threads = [threading.Thread(target=foo, args=(out, turns)),
-               threading.Thread(target=bar, args=(out, turns))]
+    threads = [
+        threading.Thread(target=foo, args=(out, turns)),
+        threading.Thread(target=bar, args=(out, turns)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -57,11 +57,18 @@ def outcome_from(out: Transcript) -> CooperativeOutcome:
     The lines are the article's: "gr1 started work: ...", "Lets do some stuff
     ...", "Done!", "gr1 ended work: ...".
     """
-    said = list(zip(out.lines, out.times, strict=True))
-    starts = {line.split()[0]: t for line, t in said if "started work" in line}
-    starts.update({"gr3": t for line, t in said if line.startswith("Lets do some stuff")})
-    ends = {line.split()[0]: t for line, t in said if "ended work" in line}
-    done = next((t for line, t in said if line == "Done!"), float("inf"))
+    starts: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    done = float("inf")
+    for line, t in zip(out.lines, out.times, strict=True):
+        if "started work" in line:
+            starts[line.split()[0]] = t
+        elif line.startswith("Lets do some stuff"):
+            starts["gr3"] = t
+        elif "ended work" in line:
+            ends[line.split()[0]] = t
+        elif line == "Done!":
+            done = t
     return CooperativeOutcome(
         started=sorted(name for name, t in starts.items() if t < min(ends.values(), default=done)),
         ended=sorted(ends),

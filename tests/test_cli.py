@@ -1,0 +1,107 @@
+"""The command line: what it prints, its exit status, and its answers to bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared import scenarios
+from shared.cli import main
+from shared.services import Services
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# `list` names every scenario with the article example it renders.
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cli(capsys, "list")
+    assert status == 0
+    for scenario in scenarios.CATALOGUE.values():
+        assert scenario.name in out and scenario.article in out
+
+
+# `run` shows the chosen models side by side and says they are equivalent.
+def test_run_side_by_side(capsys: pytest.CaptureFixture[str], services: Services) -> None:
+    status, out, err = cli(capsys, "run", "context_switch", "--models", "asyncio,threads",
+                           "--services-url", services.url)  # fmt: skip
+    assert status == 0, out + err
+    assert "asyncio" in out and "threads" in out and "gevent" not in out
+    assert "verdict: equivalent" in out
+
+
+# --json writes every run with its outcome, expectation and diagnostics.
+def test_run_json(capsys: pytest.CaptureFixture[str], services: Services, tmp_path: Path) -> None:
+    target = tmp_path / "runs.json"
+    status, _, _ = cli(capsys, "run", "fetch", "--models", "gevent", "--json", str(target),
+                       "--services-url", services.url)  # fmt: skip
+    document = json.loads(target.read_text())
+    assert status == 0
+    assert document["environment"]["packages"]["gevent"]
+    [run] = document["runs"]
+    assert (run["model"], run["scenario"], run["problems"]) == ("gevent", "fetch", [])
+    assert run["outcome"]["concurrent"] == run["expected"]["facts"]["concurrent"]
+
+
+# When a model's results cannot meet the expectation, the verdict says so: exit 1.
+def test_run_reports_a_difference(capsys: pytest.CaptureFixture[str]) -> None:
+    # At this scale every delay is a fraction of a microsecond: no real sleep
+    # sequence can meet the "sum of the delays" bound, so every model differs.
+    status, out, _ = cli(capsys, "run", "ordering", "--models", "threads", "--scale", "1e-6")
+    assert status == 1
+    assert "differs" in out
+
+
+BAD_USAGE = [
+    (["run", "nope"], "unknown scenario 'nope'"),
+    (["run", "--models", "asyncio,trio"], "unknown model trio"),
+    (["run", "--scale", "-2"], "must be a positive number"),
+    (["run", "--scale", "fast"], "not a number"),
+    (["run", "--scale", "nan"], "must be a positive number"),
+    (["run", "--json", "/no/such/folder/out.json"], "cannot write"),
+    (["serve", "--port", "70000"], "between 0 and 65535"),
+    (["frobnicate"], "invalid choice"),
+]
+
+
+# Bad input gets one line on stderr and exit status 2, before anything runs.
+@pytest.mark.parametrize(("argv", "message"), BAD_USAGE, ids=[" ".join(a) for a, _ in BAD_USAGE])
+def test_bad_usage(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    status, out, err = cli(capsys, *argv)
+    assert status == 2
+    assert err.count("\n") == 1 and message in err, err
+    assert out == ""
+
+
+# A services URL where nothing answers: one line, exit 2.
+def test_dead_services_url(capsys: pytest.CaptureFixture[str], services: Services) -> None:
+    status, _, err = cli(capsys, "run", "fetch", "--services-url", services.unreachable)
+    assert status == 2
+    assert err.count("\n") == 1 and "no concurrency-compare services at" in err
+
+
+# `serve` on a port that is taken: one line, exit 2, no traceback.
+def test_serve_on_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        status, _, err = cli(capsys, "serve", "--port", str(taken.getsockname()[1]))
+    assert status == 2
+    assert err.count("\n") == 1 and "cannot listen on 127.0.0.1:" in err
+
+
+# The installed console script is the same program.
+def test_console_script() -> None:
+    script = shutil.which("concurrency-compare", path=str(Path(sys.executable).parent))
+    assert script is not None
+    done = subprocess.run([script, "list"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "context_switch" in done.stdout

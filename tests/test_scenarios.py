@@ -1,0 +1,87 @@
+"""Every scenario, in every model, against the expectation and against each other."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from shared import runner, scenarios
+from shared.contract import DEMO_SCALE, MODELS
+from shared.scenarios.context_switch import LINES
+from shared.services import Services
+from tests.conftest import Runs
+
+
+# Each model's outcome equals what the spec alone predicts, timings within bounds.
+def test_outcome_is_as_expected(demo_runs: Runs, scenario: str, model: str) -> None:
+    run = demo_runs[scenario, model]
+    assert run.problems == [], "\n".join(run.transcript)
+
+
+# Where the expectation is the same for every model, so are the facts.
+def test_models_agree(demo_runs: Runs, scenario: str) -> None:
+    expected = {
+        m: json.dumps(demo_runs[scenario, m].expected.facts, sort_keys=True) for m in MODELS
+    }
+    facts = {m: json.dumps(demo_runs[scenario, m].outcome.facts(), sort_keys=True)  # type: ignore[union-attr]
+             for m in MODELS}  # fmt: skip
+    for a in MODELS:
+        for b in MODELS:
+            if expected[a] == expected[b]:
+                assert facts[a] == facts[b], (a, b)
+
+
+# The scenarios of the core leave nothing behind and print nothing on stderr.
+@pytest.mark.parametrize("name", ["context_switch", "cooperative", "ordering", "fetch"])
+def test_core_scenarios_are_quiet(demo_runs: Runs, name: str, model: str) -> None:
+    run = demo_runs[name, model]
+    assert run.diagnostics.stderr == {}
+    assert run.diagnostics.warnings == []
+    assert run.diagnostics.pending == []
+    assert run.diagnostics.sockets == 0
+    assert run.returncode == 0
+
+
+# The expectation follows the spec: another seed, another concurrent order.
+def test_ordering_follows_the_seed(model: str) -> None:
+    spec = scenarios.get("ordering").spec(scale=DEMO_SCALE, seed=7, tasks=5)
+    run = runner.run_one(runner.Job(model, "ordering", spec))
+    assert run.problems == []
+    delays = spec.delays()
+    assert run.outcome.concurrent == sorted(delays, key=delays.__getitem__)  # type: ignore[union-attr]
+    assert run.outcome.concurrent != [1, 2, 3, 4, 5]  # type: ignore[union-attr]
+
+
+# More GETs than the article's three: concurrent still takes about the slowest.
+def test_fetch_with_more_requests(model: str, services: Services) -> None:
+    spec = runner.make_spec("fetch", services, scale=DEMO_SCALE, delays=(0.6, 0.4, 0.5, 0.3, 0.2))
+    run = runner.run_one(runner.Job(model, "fetch", spec))
+    assert run.problems == []
+    assert len(run.outcome.concurrent) == 5  # type: ignore[union-attr]
+
+
+# Run by hand, a model prints exactly the article's four lines, in its order.
+def test_python_m_prints_the_article_lines(model: str) -> None:
+    command = [sys.executable, "-m", f"{model}_impl", "context_switch"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.splitlines() == list(LINES)
+    assert done.stderr == ""
+
+
+# Run by hand without services, a model starts its own and stops them.
+def test_python_m_starts_its_own_services(model: str) -> None:
+    command = [sys.executable, "-m", f"{model}_impl", "fetch", "--scale", "0.1"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.count("Process took:") == 2
+    assert done.stderr == ""
+
+
+# A bad scenario name from the command line: one line, status 2.
+def test_python_m_rejects_an_unknown_scenario(model: str) -> None:
+    command = [sys.executable, "-m", f"{model}_impl", "nope"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "unknown scenario 'nope'" in done.stderr
