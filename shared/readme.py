@@ -44,9 +44,11 @@ def render(text: str) -> str:
     """``text`` with every generated table brought up to date."""
     for name, make in TABLES.items():
         pattern = re.compile(
-            rf"(<!-- generated: {name} -->\n).*?(\n<!-- end: {name} -->)", flags=re.DOTALL
+            rf"(<!-- generated: {name} -->\n)(?:.*?\n)?(<!-- end: {name} -->)", flags=re.DOTALL
         )
-        text = pattern.sub(lambda m, table=make(): m.group(1) + table + m.group(2), text)
+        found = pattern.search(text)
+        if found:
+            text = f"{text[: found.end(1)]}{make()}\n{text[found.start(2) :]}"
     return text
 
 
