@@ -82,7 +82,8 @@ def make_parser() -> Parser:
     parser = Parser(prog=PROG, description="The same I/O scenarios in asyncio, gevent and threads.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    commands.add_parser("list", help="the scenarios, one line each")
+    listing = commands.add_parser("list", help="the scenarios, one line each")
+    listing.set_defaults(handler=command_list)
 
     run = commands.add_parser(
         "run", help="run scenarios in each model, side by side, with a verdict"
@@ -97,16 +98,18 @@ def make_parser() -> Parser:
     )
     run.add_argument("--services-url", help="use services already running there")
     run.add_argument("--json", metavar="FILE", help="also write every run's details here")
+    run.set_defaults(handler=command_run)
 
     serve_ = commands.add_parser("serve", help="run the local services in the foreground")
     serve_.add_argument("--port", type=port_number, default=0, help="default: a free port")
+    serve_.set_defaults(handler=command_serve)
     return parser
 
 
 # -- commands -----------------------------------------------------------------
 
 
-def command_list(console: Console) -> int:
+def command_list(args: argparse.Namespace, console: Console) -> int:
     table = Table("scenario", "article", "what it shows", box=None)
     for scenario in scenarios.CATALOGUE.values():
         table.add_row(scenario.name, scenario.article, scenario.summary)
@@ -150,16 +153,9 @@ def side_by_side(name: str, runs: list[runner.Run]) -> Table:
         table.add_column(run.job.model, ratio=1, overflow="fold")
     table.add_row(*(Text("\n".join(run.transcript)) for run in runs))
     table.add_row(*(verdict_cell(run) for run in runs))
-    agreed = runner.agree(runs)
-    ok = all(run.ok for run in runs)
-    if ok and agreed:
-        table.caption = "verdict: equivalent"
-    elif ok:
-        table.caption = "verdict: as expected, with the pinned differences between models"
-    else:
-        table.caption = "verdict: a model differs from the expectation"
+    table.caption = f"verdict: {runner.verdict(runs)}"
     table.caption_justify = "left"
-    table.caption_style = "green" if ok else "bold red"
+    table.caption_style = "green" if all(run.ok for run in runs) else "bold red"
     return table
 
 
@@ -223,11 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     try:
         args = make_parser().parse_args(argv)
-        if args.command == "list":
-            return command_list(console)
-        if args.command == "run":
-            return command_run(args, console)
-        return command_serve(args, console)
+        status: int = args.handler(args, console)
+        return status
     except (UsageError, LookupError, ServicesError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"{PROG}: error: {message}", file=sys.stderr)

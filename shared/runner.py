@@ -179,3 +179,12 @@ def agree(runs: Sequence[Run]) -> bool:
     """Whether the runs of one scenario report the same facts."""
     facts = [json.dumps(r.outcome.facts(), sort_keys=True) for r in runs if r.outcome]
     return len(facts) == len(runs) and len(set(facts)) <= 1
+
+
+def verdict(runs: Sequence[Run]) -> str:
+    """One scenario's verdict over its runs, one per model."""
+    if not all(run.ok for run in runs):
+        return "a model differs from the expectation"
+    if agree(runs):
+        return "equivalent"
+    return "as expected, with the pinned differences between models"
