@@ -1,0 +1,82 @@
+"""Nothing is left running: not after a run, not after Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "shared.cli"]
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The fields after the command name, which is in parentheses.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0): it is dead but not yet reaped.
+    return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while (left := {p for p in pids if alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def wait_for_children(pid: int, count: int, timeout: float = 20.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while len(found := children_of(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+# Ctrl-C during `run`: a one-line message, status 130, and every child gone.
+def test_ctrl_c_during_run_leaves_nothing_running() -> None:
+    # A session of its own, so the signal goes to its process group as a
+    # terminal's Ctrl-C would, and not to pytest.
+    command = [*CLI, "run", "cooperative", "fetch", "--scale", "2"]
+    cli = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    # The services, then one interpreter per (scenario, model): wait until runs are under way.
+    children = wait_for_children(cli.pid, 4)
+    assert len(children) >= 4
+    os.killpg(cli.pid, signal.SIGINT)
+    _, stderr = cli.communicate(timeout=30)
+    assert cli.returncode == 130
+    assert stderr.decode().strip() == "concurrency-compare: interrupted"
+    assert wait_gone(children) == set()
+
+
+# Ctrl-C stops `serve` quietly and frees its port.
+def test_ctrl_c_stops_serve() -> None:
+    serve = subprocess.Popen(
+        [*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    assert serve.stdout is not None
+    first = serve.stdout.readline().decode()
+    assert first.startswith("serving on http://127.0.0.1:")
+    os.killpg(serve.pid, signal.SIGINT)
+    _, stderr = serve.communicate(timeout=30)
+    assert serve.returncode == 0
+    assert stderr == b""
