@@ -25,7 +25,7 @@ from rich.text import Text
 
 from shared import runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
-from shared.services import HOST, ServicesError, serve, use_services
+from shared.services import HOST, ServicesError, use_services
 
 PROG = "concurrency-compare"
 
@@ -205,6 +205,8 @@ def command_serve(args: argparse.Namespace, console: Console) -> int:
         console.print(f"serving on {urls['url']} (unreachable: {urls['unreachable']})")
         console.print("endpoints: /events /ip/ipify /ip/ip-api /ip/malformed /hang /stats")
         console.print("Ctrl-C stops it")
+
+    from shared.server import serve  # here, so other commands need not import aiohttp.web
 
     try:
         asyncio.run(serve(args.port, ready))
