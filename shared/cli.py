@@ -16,6 +16,7 @@ import platform
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console, Group
@@ -23,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from shared import runner, scenarios
+from shared import report, runner, scenarios, show
 from shared.contract import DEMO_SCALE, MODELS
 from shared.services import HOST, ServicesError, use_services
 
@@ -99,6 +100,34 @@ def make_parser() -> Parser:
     run.add_argument("--services-url", help="use services already running there")
     run.add_argument("--json", metavar="FILE", help="also write every run's details here")
     run.set_defaults(handler=command_run)
+
+    show_ = commands.add_parser("show", help="a scenario's implementations side by side")
+    show_.add_argument("scenario", metavar="SCENARIO")
+    show_.add_argument("--models", type=model_list, default=list(MODELS), help="comma-separated")
+    show_.add_argument(
+        "--layout",
+        choices=show.LAYOUTS,
+        default="auto",
+        help="columns, stacked, or (default) columns when the terminal is wide enough",
+    )
+    show_.set_defaults(handler=command_show)
+
+    report_ = commands.add_parser(
+        "report", help="a static HTML site: code side by side, outputs, verdicts, benchmarks"
+    )
+    report_.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
+    report_.add_argument("--bench", metavar="FILE", help="add the tables of `bench --json FILE`")
+    report_.add_argument(
+        "--runs", metavar="FILE", help="the runs of `run --json FILE` instead of a fresh run"
+    )
+    report_.add_argument(
+        "--scale",
+        type=positive_number,
+        default=DEMO_SCALE,
+        help=f"the fresh run's scale (default {DEMO_SCALE})",
+    )
+    report_.add_argument("--services-url", help="use services already running there")
+    report_.set_defaults(handler=command_report)
 
     serve_ = commands.add_parser("serve", help="run the local services in the foreground")
     serve_.add_argument("--port", type=port_number, default=0, help="default: a free port")
@@ -200,6 +229,30 @@ def write_json(path: str, runs: list[runner.Run]) -> None:
         json.dump(document, file, indent=2)
 
 
+def command_show(args: argparse.Namespace, console: Console) -> int:
+    scenarios.get(args.scenario)  # an unknown name is a usage error, before any reading
+    show.show(console, args.scenario, args.models, args.layout)
+    return 0
+
+
+def command_report(args: argparse.Namespace, console: Console) -> int:
+    out = Path(args.out)
+    bench = report.load_bench(Path(args.bench)) if args.bench else None
+    runs = report.load_runs(Path(args.runs)) if args.runs else None
+    report.make_folder(out)  # before a run that would be lost
+    if runs is None:
+        with use_services(args.services_url) as svc:
+            jobs = runner.jobs_for(scenarios.CATALOGUE, MODELS, svc, scale=args.scale)
+            runs = run_with_progress(jobs, console)
+    report.build(out, runs, bench=bench, environment=environment())
+    index = (out / "index.html").resolve()
+    all_ok = all(run.ok for run in runs)
+    console.print(f"report written: {index.as_uri()}")
+    if not all_ok:
+        console.print(Text("a model differs from its expectation: see the verdicts", style="red"))
+    return 0 if all_ok else 1
+
+
 def command_serve(args: argparse.Namespace, console: Console) -> int:
     def ready(urls: dict[str, str]) -> None:
         console.print(f"serving on {urls['url']} (unreachable: {urls['unreachable']})")
@@ -223,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         args = make_parser().parse_args(argv)
         status: int = args.handler(args, console)
         return status
-    except (UsageError, LookupError, ServicesError) as exc:
+    except (UsageError, LookupError, ServicesError, report.ReportError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2

@@ -1,0 +1,123 @@
+"""``concurrency-compare show``: a scenario's implementations side by side in the terminal.
+
+Section by section (see ``shared.sources``): a rule names the section, then each
+model's lines of it, syntax-highlighted, with their line numbers in the file.
+A ``❱`` in the gutter marks a line that is not in every other model's section.
+When the terminal is too narrow for the columns, the models are stacked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from shared import scenarios, sources
+from shared.contract import MODELS
+
+THEME = "ansi_dark"  # the terminal's own colours, on its own background
+GUTTER = 7  # "❱ 123 " and a space
+MIN_COLUMN = 48  # below this many characters a column of code is more wrap than code
+MARK = Style(bgcolor="grey19")  # differing lines, besides the ❱ in the gutter
+LAYOUTS = ("auto", "columns", "stacked")
+
+
+def fits_in_columns(view: sources.SideBySide, width: int) -> bool:
+    """Whether ``width`` leaves each model a column wide enough to read."""
+    longest = max((len(line) for s in view.sources.values() for line in s.lines), default=0)
+    column = (width - 3 * (len(view.models) - 1)) // len(view.models)
+    return column >= min(longest + GUTTER, MIN_COLUMN + GUTTER)
+
+
+def code(cell: sources.Cell) -> Syntax:
+    """One model's lines of one section, highlighted, numbered as in the file."""
+    syntax = Syntax(
+        cell.source.text,
+        "python",
+        theme=THEME,
+        line_numbers=True,
+        line_range=(cell.section.start, cell.section.end),
+        highlight_lines=set(cell.differing),
+        word_wrap=True,
+    )
+    for number in cell.differing:
+        syntax.stylize_range(MARK, (number, 0), (number + 1, 0))
+    return syntax
+
+
+def missing(model: str, title: str) -> Text:
+    return Text(f"(no {title} in {model})", style="dim italic")
+
+
+def heading(view: sources.SideBySide) -> Group:
+    scenario = scenarios.get(view.scenario)
+    return Group(
+        Text.assemble(
+            (view.scenario, "bold"), f" (article {scenario.article}): ", scenario.summary
+        ),
+        Padding(Text(scenario.idea, style="italic"), (0, 0, 0, 2)),
+        Text.assemble(
+            ("❱", "red"),
+            f" marks a line that is not in every other model's version "
+            f"({view.differing_lines} lines in all).",
+            style="dim",
+        ),
+    )
+
+
+def grid(columns: int) -> Table:
+    table = Table.grid(padding=(0, 3), expand=True)
+    for _ in range(columns):
+        table.add_column(ratio=1)
+    return table
+
+
+def in_columns(view: sources.SideBySide) -> Iterator[RenderableType]:
+    header = grid(len(view.models))
+    header.add_row(*(Text(view.sources[m].name, style="bold cyan") for m in view.models))
+    yield header
+    for row in view.rows:
+        yield Text()
+        yield Rule(row.title, style="dim", align="left")
+        row_grid = grid(len(view.models))
+        cells: list[RenderableType] = []
+        for model in view.models:
+            cell = row.cells[model]
+            cells.append(code(cell) if cell else missing(model, row.title))
+        row_grid.add_row(*cells)
+        yield row_grid
+
+
+def stacked(view: sources.SideBySide) -> Iterator[RenderableType]:
+    for row in view.rows:
+        yield Text()
+        yield Rule(row.title, style="dim", align="left")
+        for model in view.models:
+            cell = row.cells[model]
+            if cell is None:
+                yield missing(model, row.title)
+                continue
+            where = f"{cell.source.name}, lines {cell.section.start}-{cell.section.end}"
+            yield Text(where, style="bold cyan")
+            yield code(cell)
+
+
+def render(
+    scenario: str, models: Sequence[str] = MODELS, *, width: int, layout: str = "auto"
+) -> Group:
+    """Everything ``show`` prints, for a terminal ``width`` characters wide."""
+    view = sources.side_by_side(scenario, models)
+    if layout == "auto":
+        layout = "columns" if len(view.models) > 1 and fits_in_columns(view, width) else "stacked"
+    body = in_columns(view) if layout == "columns" else stacked(view)
+    return Group(heading(view), Text(), *body)
+
+
+def show(console: Console, scenario: str, models: Sequence[str], layout: str) -> None:
+    console.print(render(scenario, models, width=console.width, layout=layout))

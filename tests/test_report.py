@@ -1,0 +1,314 @@
+"""`concurrency-compare report`: the static site, its structure, and how it renders in a browser.
+
+The site is built once per session from the suite's ``demo_runs``; the browser
+test opens it from the disk in Debian's headless Chromium, driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import report, runner, scenarios, sources
+from shared.cli import main, write_json
+from shared.contract import MODELS
+from tests.conftest import Runs
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+# A bench document of the kind `bench --json` writes: some facts, and tables of records.
+BENCH = {
+    "environment": {"python": "3.11.7", "cpus": 2},
+    "quick": True,
+    "results": [
+        {"workload": "fan_out", "model": "asyncio", "n": 100, "seconds": 0.21, "rss_mb": 31.5},
+        {"workload": "fan_out", "model": "gevent", "n": 100, "seconds": 0.26, "rss_mb": 35.0},
+        {"workload": "fan_out", "model": "threads", "n": 100, "seconds": 0.33, "rss_mb": 40.25},
+    ],
+}
+
+
+VOID = {"meta", "link", "br", "img", "input", "hr"}  # elements without an end tag
+
+
+@dataclass
+class Code:
+    """What a page shows of one model's code: line number -> text."""
+
+    lines: dict[int, str] = field(default_factory=dict)
+    differing: set[int] = field(default_factory=set)
+
+
+class Parsed(HTMLParser):
+    """The parts of a page the tests look at."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []  # href and src values
+        self.ids: set[str] = set()
+        self.code: dict[str, Code] = {}  # model -> the code shown
+        self.outputs: dict[str, str] = {}  # model -> the transcript shown
+        self.text: list[str] = []
+        self._open: list[set[str]] = []  # the classes of each open element
+        self._model = ""
+        self._number = ""
+        self._line = 0
+        self._differs = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        classes = set(values.get("class", "").split())
+        if tag not in VOID:
+            self._open.append(classes)
+        self.links += [values[name] for name in ("href", "src") if name in values]
+        if "id" in values:
+            self.ids.add(values["id"])
+        if tag == "figure" and "data-model" in values:
+            self._model = values["data-model"]
+            self.code.setdefault(self._model, Code())
+        if "line" in classes:
+            self._number, self._line, self._differs = "", 0, "differs" in classes
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        classes = self._open.pop()
+        if "ln" in classes:  # the number is read: the code of that line follows
+            self._line = int(self._number)
+            self.code[self._model].lines[self._line] = ""
+            if self._differs:
+                self.code[self._model].differing.add(self._line)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._open and "ln" in self._open[-1]:
+            self._number += data
+        elif any("src" in classes for classes in self._open) and self._line:
+            self.code[self._model].lines[self._line] += data
+        elif any("transcript" in classes for classes in self._open):
+            self.outputs[self._model] = self.outputs.get(self._model, "") + data
+
+
+def parse(path: Path) -> Parsed:
+    parsed = Parsed()
+    parsed.feed(path.read_text(encoding="utf-8"))
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, demo_runs: Runs) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    report.build(out, list(demo_runs.values()), bench=BENCH, environment={"python": "3"})
+    return out
+
+
+def pages(site: Path) -> Iterator[Path]:
+    yield from sorted(site.glob("*.html"))
+
+
+# Every scenario of the catalogue has a page, linked from the index.
+def test_a_page_per_scenario(site: Path) -> None:
+    index = parse(site / "index.html")
+    for name in scenarios.CATALOGUE:
+        assert (site / f"{name}.html").is_file(), name
+        assert f"{name}.html" in index.links, name
+    assert {p.name for p in pages(site)} == {
+        "index.html", "bench.html", *(f"{name}.html" for name in scenarios.CATALOGUE)
+    }  # fmt: skip
+
+
+# Each page shows every line of the three modules, numbered as in the files,
+# with the differing lines marked as `sources` computes them.
+def test_every_page_shows_the_three_implementations(site: Path, scenario: str) -> None:
+    page = parse(site / f"{scenario}.html")
+    view = sources.side_by_side(scenario)
+    assert set(page.code) == set(MODELS)
+    for model, source in view.sources.items():
+        shown = page.code[model]
+        for number, line in enumerate(source.lines, start=1):
+            if line.strip():
+                assert shown.lines.get(number) == line, (model, number)
+        marked = {n for row in view.rows if (c := row.cells[model]) for n in c.differing}
+        assert shown.differing == marked, model
+        assert marked, f"{model}: nothing marked"
+
+
+# Each page shows what each model printed in the run, and the scenario's verdict.
+def test_every_page_shows_outputs_and_verdict(site: Path, demo_runs: Runs, scenario: str) -> None:
+    page = parse(site / f"{scenario}.html")
+    text = " ".join(" ".join(page.text).split())
+    runs = [demo_runs[scenario, model] for model in MODELS]
+    for run in runs:
+        assert page.outputs[run.job.model] == "\n".join(run.transcript)
+    assert runner.verdict(runs) in text
+    assert scenarios.get(scenario).idea in text
+
+
+# Every link and asset resolves to a file of the site (and an id, for a fragment).
+def test_links_resolve(site: Path) -> None:
+    for path in pages(site):
+        for link in parse(path).links:
+            target, _, fragment = link.partition("#")
+            assert not re.match(r"^[a-z][a-z0-9+.-]*:", target), (path.name, link)
+            resolved = site / target if target else path
+            assert resolved.is_file(), (path.name, link)
+            if fragment:
+                assert fragment in parse(resolved).ids, (path.name, link)
+
+
+# Nothing is fetched from the network: no http(s) URL where a browser would load one.
+def test_no_network_assets(site: Path) -> None:
+    for path in [*pages(site), site / "style.css"]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text), path.name
+        assert not re.search(r"url\(|@import", text), path.name
+        assert "<script" not in text, path.name
+
+
+# The bench page renders the tables it finds, and charts their numbers.
+def test_bench_page(site: Path) -> None:
+    assert "bench.html" in parse(site / "index.html").links
+    page = parse(site / "bench.html")
+    text = " ".join(page.text)
+    for row in BENCH["results"]:
+        assert isinstance(row, dict)
+        assert all(report._cell(value) in text for value in row.values())
+    markup = (site / "bench.html").read_text(encoding="utf-8")
+    assert markup.count("<svg") == 3  # n is the same everywhere; seconds and rss_mb vary
+    assert "3.11.7" in text
+
+
+# A bench file of an unexpected shape still gives a page: whatever tables it holds.
+def test_bench_tables_are_found_at_any_depth() -> None:
+    tables, facts = report.bench_tables({"a": {"b": [{"x": 1}, {"x": 2}]}, "note": "hi"})
+    assert [(t.title, t.columns, t.rows) for t in tables] == [("a / b", ["x"], [["1"], ["2"]])]
+    assert facts == {"note": "hi"}
+
+
+# `report --runs` builds the site from the JSON of `run --json`, without running anything.
+def test_report_from_runs_json(
+    capsys: pytest.CaptureFixture[str], demo_runs: Runs, tmp_path: Path
+) -> None:
+    runs_file = tmp_path / "runs.json"
+    write_json(str(runs_file), list(demo_runs.values()))
+    bench_file = tmp_path / "bench.json"
+    bench_file.write_text(json.dumps(BENCH))
+    out = tmp_path / "site"
+    status = main(["report", "--runs", str(runs_file), "--bench", str(bench_file),
+                   "--out", str(out)])  # fmt: skip
+    printed, err = capsys.readouterr()
+    assert status == (0 if all(run.ok for run in demo_runs.values()) else 1), err
+    assert (out / "index.html").as_uri() in printed.replace("\n", "")
+    assert {p.name for p in out.glob("*.html")} == {
+        "index.html", "bench.html", *(f"{name}.html" for name in scenarios.CATALOGUE)
+    }  # fmt: skip
+    page = parse(out / "fetch.html")
+    assert page.outputs["gevent"] == "\n".join(demo_runs["fetch", "gevent"].transcript)
+
+
+def bad_report_usage(tmp_path: Path) -> list[tuple[list[str], str]]:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{")
+    return [
+        (["report", "--out", str(a_file)], "not a folder"),
+        (["report", "--bench", str(tmp_path / "missing.json")], "cannot read"),
+        (["report", "--bench", str(not_json)], "is not JSON"),
+        (["report", "--runs", str(not_json)], "is not the JSON of `run --json`"),
+        (["report", "--runs", str(a_file), "--scale", "0"], "must be a positive number"),
+    ]
+
+
+# Bad input: one line on stderr, exit status 2, no site written.
+def test_report_bad_usage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for argv, message in bad_report_usage(tmp_path):
+        status = main([*argv, "--out", str(tmp_path / "site")] if "--out" not in argv else argv)
+        _, err = capsys.readouterr()
+        assert status == 2, argv
+        assert err.count("\n") == 1 and message in err, (argv, err)
+        assert not (tmp_path / "site").exists()
+
+
+# -- in a real browser ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright; CI must have it."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no {CHROMIUM}: .ci/run installs Debian's chromium package")
+        pytest.skip(f"no {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def boxes(page: Any, selector: str) -> list[dict[str, float]]:
+    found = [page.locator(selector).nth(i).bounding_box() for i in range(3)]
+    assert all(found), selector
+    return found
+
+
+# From the index to a scenario page: three code columns side by side on a laptop,
+# one above the other on a phone, and not one console error or outside request.
+def test_in_a_browser(browser: Any, site: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto((site / "index.html").as_uri())
+        link = page.locator("a.scenario-link").first
+        name = link.inner_text()
+        link.click()
+        page.wait_for_load_state()
+        assert page.url == (site / f"{name}.html").as_uri()
+        columns = ".part .columns >> nth=0 >> figure.code"
+
+        wide = boxes(page, columns)
+        assert len({round(box["y"]) for box in wide}) == 1, wide  # one row
+        for left, right in itertools.pairwise(wide):
+            assert left["x"] + left["width"] <= right["x"], wide  # side by side
+        assert all(box["width"] > 300 for box in wide), wide
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        narrow = boxes(page, columns)
+        assert len({round(box["x"]) for box in narrow}) == 1, narrow  # one column
+        for upper, lower in itertools.pairwise(narrow):
+            assert upper["y"] + upper["height"] <= lower["y"], narrow  # stacked
+        assert all(box["x"] + box["width"] <= 390 for box in narrow), narrow  # no overflow
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= 390, "the page scrolls sideways at phone width"
+    finally:
+        context.close()
+    assert errors == []
+    assert all(url.startswith("file://") for url in requests), requests
