@@ -16,6 +16,7 @@ import datetime
 import html
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,8 +332,22 @@ def table(title: str, records: list[dict[str, Any]]) -> BenchTable:
 # -- the site -------------------------------------------------------------------
 
 
+INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
+
+
+def code_spans(text: str) -> Markup:
+    """``text`` escaped, with its `backquoted` parts (the README's markup) as code."""
+    parts, last = [], 0
+    for found in INLINE_CODE.finditer(text):
+        parts += [html.escape(text[last : found.start()]), "<code>"]
+        parts += [html.escape(found.group(1) or found.group(2)), "</code>"]
+        last = found.end()
+    parts.append(html.escape(text[last:]))
+    return Markup("".join(parts))  # every piece of the text is escaped above
+
+
 def environment_of_templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -340,6 +355,8 @@ def environment_of_templates() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    templates.filters["code_spans"] = code_spans
+    return templates
 
 
 def token_colours(style: str) -> str:
@@ -359,6 +376,14 @@ def stylesheet() -> str:
         f"/* Pygments: {DARK_STYLE}, for dark screens */\n"
         f"@media (prefers-color-scheme: dark) {{\n{indented}\n}}\n"
     )
+
+
+def differences_by_scenario() -> list[tuple[str, list[dict[str, Any]]]]:
+    """The README's differences, grouped by scenario in the catalogue's order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in readme.difference_rows():
+        groups.setdefault(row["scenario"], []).append(row)
+    return list(groups.items())
 
 
 def make_folder(out: Path) -> None:
@@ -390,7 +415,7 @@ def build(
         "pages": site_pages,
         "models": MODELS,
         "scenario_rows": readme.scenario_rows(),
-        "difference_rows": readme.difference_rows(),
+        "difference_groups": differences_by_scenario(),
         "has_bench": bench is not None,
         "environment": dict(environment or {}),
         "made": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),

@@ -157,7 +157,7 @@ def test_every_page_shows_outputs_and_verdict(site: Path, demo_runs: Runs, scena
     for run in runs:
         assert page.outputs[run.job.model] == "\n".join(run.transcript)
     assert runner.verdict(runs) in text
-    assert scenarios.get(scenario).idea in text
+    assert scenarios.get(scenario).idea.replace("`", "") in text
 
 
 # Every link and asset resolves to a file of the site (and an id, for a fragment).
@@ -312,3 +312,13 @@ def test_in_a_browser(browser: Any, site: Path) -> None:
         context.close()
     assert errors == []
     assert all(url.startswith("file://") for url in requests), requests
+
+
+# The README's screenshot of a scenario page is in the repository.
+def test_readme_screenshot_exists() -> None:
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert "docs/report-scenario.png" in images
+    for image in images:
+        assert (root / image).is_file(), image
