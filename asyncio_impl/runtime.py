@@ -8,6 +8,7 @@ still pending at that moment.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Coroutine
 from typing import Any
 
@@ -19,10 +20,14 @@ def prepare() -> None:
 
     def recording_loop() -> asyncio.AbstractEventLoop:
         loop = new_event_loop()
-        tasks: list[asyncio.Task[Any]] = []
+        # Weak references: holding the tasks would keep them alive as long as the
+        # loop, and so delay what asyncio says when a task is destroyed ("Task
+        # exception was never retrieved") to whenever the loop is collected.
+        tasks: list[weakref.ref[asyncio.Task[Any]]] = []
 
         def main_returned(_: asyncio.Task[Any]) -> None:
-            _left_pending.extend(task.get_name() for task in tasks[1:] if not task.done())
+            alive = (ref() for ref in tasks[1:])
+            _left_pending.extend(task.get_name() for task in alive if task and not task.done())
 
         def factory(
             loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
@@ -30,7 +35,7 @@ def prepare() -> None:
             task = asyncio.Task(coro, loop=loop, **kwargs)
             if not tasks:
                 task.add_done_callback(main_returned)
-            tasks.append(task)
+            tasks.append(weakref.ref(task))
             return task
 
         loop.set_task_factory(factory)  # type: ignore[arg-type]

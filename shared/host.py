@@ -6,7 +6,8 @@ transcript, and the diagnostics, which say what the model did besides its job:
 
 * ``stderr``: what reached standard error while the scenario ran (``run``), while
   the garbage collector swept up after it (``collect``); the runner adds what
-  came during interpreter shutdown (``exit``);
+  came during interpreter shutdown (``exit``); ``stderr_began``: when each
+  phase's text began, on the transcript's clock;
 * ``warnings``: every warning shown, ResourceWarning included (Python hides it
   by default; here an unclosed socket is exactly what we want to see);
 * ``pending``: work still alive when the scenario returned, in the model's own
@@ -29,7 +30,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, TextIO
 
@@ -43,14 +44,23 @@ class UsageError(Exception):
 
 
 class StderrRecorder:
-    """Passes everything through to the real stderr and keeps a copy per phase."""
+    """Passes everything through to the real stderr and keeps a copy per phase.
 
-    def __init__(self, stream: TextIO) -> None:
+    With a ``clock``, it also notes when each phase's text began: on the
+    transcript's clock, that says whether a report came before or after a line
+    the scenario printed.
+    """
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] | None = None) -> None:
         self.stream = stream
         self.phase = "run"
         self.by_phase: dict[str, str] = {}
+        self.clock = clock
+        self.began: dict[str, float] = {}
 
     def write(self, text: str) -> int:
+        if text and self.clock is not None and self.phase not in self.began:
+            self.began[self.phase] = self.clock()
         self.by_phase[self.phase] = self.by_phase.get(self.phase, "") + text
         return self.stream.write(text)
 
@@ -118,9 +128,9 @@ def build_spec(args: argparse.Namespace) -> tuple[Any, Spec]:
 
 def run_hosted(model: str, module: ModuleType, spec: Spec, result: str | None) -> int:
     runtime = importlib.import_module(f"{model}_impl.runtime")
-    recorder = StderrRecorder(sys.stderr)
-    report: dict[str, Any] = {"model": model, "spec": spec.to_json(), "warnings": []}
     out = Transcript()
+    recorder = StderrRecorder(sys.stderr, clock=out.elapsed)
+    report: dict[str, Any] = {"model": model, "spec": spec.to_json(), "warnings": []}
     status = 0
     sys.stderr = recorder
     try:
@@ -141,6 +151,7 @@ def run_hosted(model: str, module: ModuleType, spec: Spec, result: str | None) -
         sys.stderr = recorder.stream
     report["transcript"] = {"lines": out.lines, "times": out.times}
     report["stderr"] = recorder.by_phase
+    report["stderr_began"] = recorder.began
     if result:
         report["reported_at"] = time.time()
         with open(result, "w", encoding="utf-8") as file:

@@ -43,6 +43,8 @@ class Diagnostics:
     pending: list[str] = field(default_factory=list)
     sockets: int = 0
     exit_seconds: float = 0.0  # from the report being written to the process ending
+    # phase -> second at which its stderr began, on the transcript's clock (run, collect)
+    stderr_began: dict[str, float] = field(default_factory=dict)
 
     @property
     def quiet(self) -> bool:
@@ -137,6 +139,7 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT) -> Run:
         pending=report["pending"],
         sockets=report["sockets"],
         exit_seconds=max(0.0, ended - report["reported_at"]),
+        stderr_began=report.get("stderr_began", {}),
     )
     outcome = scenario.outcome_type.from_json(report["outcome"]) if "outcome" in report else None
     return Run(job, outcome, expected, report["transcript"]["lines"], diagnostics,
