@@ -212,11 +212,18 @@ def pages(runs: Sequence[runner.Run]) -> list[Page]:
 
 
 # -- benchmarks -----------------------------------------------------------------
+#
+# The bench JSON's exact shape belongs to ``shared.bench``: an object whose lists
+# of records are tables (``results`` holds one per workload), a figure being a
+# number or a summary ``{"min", "median", "max"}``. This renders whatever tables
+# it finds, at any depth, so that a new workload or column needs no change here.
+
+BIG_TABLE = 40  # rows: a table longer than this is folded away, and not charted
 
 
 @dataclass
 class Chart:
-    """A horizontal bar chart of one numeric column, as inline SVG."""
+    """A horizontal bar chart of one column, as inline SVG."""
 
     title: str
     svg: Markup
@@ -230,17 +237,56 @@ class BenchTable:
     numeric: list[bool]
     charts: list[Chart] = field(default_factory=list)
 
+    @property
+    def folded(self) -> bool:
+        return len(self.rows) > BIG_TABLE
+
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _summary(value: Any) -> tuple[float, float, float] | None:
+    """(median, min, max) of a summary figure, or None if ``value`` is not one."""
+    if isinstance(value, dict) and _is_number(value.get("median")):
+        low, high = value.get("min", value["median"]), value.get("max", value["median"])
+        if _is_number(low) and _is_number(high):
+            return float(value["median"]), float(low), float(high)
+    return None
+
+
+def _figure(value: Any) -> float | None:
+    """The number to chart for a cell: itself, or a summary's median."""
+    if _is_number(value):
+        return float(value)
+    found = _summary(value)
+    return found[0] if found else None
+
+
+def number(value: float) -> str:
+    """Three significant figures or so, thousands separated."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
 def _cell(value: Any) -> str:
-    if _is_number(value) and isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if _is_number(value):
+        return number(value)
+    found = _summary(value)
+    if found is not None:
+        median, low, high = found
+        return number(median) if low == high else f"{number(median)} ({number(low)}-{number(high)})"
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
-    return "" if value is None else str(value)
+    return "-" if value is None or value == "" else str(value)
 
 
 def _records(value: Any) -> list[dict[str, Any]] | None:
@@ -254,44 +300,40 @@ def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and value and len(value) <= 12:
+        if isinstance(value, dict) and value and _summary(value) is None and len(value) <= 12:
             flat.update(_flatten(value, f"{name}."))
         else:
             flat[name] = value
     return flat
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> Chart:
-    """Bars with their values written at their ends; the widest bar is the largest value."""
-    bar, gap, label_width, plot_width = 18, 6, 190, 360
-    height = len(values) * (bar + gap) + gap
-    top = max(values) or 1.0
+def bar_chart(title: str, bars: Sequence[tuple[str, float, str]]) -> Chart:
+    """Bars (label, value, model) with their values at their ends; the longest is the largest."""
+    bar, gap, label_width, plot_width = 18, 6, 170, 220  # a small viewBox: legible on a phone
+    height = len(bars) * (bar + gap) + gap
+    top = max(value for _, value, _ in bars) or 1.0
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {label_width + plot_width + 90} {height}" '
+        f'viewBox="0 0 {label_width + plot_width + 60} {height}" '
         f'aria-label="{html.escape(title)}">'
     ]
-    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+    for index, (label, value, model) in enumerate(bars):
         y = gap + index * (bar + gap)
         length = max(1.0, plot_width * value / top) if value > 0 else 0.0
         parts.append(
             f'<text x="{label_width - 8}" y="{y + bar * 0.72:.1f}" text-anchor="end">'
-            f"{html.escape(label[:32])}</text>"
-            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar}" rx="3"/>'
+            f"{html.escape(label[:27])}</text>"
+            f'<rect class="{html.escape(model)}" x="{label_width}" y="{y}" '
+            f'width="{length:.1f}" height="{bar}" rx="3"/>'
             f'<text x="{label_width + length + 6:.1f}" y="{y + bar * 0.72:.1f}">'
-            f"{html.escape(_cell(value))}</text>"
+            f"{html.escape(number(value))}</text>"
         )
     parts.append("</svg>")
     return Chart(title, Markup("".join(parts)))  # every text in it is escaped above
 
 
 def bench_tables(document: Mapping[str, Any]) -> tuple[list[BenchTable], dict[str, str]]:
-    """Every table found in a bench JSON, and its scalar facts (the environment...).
-
-    The bench JSON's exact shape belongs to ``shared.bench``; this renders whatever
-    lists of records it holds, at any depth, and charts their numeric columns
-    against the columns that name a row.
-    """
+    """Every table found in a bench JSON, and its other values (the environment...)."""
     tables: list[BenchTable] = []
     facts: dict[str, str] = {}
 
@@ -299,33 +341,48 @@ def bench_tables(document: Mapping[str, Any]) -> tuple[list[BenchTable], dict[st
         records = _records(value)
         if records is not None:
             tables.append(table(" / ".join(path) or "results", records))
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and _summary(value) is None:
             for key, item in value.items():
                 walk(item, [*path, str(key)])
         elif path:
             facts[".".join(path)] = _cell(value)
 
     walk(document, [])
-    return tables, facts
+    return sorted(tables, key=lambda t: t.folded), facts  # the long raw ones last
 
 
 def table(title: str, records: list[dict[str, Any]]) -> BenchTable:
+    """One table; its measured columns charted, each bar named by the columns before them.
+
+    A measured column holds summaries, or fractional numbers; the columns before
+    the first of them (model, variant, size...) say what each row measured.
+    """
     columns = list(dict.fromkeys(key for record in records for key in record))
     numeric = [
-        any(_is_number(r.get(c)) for r in records)
-        and all(_is_number(r.get(c)) or r.get(c) is None for r in records)
+        any(_figure(r.get(c)) is not None for r in records)
+        and all(_figure(r.get(c)) is not None or r.get(c) in (None, "") for r in records)
         for c in columns
     ]
     rows = [[_cell(record.get(column)) for column in columns] for record in records]
-    names = [c for c, is_number in zip(columns, numeric, strict=True) if not is_number]
-    labels = [" · ".join(_cell(r.get(c)) for c in names if r.get(c) is not None) for r in records]
+
+    def measured(column: str) -> bool:
+        values = [r.get(column) for r in records]
+        return any(_summary(v) for v in values) or any(isinstance(v, float) for v in values)
+
+    first = next((i for i, c in enumerate(columns) if measured(c)), len(columns))
+    summaries = [c for c in columns if any(_summary(r.get(c)) for r in records)]
+    charted = summaries or [c for c in columns[first:] if measured(c)]
     charts = []
-    if len(records) <= 40:
-        for column, is_number in zip(columns, numeric, strict=True):
-            numbers = [float(v) for r in records if _is_number(v := r.get(column)) and v >= 0]
-            if is_number and len(numbers) == len(records) and any(numbers):
-                chart_labels = labels if any(labels) else [str(i + 1) for i in range(len(records))]
-                charts.append(bar_chart(column, chart_labels, numbers))
+    if len(records) <= BIG_TABLE:
+        for column in charted:
+            bars = [
+                (" · ".join(_cell(r.get(c)) for c in columns[:first] if r.get(c) not in (None, "")),
+                 figure, str(r.get("model", "")))
+                for r in records
+                if (figure := _figure(r.get(column))) is not None and figure >= 0
+            ]  # fmt: skip
+            if bars and any(value for _, value, _ in bars):
+                charts.append(bar_chart(column, bars))
     return BenchTable(title, columns, rows, numeric, charts)
 
 

@@ -29,16 +29,34 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 
-# A bench document of the kind `bench --json` writes: some facts, and tables of records.
-BENCH = {
-    "environment": {"python": "3.11.7", "cpus": 2},
-    "quick": True,
-    "results": [
-        {"workload": "fan_out", "model": "asyncio", "n": 100, "seconds": 0.21, "rss_mb": 31.5},
-        {"workload": "fan_out", "model": "gevent", "n": 100, "seconds": 0.26, "rss_mb": 35.0},
-        {"workload": "fan_out", "model": "threads", "n": 100, "seconds": 0.33, "rss_mb": 40.25},
+# A bench document shaped as `bench --json` writes it (shared/bench/output.py):
+# facts, one table of records per workload, a figure a number or a summary, and
+# the raw measures.
+BENCH: dict[str, Any] = {
+    "environment": {"python": "3.11.7", "packages": {"gevent": "24.2.1"}},
+    "machine": {"cpus": 2},
+    "plan": {"name": "quick", "repeat": 1, "fanout_sizes": [10, 100], "delay": 0.1},
+    "bench": {"seconds": 12.5, "models": list(MODELS)},
+    "results": {
+        "fanout": [
+            {"model": model, "variant": "tuned", "requests": 100,
+             "wall_s": {"min": 0.1 + i / 100, "median": 0.12 + i / 100, "max": 0.2 + i / 100},
+             "errors": 0, "runs": 1, "load": 1.25, "notes": ""}
+            for i, model in enumerate(MODELS)
+        ],
+        "memory": [
+            {"model": model, "tasks": 1000, "resident_kib_per_task": {
+                "min": 2.5 * (i + 1), "median": 2.5 * (i + 1), "max": 2.5 * (i + 1)},
+             "runs": 1, "load": None, "notes": "a note" if model == "threads" else ""}
+            for i, model in enumerate(MODELS)
+        ],
+    },
+    "measures": [
+        {"workload": "fanout", "model": MODELS[i % 3], "size": 100, "repetition": i,
+         "values": {"wall_s": [0.1]}, "error": ""}
+        for i in range(report.BIG_TABLE + 1)
     ],
-}
+}  # fmt: skip
 
 
 VOID = {"meta", "link", "br", "img", "input", "hr"}  # elements without an end tag
@@ -181,17 +199,22 @@ def test_no_network_assets(site: Path) -> None:
         assert "<script" not in text, path.name
 
 
-# The bench page renders the tables it finds, and charts their numbers.
+# The bench page renders the tables it finds, and charts their measured figures.
 def test_bench_page(site: Path) -> None:
     assert "bench.html" in parse(site / "index.html").links
     page = parse(site / "bench.html")
     text = " ".join(page.text)
-    for row in BENCH["results"]:
-        assert isinstance(row, dict)
-        assert all(report._cell(value) in text for value in row.values())
+    for title in ("results / fanout", "results / memory", "measures"):
+        assert title in text
+    assert "0.12 (0.1-0.2)" in text  # median (min-max), three significant figures
+    assert "2.50" in text and "a note" in text and "3.11.7" in text
     markup = (site / "bench.html").read_text(encoding="utf-8")
-    assert markup.count("<svg") == 3  # n is the same everywhere; seconds and rss_mb vary
-    assert "3.11.7" in text
+    # One chart per summarised figure (wall_s, resident_kib_per_task); the raw
+    # measures are too long to chart, and folded away.
+    assert markup.count("<svg") == 2
+    assert markup.count("<details>") == 1
+    assert "asyncio · tuned · 100" in markup  # a bar named by the columns before the figures
+    assert markup.count('<rect class="gevent"') == 2
 
 
 # A bench file of an unexpected shape still gives a page: whatever tables it holds.
