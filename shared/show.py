@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from rich.console import Console, Group, RenderableType
+from rich.constrain import Constrain
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.style import Style
@@ -26,6 +27,7 @@ GUTTER = 7  # "❱ 123 " and a space
 MIN_COLUMN = 48  # below this many characters a column of code is more wrap than code
 MARK = Style(bgcolor="grey19")  # differing lines, besides the ❱ in the gutter
 LAYOUTS = ("auto", "columns", "stacked")
+PROSE = 100  # characters: the idea reads as a paragraph, not as one line across the screen
 
 
 def fits_in_columns(view: sources.SideBySide, width: int) -> bool:
@@ -61,7 +63,7 @@ def heading(view: sources.SideBySide) -> Group:
         Text.assemble(
             (view.scenario, "bold"), f" (article {scenario.article}): ", scenario.summary
         ),
-        Padding(Text(scenario.idea, style="italic"), (0, 0, 0, 2)),
+        Constrain(Padding(Text(scenario.idea, style="italic"), (0, 0, 0, 2)), width=PROSE),
         Text.assemble(
             ("❱", "red"),
             f" marks a line that is not in every other model's version "
@@ -79,6 +81,7 @@ def grid(columns: int) -> Table:
 
 
 def in_columns(view: sources.SideBySide) -> Iterator[RenderableType]:
+    yield Text()
     header = grid(len(view.models))
     header.add_row(*(Text(view.sources[m].name, style="bold cyan") for m in view.models))
     yield header
@@ -116,7 +119,7 @@ def render(
     if layout == "auto":
         layout = "columns" if len(view.models) > 1 and fits_in_columns(view, width) else "stacked"
     body = in_columns(view) if layout == "columns" else stacked(view)
-    return Group(heading(view), Text(), *body)
+    return Group(heading(view), *body)
 
 
 def show(console: Console, scenario: str, models: Sequence[str], layout: str) -> None:
