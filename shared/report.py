@@ -138,6 +138,9 @@ def code_rows(scenario: str) -> list[CodeRow]:
 # -- outputs --------------------------------------------------------------------
 
 
+PHASES = {"run": "while it ran", "collect": "at garbage collection", "exit": "at exit"}
+
+
 @dataclass
 class Output:
     model: str
@@ -145,17 +148,18 @@ class Output:
     wall: float
     transcript: list[str]
     problems: list[str]
-    notes: list[str]  # diagnostics worth a reader's eye
+    stderr: list[tuple[str, str]]  # (when, text): what a model says besides its transcript
+    notes: list[str]  # the other diagnostics: warnings, work left running, open sockets
 
 
 def output(run: runner.Run) -> Output:
     found = run.diagnostics
-    notes = [f"stderr at {phase}: {text.rstrip()}" for phase, text in found.stderr.items()]
-    notes += [f"warning: {warning}" for warning in found.warnings]
+    stderr = [(PHASES.get(phase, phase), text.rstrip()) for phase, text in found.stderr.items()]
+    notes = [f"warning: {warning}" for warning in found.warnings]
     notes += [f"left running: {pending}" for pending in found.pending]
     if found.sockets > 0:
         notes.append(f"sockets left open: {found.sockets}")
-    return Output(run.job.model, run.ok, run.wall, run.transcript, run.problems, notes)
+    return Output(run.job.model, run.ok, run.wall, run.transcript, run.problems, stderr, notes)
 
 
 @dataclass
