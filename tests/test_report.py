@@ -167,13 +167,16 @@ def test_every_page_shows_the_three_implementations(site: Path, scenario: str) -
         assert marked, f"{model}: nothing marked"
 
 
-# Each page shows what each model printed in the run, and the scenario's verdict.
+# Each page shows what each model printed in the run, its stderr, and the verdict.
 def test_every_page_shows_outputs_and_verdict(site: Path, demo_runs: Runs, scenario: str) -> None:
     page = parse(site / f"{scenario}.html")
     text = " ".join(" ".join(page.text).split())
     runs = [demo_runs[scenario, model] for model in MODELS]
+    shown = "".join(page.text)
     for run in runs:
         assert page.outputs[run.job.model] == "\n".join(run.transcript)
+        for said in run.diagnostics.stderr.values():  # what it said besides, as it said it
+            assert said.rstrip() in shown
     assert runner.verdict(runs) in text
     assert scenarios.get(scenario).idea.replace("`", "") in text
 
