@@ -9,11 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from shared.contract import Scenario
-from shared.scenarios import context_switch, cooperative, fetch, ordering
+from shared.scenarios import (
+    as_completed,
+    context_switch,
+    cooperative,
+    error_handling,
+    fetch,
+    future_exceptions,
+    ordering,
+    timeouts,
+)
 
 CATALOGUE: dict[str, Scenario[Any, Any]] = {
     module.SCENARIO.name: module.SCENARIO
-    for module in (context_switch, cooperative, ordering, fetch)
+    for module in (
+        context_switch,
+        cooperative,
+        ordering,
+        fetch,
+        as_completed,
+        error_handling,
+        future_exceptions,
+        timeouts,
+    )
 }
 
 

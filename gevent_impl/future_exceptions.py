@@ -1,0 +1,63 @@
+"""future_exceptions in gevent: a greenlet's failure waits in it until ``greenlet.get()``.
+
+    python -m gevent_impl future_exceptions
+
+``gevent.joinall`` returns when all are done, failed or not. A failed
+greenlet keeps its exception in ``exception`` (``value`` stays None) and
+``get()`` raises it again. gevent's hub also prints the traceback to stderr the
+moment the greenlet dies, before anyone has had a chance to read it.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+import gevent
+import requests
+
+from shared.contract import Transcript
+from shared.scenarios.future_exceptions import (
+    FutureExceptionsOutcome,
+    FutureExceptionsSpec,
+    where,
+)
+from shared.scenarios.ip import UNRESPONSIVE, IpService
+
+
+def fetch_ip(session: requests.Session, service: IpService, url: str, out: Transcript) -> str:
+    out.say(f"Fetching IP from {service.name}")
+    began = time.perf_counter()
+    try:
+        body = session.get(url, timeout=30).json()
+    except requests.ConnectionError:
+        out.say(f"{service.name} is unresponsive")
+        return UNRESPONSIVE
+    ip = str(body[service.attribute])  # nothing here expects the attribute to be missing
+    took = time.perf_counter() - began
+    out.say(f"{service.name} finished with result: {ip}, took: {took:.2f} seconds")
+    return ip
+
+
+def main(spec: FutureExceptionsSpec, out: Transcript, outcome: FutureExceptionsOutcome) -> None:
+    calls = spec.calls()
+    with requests.Session() as session:
+        greenlets = [gevent.spawn(fetch_ip, session, service, url, out) for service, url in calls]
+        gevent.joinall(greenlets)
+    for (service, _), greenlet in zip(calls, greenlets, strict=True):
+        try:
+            ip = greenlet.get()
+        except Exception as exc:
+            out.say(f"Unexpected error: {''.join(traceback.format_exception(exc)).rstrip()}")
+            outcome.read[service.name] = repr(exc)
+            outcome.errors[service.name] = where(exc)
+        else:
+            outcome.read[service.name] = ip
+
+
+def run(spec: FutureExceptionsSpec, out: Transcript) -> FutureExceptionsOutcome:
+    outcome = FutureExceptionsOutcome()
+    start = time.perf_counter()
+    main(spec, out, outcome)
+    outcome.timings["total"] = time.perf_counter() - start
+    return outcome
