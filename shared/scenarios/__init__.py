@@ -17,6 +17,7 @@ from shared.scenarios import (
     fetch,
     first_response,
     future_exceptions,
+    future_states,
     ordering,
     timeouts,
 )
@@ -30,6 +31,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         fetch,
         as_completed,
         first_response,
+        future_states,
         error_handling,
         future_exceptions,
         timeouts,
