@@ -18,6 +18,7 @@ from shared.scenarios import (
     first_response,
     future_exceptions,
     future_states,
+    ignored_exceptions,
     ordering,
     timeouts,
 )
@@ -34,6 +35,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         future_states,
         error_handling,
         future_exceptions,
+        ignored_exceptions,
         timeouts,
     )
 }
