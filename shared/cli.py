@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shared import report, runner, scenarios, show
+from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS
 from shared.services import HOST, ServicesError, use_services
 
@@ -129,6 +130,12 @@ def make_parser() -> Parser:
     report_.add_argument("--services-url", help="use services already running there")
     report_.set_defaults(handler=command_report)
 
+    bench = commands.add_parser(
+        "bench", help="what each model costs: spawn, memory, switch, fan-out, throughput"
+    )
+    bench_command.add_arguments(bench)
+    bench.set_defaults(handler=command_bench)
+
     serve_ = commands.add_parser("serve", help="run the local services in the foreground")
     serve_.add_argument("--port", type=port_number, default=0, help="default: a free port")
     serve_.set_defaults(handler=command_serve)
@@ -211,7 +218,7 @@ def check_writable(path: str) -> None:
 
 def environment() -> dict[str, Any]:
     versions = {}
-    for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3"):
+    for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3", "uvloop", "pyperf"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
     return {
@@ -251,6 +258,12 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
     if not all_ok:
         console.print(Text("a model differs from its expectation: see the verdicts", style="red"))
     return 0 if all_ok else 1
+
+
+def command_bench(args: argparse.Namespace, console: Console) -> int:
+    if args.json:
+        check_writable(args.json)
+    return bench_command.run(console, args, environment())
 
 
 def command_serve(args: argparse.Namespace, console: Console) -> int:

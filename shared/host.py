@@ -35,6 +35,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from shared import scenarios
+from shared.bench import child
 from shared.contract import MODELS, HttpSpec, Spec, Transcript
 from shared.services import ServicesError, use_services
 
@@ -162,6 +163,9 @@ def run_hosted(model: str, module: ModuleType, spec: Spec, result: str | None) -
 def main(model: str, argv: list[str] | None = None) -> int:
     """The ``__main__`` of every impl package."""
     assert model in MODELS
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # a benchmark workload, not a scenario: see shared.bench
+        return child.main(model, argv[1:])
     args = parse(model, argv)
     try:
         scenario, spec = build_spec(args)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from shared.services import EVENTS, HOST, IP
+from shared.services import EVENTS, HOST, IP, raise_open_files_limit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COUNTERS = web.AppKey("counters", dict[str, int])
@@ -120,6 +120,7 @@ def closed_port() -> socket.socket:
 
 async def serve(port: int, on_ready: Callable[[dict[str, str]], None]) -> None:
     """Serve until cancelled; call ``on_ready`` with the URLs once listening."""
+    raise_open_files_limit()  # one descriptor per client connection
     refused = closed_port()
     unreachable = f"http://{HOST}:{refused.getsockname()[1]}/"
     # handler_cancellation: a handler is cancelled when its client disconnects,
@@ -127,7 +128,10 @@ async def serve(port: int, on_ready: Callable[[dict[str, str]], None]) -> None:
     runner = web.AppRunner(make_app(unreachable), handler_cancellation=True, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, HOST, port, backlog=1024)
+        # A fan-out of thousands connects all at once: with a short accept queue the
+        # kernel drops the SYNs that do not fit, and each client waits a second to
+        # retry. 4,096 is Linux's default cap (net.core.somaxconn).
+        site = web.TCPSite(runner, HOST, port, backlog=4096)
         await site.start()
         bound = runner.addresses[0][1]
         on_ready({"url": f"http://{HOST}:{bound}", "unreachable": unreachable})

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import resource
 import selectors
 import subprocess
 import sys
@@ -53,6 +54,23 @@ READY_TIMEOUT = 20.0  # seconds a child may take to start serving
 
 class ServicesError(Exception):
     """The local services could not be started or reached."""
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; return the new limit.
+
+    Both ends of a big fan-out hold one descriptor per connection, and many
+    systems start processes with a soft limit of 1,024.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):  # the system allows less than it says: keep what we have
+            return soft
+        return wanted
+    return soft
 
 
 @dataclass

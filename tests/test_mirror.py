@@ -12,7 +12,8 @@ from shared.contract import MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [f"{model}_impl" for model in MODELS]
-HOSTING = {"__init__.py", "__main__.py", "runtime.py"}  # how a model is hosted, not a scenario
+# How a model is hosted, and its benchmark workloads: not scenarios.
+HOSTING = {"__init__.py", "__main__.py", "runtime.py", "workloads.py"}
 
 
 def modules(package: str) -> list[str]:

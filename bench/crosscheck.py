@@ -1,0 +1,124 @@
+"""Cross-check the bench against the standalone scripts beside this file.
+
+    python bench/crosscheck.py [--models asyncio,gevent] [--quick] [--json FILE]
+
+For spawn, switch and memory, the bench's figure (its job, as ``concurrency-
+compare bench`` runs it) and the standalone script's figure for the same N,
+measured alternately in the same run; for the tuned fan-out, the bench's
+overhead per request (wall - D, over N) against a minimal client's, both on
+one server. Prints each pair, their ratio, and the load average around them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.bench import suite
+from shared.services import Services, open_services
+
+HERE = Path(__file__).resolve().parent
+DELAY = 0.1
+
+
+def standalone(script: str, *args: object) -> dict[str, Any]:
+    command = [sys.executable, str(HERE / script), *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def bench(job: suite.Job, plan: suite.Plan, services: Services | None) -> suite.Measure:
+    measure = suite.run_job(job, plan, services)
+    if measure.error:
+        raise SystemExit(f"{job}: {measure.error}")
+    return measure
+
+
+def micro(workload: str, model: str, plan: suite.Plan) -> tuple[float, float]:
+    size = plan.spawn_tasks if workload == "spawn" else plan.switch_rounds
+    metric = "us_per_task" if workload == "spawn" else "us_per_round_trip"
+    ours = bench(suite.Job(workload, model, "", size, 0), plan, None).values[metric]
+    theirs: list[float] = []
+    for _ in range(plan.processes):  # as many fresh processes as pyperf's workers
+        theirs += standalone(f"{workload}.py", model, size, plan.warmups, plan.values)["us"]
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def memory(model: str, size: int, rounds: int, plan: suite.Plan) -> tuple[float, float]:
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours += bench(suite.Job("memory", model, "", size, 0), plan, None).values[
+            "resident_kib_per_task"
+        ]
+        theirs.append(standalone("memory.py", model, size)["resident_kib"])
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def fanout(
+    model: str, size: int, rounds: int, plan: suite.Plan, services: Services
+) -> tuple[float, float]:
+    ours, theirs = [], []
+    url = f"{services.url}/events?delay={DELAY}"
+    for _ in range(rounds):
+        job = suite.Job("fanout", model, "tuned", size, 0)
+        ours += bench(job, plan, services).values["overhead_us_per_request"]
+        result = standalone("fanout.py", model, url, size)
+        if result["failures"]:
+            raise SystemExit(f"the standalone client failed {result['failures']} requests")
+        theirs.append((result["wall"] - DELAY) / size * 1e6)
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(suite.available_models()))
+    parser.add_argument("--quick", action="store_true", help="the quick plan's sizes")
+    parser.add_argument("--json", metavar="FILE")
+    args = parser.parse_args()
+    models = suite.check_models(args.models.split(","))
+    plan = suite.QUICK if args.quick else suite.FULL
+    rows: list[dict[str, Any]] = []
+
+    def record(check: str, model: str, size: int, pair: tuple[float, float], load: float) -> None:
+        ours, theirs = pair
+        row = {"check": check, "model": model, "size": size, "bench": ours,
+               "standalone": theirs, "ratio": ours / theirs,
+               "load": f"{load:.2f}-{os.getloadavg()[0]:.2f}"}  # fmt: skip
+        rows.append(row)
+        ratio, around = row["ratio"], row["load"]
+        line = (f"{check:<26} {model:<15} {size:>7,}  bench {ours:10.2f}  "
+                f"standalone {theirs:10.2f}  ratio {ratio:.2f}  load {around}")  # fmt: skip
+        print(line, flush=True)
+
+    for workload in ("spawn", "switch"):
+        for model in models:
+            load = os.getloadavg()[0]
+            size = plan.spawn_tasks if workload == "spawn" else plan.switch_rounds
+            record(f"{workload} µs", model, size, micro(workload, model, plan), load)
+    for size in plan.memory_sizes:
+        for model in models:
+            if model == "threads" and size > suite.THREAD_CAP:
+                continue
+            load = os.getloadavg()[0]
+            record("memory resident KiB/task", model, size, memory(model, size, 3, plan), load)
+    with open_services() as services:
+        for size in plan.fanout_sizes[1:]:
+            for model in models:
+                load = os.getloadavg()[0]
+                rounds = 2 if size >= 10_000 else 3
+                pair = fanout(model, size, rounds, plan, services)
+                record("fanout µs/request overhead", model, size, pair, load)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""One workload in a model's own interpreter: ``python -m <model>_impl bench WORKLOAD``.
+
+``shared.host`` hands over here when its first argument is ``bench``, so the
+model's package was imported first (gevent's patch included). Nothing here
+prepares the model the way a scenario run does (no task factory, no warnings
+recorder): the figures are those of the model as its users run it.
+
+The micro-workloads (``spawn``, ``switch``) go through pyperf: its manager
+(``shared.bench.micro``, a plain interpreter) starts its workers as this same
+command with pyperf's worker options, each a fresh interpreter of the model.
+The other workloads are run once here; the suite repeats the whole command.
+
+Run by hand it prints the result as JSON; ``--result FILE`` writes it there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from shared.contract import jsonable
+from shared.services import raise_open_files_limit
+
+WORKLOADS = ("spawn", "memory", "switch", "fanout", "throughput")
+MICRO = ("spawn", "switch")  # timed by pyperf, in its own worker processes
+VARIANTS = ("tuned", "defaults")
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+def make_parser(model: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {model}_impl bench",
+        description=f"Run one benchmark workload in the {model} model.",
+        epilog="spawn and switch also take pyperf's options (--processes, --values, --loops...)",
+    )
+    parser.add_argument("workload", choices=WORKLOADS)
+    parser.add_argument("--size", type=int, default=1000, help="tasks or requests")
+    parser.add_argument("--url", help="the URL to GET (fanout, throughput)")
+    parser.add_argument("--variant", choices=VARIANTS, default="tuned", help="fanout's limits")
+    parser.add_argument("--passes", type=int, default=1, help="fanout: passes over one session")
+    parser.add_argument("--deadline", type=float, default=60.0, help="fanout: seconds per pass")
+    parser.add_argument("--seconds", type=float, default=1.0, help="throughput: how long")
+    parser.add_argument("--concurrency", type=int, default=50, help="throughput: how many workers")
+    parser.add_argument("--uvloop", action="store_true", help="asyncio on uvloop's event loop")
+    parser.add_argument("--result", metavar="FILE", help="write the JSON result here")
+    return parser
+
+
+def call(function: Callable[..., Any], *args: Any, loop_factory: LoopFactory | None) -> Any:
+    """``function(*args)``; a coroutine (asyncio's workloads) runs in a fresh event loop."""
+    outcome = function(*args)
+    if inspect.iscoroutine(outcome):
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(outcome)
+    return outcome
+
+
+def loop_factory_for(model: str, uvloop: bool) -> LoopFactory | None:
+    if not uvloop:
+        return None
+    if model != "asyncio":
+        raise SystemExit(f"python -m {model}_impl bench: error: --uvloop is for asyncio only")
+    import uvloop as module  # an optional extra: concurrency-compare[uvloop]
+
+    factory: LoopFactory = module.new_event_loop
+    return factory
+
+
+def run_worker(
+    model: str, args: argparse.Namespace, pyperf_argv: list[str], loop_factory: LoopFactory | None
+) -> None:
+    """Be one of pyperf's worker processes for ``spawn`` or ``switch``."""
+    import pyperf
+
+    workload = getattr(importlib.import_module(f"{model}_impl.workloads"), args.workload)
+    runner = pyperf.Runner()
+    runner.parse_args(pyperf_argv)
+
+    def timed(loops: int) -> float:
+        # One value is `loops` tasks (or round trips); pyperf divides by loops.
+        seconds: float = call(workload, loops, loop_factory=loop_factory)
+        return seconds
+
+    runner.bench_time_func(args.workload, timed)
+
+
+def run_once(
+    model: str, args: argparse.Namespace, loop_factory: LoopFactory | None
+) -> dict[str, Any]:
+    workload = getattr(importlib.import_module(f"{model}_impl.workloads"), args.workload)
+    if args.workload == "memory":
+        arguments: tuple[Any, ...] = (args.size,)
+    elif args.workload == "fanout":
+        tuned = args.variant == "tuned"
+        arguments = (args.url, args.size, tuned, args.passes, args.deadline)
+    else:
+        arguments = (args.url, args.seconds, args.concurrency)
+    load = os.getloadavg()[0]
+    before = os.times()
+    outcome = call(workload, *arguments, loop_factory=loop_factory)
+    after = os.times()
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return {"outcome": jsonable(outcome), "cpu_seconds": cpu, "load": load}
+
+
+def main(model: str, argv: list[str]) -> int:
+    parser = make_parser(model)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.workload not in MICRO:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.workload in ("fanout", "throughput") and not args.url:
+        parser.error(f"{args.workload} needs --url")
+    if args.workload in MICRO and "--worker" not in rest:
+        # pyperf's manager starts the workers and reads their results: it runs in a
+        # plain interpreter, not under the model (under gevent's patch it hangs).
+        return subprocess.call([sys.executable, "-m", "shared.bench.micro", model, *argv])
+    raise_open_files_limit()  # a fan-out of 10,000 needs 10,000 sockets at once
+    loop_factory = loop_factory_for(model, args.uvloop)
+    if args.workload in MICRO:
+        run_worker(model, args, rest, loop_factory)
+        return 0
+    report = run_once(model, args, loop_factory)
+    report |= {"model": model, "workload": args.workload, "uvloop": args.uvloop}
+    text = json.dumps(report)
+    if args.result:
+        with open(args.result, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        print(text)
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,330 @@
+"""A bench's figures as terminal tables, JSON and PNG charts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from shared.bench.suite import Bench, Cell, Summary, machine
+
+# -- numbers --------------------------------------------------------------------
+
+
+def number(value: float) -> str:
+    """Three significant figures or so, thousands separated: 0.104, 3.46, 12.5, 1,234."""
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def spread(summary: Summary | None) -> str:
+    """median (min-max), or the one value."""
+    if summary is None:
+        return "-"
+    if summary.low == summary.high:
+        return number(summary.median)
+    return f"{number(summary.median)} ({number(summary.low)}-{number(summary.high)})"
+
+
+def load(cell: Cell) -> str:
+    return "-" if cell.load is None else f"{cell.load:.2f}"
+
+
+def elsewhere(cell: Cell) -> str:
+    return "-" if cell.elsewhere is None else f"{cell.elsewhere:.2f}"
+
+
+# -- tables ---------------------------------------------------------------------
+
+Column = tuple[str, Callable[[Cell], str]]
+
+
+def metric(name: str) -> Callable[[Cell], str]:
+    return lambda cell: spread(cell.summary(name))
+
+
+def count(name: str) -> Callable[[Cell], str]:
+    return lambda cell: f"{cell.count(name):,}" if cell.measures else "-"
+
+
+def values(cell: Cell) -> str:
+    return str(len(cell.values(cell.metrics[0]))) if cell.metrics else "0"
+
+
+def size(cell: Cell) -> str:
+    return f"{cell.size:,}"
+
+
+COLUMNS: dict[str, list[Column]] = {
+    "spawn": [
+        ("tasks per value", size),
+        ("µs per task", metric("us_per_task")),
+        ("values", values),
+    ],
+    "switch": [
+        ("round trips per value", size),
+        ("µs per round trip", metric("us_per_round_trip")),
+        ("values", values),
+    ],
+    "memory": [
+        ("tasks", size),
+        ("resident KiB per task", metric("resident_kib_per_task")),
+        ("virtual KiB per task", metric("virtual_kib_per_task")),
+    ],
+    "fanout": [
+        ("variant", lambda cell: cell.variant),
+        ("N", size),
+        ("wall s", metric("wall_s")),
+        ("overhead µs / request", metric("overhead_us_per_request")),
+        ("warm: overhead µs / request", metric("warm_overhead_us_per_request")),
+        ("errors", count("errors")),
+        ("server peak in flight", metric("server_peak_in_flight")),
+    ],
+    "throughput": [
+        ("workers", size),
+        ("requests / s", metric("requests_per_s")),
+        ("client CPU %", metric("client_cpu_pct")),
+        ("server CPU %", metric("server_cpu_pct")),
+        ("errors", count("errors")),
+    ],
+}
+
+TITLES = {
+    "spawn": "spawn: create, start and finish N trivial tasks",
+    "switch": "switch: a ping-pong between two tasks through the model's own queue",
+    "memory": "memory: N tasks parked on one event, resident and virtual memory apart",
+    "fanout": "fanout: N GETs at once, each answered after D = {delay:g} s",
+    "throughput": "throughput: workers doing GETs back to back, D = 0, for {seconds:g} s",
+}
+
+
+def table(bench: Bench, workload: str) -> Table:
+    title = TITLES[workload].format(**bench.plan.to_json())
+    grid = Table(title=title, title_justify="left", caption_justify="left")
+    grid.add_column("model")
+    columns = COLUMNS[workload]
+    for heading, _ in columns:
+        grid.add_column(heading, justify="right")
+    grid.add_column("load", justify="right")
+    grid.add_column("busy elsewhere", justify="right")
+    grid.add_column("notes", overflow="fold", max_width=48)
+    for cell in bench.of(workload):
+        style = "red" if cell.failed else ("dim" if cell.skipped else "")
+        grid.add_row(
+            cell.model,
+            *(show(cell) for _, show in columns),
+            load(cell),
+            elsewhere(cell),
+            "; ".join(cell.notes),
+            style=style,
+        )
+    grid.caption = (
+        "median (min-max) over every value; load: the 1-minute load average when it ran;"
+        " busy elsewhere: cores that other programs kept busy meanwhile"
+    )
+    return grid
+
+
+def tables(bench: Bench) -> Group:
+    parts: list[Table | Text] = [table(bench, workload) for workload in bench.workloads]
+    low, high = bench.loads
+    parts.append(
+        Text(
+            f"{bench.plan.name} bench: {bench.seconds:.0f} s, "
+            f"load average {low:.2f} at the start, {high:.2f} at the end"
+        )
+    )
+    return Group(*parts)
+
+
+# -- JSON -----------------------------------------------------------------------
+
+
+def document(bench: Bench, environment: dict[str, Any]) -> dict[str, Any]:
+    """The bench as JSON data: the environment, the plan, the figures, every measurement."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    measures: list[dict[str, Any]] = []
+    for workload in bench.workloads:
+        for cell in bench.of(workload):
+            record = cell.to_json()
+            for one in record.pop("measures"):
+                measures.append(
+                    {
+                        "workload": workload,
+                        "model": cell.model,
+                        "variant": cell.variant,
+                        "size": cell.size,
+                        **one,
+                    }
+                )
+            results.setdefault(workload, []).append(record)
+    return {
+        "environment": environment,
+        "machine": machine(),
+        "plan": bench.plan.to_json(),
+        "bench": {
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds": round(bench.seconds, 1),
+            "load_at_start": bench.loads[0],
+            "load_at_end": bench.loads[1],
+            "models": bench.models,
+        },
+        "results": results,
+        "measures": measures,
+    }
+
+
+def write_json(path: str | Path, bench: Bench, environment: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(document(bench, environment), file, indent=2)
+
+
+# -- charts ---------------------------------------------------------------------
+
+
+def write_charts(folder: str | Path, bench: Bench) -> list[Path]:
+    """PNG charts of what was measured: fan-out wall time against N, memory per task."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if bench.of("fanout"):
+        written.append(fanout_chart(out / "fanout.png", bench))
+    if bench.of("memory"):
+        written.append(memory_chart(out / "memory.png", bench))
+    return written
+
+
+def model_colours(models: Sequence[str]) -> dict[str, str]:
+    palette = ["tab:blue", "tab:cyan", "tab:green", "tab:orange", "tab:red"]
+    return {model: palette[index % len(palette)] for index, model in enumerate(models)}
+
+
+def fanout_chart(path: Path, bench: Bench) -> Path:
+    import matplotlib.pyplot as plt
+
+    colours = model_colours(bench.models)
+    figure, axes = plt.subplots(figsize=(8, 5), layout="constrained")
+    for model in bench.models:
+        for variant, style in (("tuned", "-"), ("defaults", "--")):
+            cells = [c for c in bench.of("fanout") if (c.model, c.variant) == (model, variant)]
+            cells = [c for c in cells if c.summary("wall_s")]
+            if not cells:
+                continue
+            xs = [c.size for c in cells]
+            walls = [c.summary("wall_s") for c in cells]
+            ys = [s.median for s in walls if s]
+            below = [s.median - s.low for s in walls if s]
+            above = [s.high - s.median for s in walls if s]
+            axes.errorbar(
+                xs,
+                ys,
+                yerr=[below, above],
+                linestyle=style,
+                marker="o",
+                color=colours[model],
+                label=f"{model}, {variant}",
+                capsize=3,
+            )
+            stopped = [(c.size, y) for c, y in zip(cells, ys, strict=True) if c.count("unfinished")]
+            if stopped:
+                axes.scatter(
+                    [x for x, _ in stopped],
+                    [y for _, y in stopped],
+                    s=160,
+                    facecolors="none",
+                    edgecolors=colours[model],
+                )
+    axes.axhline(bench.plan.delay, color="grey", linewidth=1, linestyle=":")
+    axes.annotate(
+        f"D = {bench.plan.delay:g} s",
+        (1, bench.plan.delay),
+        ha="right",
+        xycoords=("axes fraction", "data"),
+        va="bottom",
+        color="grey",
+    )
+    axes.set(
+        xscale="log",
+        yscale="log",
+        xlabel="N, requests at once",
+        ylabel="wall time, s (median, min-max)",
+        title=f"Fan-out: N GETs each answered after {bench.plan.delay:g} s "
+        "(circled: stopped at a deadline)",
+    )
+    axes.legend(fontsize="small")
+    axes.grid(True, which="both", alpha=0.3)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def memory_chart(path: Path, bench: Bench) -> Path:
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    colours = model_colours(bench.models)
+    sizes = sorted({c.size for c in bench.of("memory")})
+    figure, panels = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
+    width = 0.8 / max(1, len(bench.models))
+    for panel, (name, label) in zip(
+        panels,
+        (("resident_kib_per_task", "resident (RSS)"), ("virtual_kib_per_task", "virtual (VMS)")),
+        strict=True,
+    ):
+        for index, model in enumerate(bench.models):
+            cells = {c.size: c for c in bench.of("memory") if c.model == model}
+            for position, tasks in enumerate(sizes):
+                cell = cells.get(tasks)
+                x = position + index * width
+                summary = cell.summary(name) if cell else None
+                if summary is not None and summary.median > 0:
+                    bars = panel.bar(
+                        [x],
+                        [summary.median],
+                        width=width,
+                        color=colours[model],
+                        label=model if position == 0 else None,
+                    )
+                    panel.bar_label(bars, [number(summary.median)], fontsize="x-small")
+                elif cell is not None and cell.skipped:
+                    panel.annotate(
+                        "not run:\ncapped",
+                        (x, 0),
+                        xycoords=("data", "axes fraction"),
+                        xytext=(0, 4),
+                        textcoords="offset points",
+                        ha="center",
+                        fontsize="x-small",
+                        color=colours[model],
+                    )
+        panel.set_xticks(
+            [p + width * (len(bench.models) - 1) / 2 for p in range(len(sizes))],
+            [f"{n:,}" for n in sizes],
+        )
+        panel.set(
+            yscale="log",
+            xlabel="tasks parked at once",
+            ylabel="KiB per task (median)",
+            title=f"{label} memory per parked task",
+        )
+        panel.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+        panel.grid(True, axis="y", which="major", alpha=0.3)
+    panels[0].legend(fontsize="small")
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

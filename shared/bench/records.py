@@ -1,0 +1,62 @@
+"""What a workload reports back, and the probes the model code uses.
+
+The model code (``<model>_impl/workloads.py``) imports this module, so it stays
+standard library only and cheap to import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Parked:
+    """Memory taken by tasks parked on an event (the ``memory`` workload)."""
+
+    tasks: int  # how many were parked: fewer than asked only when a limit stopped it
+    resident: int  # bytes of resident memory (RSS) they added
+    virtual: int  # bytes of address space (VMS) they added
+    stopped: str = ""  # the limit that stopped it, when one did
+
+
+@dataclass
+class Pass:
+    """One fan-out: ``count`` GETs started at once (the ``fanout`` workload)."""
+
+    wall: float  # seconds from the first request started to the last answered (or the deadline)
+    completed: int  # requests answered with a success status
+    errors: dict[str, int] = field(default_factory=dict)  # kind of failure -> how many
+    unfinished: int = 0  # still running at the deadline, then cancelled
+
+
+@dataclass
+class Throughput:
+    """Requests done back to back by a fixed number of workers (the ``throughput`` workload)."""
+
+    seconds: float
+    requests: int  # answered with a success status
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def memory_in_use() -> tuple[int, int]:
+    """This process's resident and virtual memory, in bytes (Linux: ``/proc/self/statm``)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        size, resident = (int(pages) for pages in statm.read().split()[:2])
+    page = os.sysconf("SC_PAGE_SIZE")
+    return resident * page, size * page
+
+
+def tally(failures: Iterable[BaseException | None]) -> dict[str, int]:
+    """How many failures of each kind (by exception class name); ``None`` is a success."""
+    return dict(Counter(type(f).__name__ for f in failures if f is not None))
+
+
+def merge(tallies: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Several tallies added up."""
+    total: Counter[str] = Counter()
+    for one in tallies:
+        total.update(one)
+    return dict(total)
