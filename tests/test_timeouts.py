@@ -32,11 +32,11 @@ STOPPED = {"asyncio": "cancelled", "gevent": "killed", "threads": "running"}
 
 # Both requests well on the wire when the deadline expires, the slower one long
 # after it: what each model does with them has time to show.
-ON_THE_WIRE = {"scale": 1.0, "timeout": 0.5, "ipify": 1.5, "ip_api": 4.0}
+ON_THE_WIRE = {"scale": 1.0, "timeout": 0.3, "ipify": 1.0, "ip_api": 3.0}
 # Seconds from the report to the end of the process: an exit that waits for the
-# slow request takes about 4 - 0.5 s, one that does not a fraction of a second;
+# slow request takes about 3 - 0.3 s, one that does not a fraction of a second;
 # half-way holds both ways even with every core busy.
-WAITED = 2.0
+WAITED = 1.5
 
 
 @dataclass
@@ -114,7 +114,7 @@ def test_unfinished_work(extra: Extra, model: str) -> None:
     diagnostics = run.diagnostics
     if model == "threads":
         # The pool's workers are still on the wire when the scenario returns,
-        # and the interpreter waits for them: until the 4 s request is answered.
+        # and the interpreter waits for them: until the 3 s request is answered.
         assert diagnostics.pending == ["thread fetch_ip_0", "thread fetch_ip_1"]
         assert diagnostics.sockets == 2
         assert diagnostics.exit_seconds > WAITED
