@@ -12,7 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from shared.bench.suite import Bench, Cell, Summary, machine
+from shared.bench.suite import SIZE_NAMES, Bench, Cell, Summary, machine
 
 # -- numbers --------------------------------------------------------------------
 
@@ -33,9 +33,8 @@ def spread(summary: Summary | None) -> str:
     """median (min-max), or the one value."""
     if summary is None:
         return "-"
-    if summary.low == summary.high:
-        return number(summary.median)
-    return f"{number(summary.median)} ({number(summary.low)}-{number(summary.high)})"
+    low, median, high = (number(v) for v in (summary.low, summary.median, summary.high))
+    return median if low == high else f"{median} ({low}-{high})"
 
 
 def load(cell: Cell) -> str:
@@ -90,6 +89,7 @@ COLUMNS: dict[str, list[Column]] = {
         ("overhead µs / request", metric("overhead_us_per_request")),
         ("warm: overhead µs / request", metric("warm_overhead_us_per_request")),
         ("errors", count("errors")),
+        ("cancelled at the deadline", metric("cancelled")),
         ("server peak in flight", metric("server_peak_in_flight")),
     ],
     "throughput": [
@@ -328,3 +328,99 @@ def memory_chart(path: Path, bench: Bench) -> Path:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+# -- Markdown, for the README -------------------------------------------------
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The README's tables of a bench's JSON: the models at a glance, then the fan-out."""
+    results = document["results"]
+    models: list[str] = document["bench"]["models"]
+
+    def find(
+        workload: str, size: int | None = None, variant: str = ""
+    ) -> dict[str, dict[str, Any]]:
+        found = {}
+        for record in results.get(workload, []):
+            sized = size is None or record.get(SIZE_NAMES[workload]) == size
+            if sized and record.get("variant", "") == variant:
+                found[record["model"]] = record
+        return found
+
+    def shown(record: dict[str, Any] | None, name: str) -> str:
+        if record is None:
+            return "-"
+        value = record.get(name)
+        if value is None:
+            return str(record.get("notes") or "-")
+        text = spread(Summary(value["min"], value["median"], value["max"]))
+        if record.get("cancelled"):
+            text += f", stopped at the deadline, {record['cancelled']['median']:,.0f} unanswered"
+        return text
+
+    plan = document["plan"]
+    biggest_memory = max(plan["memory_sizes"])
+    middle_memory = sorted(plan["memory_sizes"])[len(plan["memory_sizes"]) // 2]
+    biggest_fanout = max(plan["fanout_sizes"])
+    rows: list[tuple[str, dict[str, dict[str, Any]], str]] = [
+        (f"spawn: µs per task ({plan['spawn_tasks']:,} at once)", find("spawn"), "us_per_task"),
+        ("switch: µs per round trip through a queue", find("switch"), "us_per_round_trip"),
+    ]
+    for tasks in dict.fromkeys((middle_memory, biggest_memory)):
+        parked = find("memory", tasks)
+        rows += [
+            (f"resident KiB per task, {tasks:,} parked", parked, "resident_kib_per_task"),
+            (f"virtual KiB per task, {tasks:,} parked", parked, "virtual_kib_per_task"),
+        ]
+    for variant in ("tuned", "defaults"):
+        fanned = find("fanout", biggest_fanout, variant)
+        rows.append((f"fan-out of {biggest_fanout:,}, {variant}: wall s", fanned, "wall_s"))
+    for variant in ("tuned",):
+        fanned = find("fanout", biggest_fanout, variant)
+        rows.append((f"fan-out of {biggest_fanout:,}, {variant}, warm: wall s", fanned,
+                     "warm_wall_s"))  # fmt: skip
+    pumped = find("throughput")
+    rows += [
+        (f"throughput, {plan['concurrency']} workers: requests / s", pumped, "requests_per_s"),
+        ("throughput: client CPU %", pumped, "client_cpu_pct"),
+        ("throughput: server CPU %", pumped, "server_cpu_pct"),
+    ]
+    lines = ["| | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for label, records, name in rows:
+        if records:
+            cells = [shown(records.get(model), name) for model in models]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "Fan-out, N GETs at once answered after "
+              f"{plan['delay']:g} s: wall s, median (min-max), and [the server's peak in flight]",
+              "", "| N | limits | " + " | ".join(models) + " |",
+              "|---|---|" + "---|" * len(models)]  # fmt: skip
+    for size in plan["fanout_sizes"]:
+        for variant in ("tuned", "defaults"):
+            records = find("fanout", size, variant)
+            cells = []
+            for model in models:
+                record = records.get(model)
+                peak = record.get("server_peak_in_flight") if record else None
+                cells.append(
+                    shown(record, "wall_s") + (f" [{peak['median']:,.0f}]" if peak else "")
+                )
+            lines.append(f"| {size:,} | {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m shared.bench.output FILE``: the README's tables of ``bench --json FILE``."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m shared.bench.output BENCH.json", file=sys.stderr)
+        return 2
+    with open(args[0], encoding="utf-8") as file:
+        print(markdown(json.load(file)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -236,10 +236,7 @@ def plan_jobs(
     """Every job of the bench, in the order they run, and the measurements skipped."""
     jobs: list[Job] = []
     skips: list[Skip] = []
-    cap = (
-        f"not run: above the {THREAD_CAP:,}-thread cap (pid_max and threads-max "
-        "count every thread on the machine)"
-    )
+    cap = f"not run: threads are capped at {THREAD_CAP:,} (pid_max is machine-wide)"
     for repetition in range(plan.repeat):
         for workload in workloads:
             if workload in MICRO:
@@ -531,18 +528,15 @@ def read_fanout(
         for kind, count in one["errors"].items():
             measure.counts[f"error:{kind}"] = measure.counts.get(f"error:{kind}", 0) + count
     if unfinished:
-        done = passes[-1]["completed"]
-        deadline = measure.job.deadline(plan)
-        measure.notes.append(
-            f"stopped at the {deadline:g} s deadline: {done:,} of {size:,} answered"
-        )
+        # The figures of a stopped pass are those of the deadline; the rest was cancelled.
+        measure.values["cancelled"] = [float(unfinished)]
+        measure.notes.append(f"stopped at the {measure.job.deadline(plan):g} s deadline")
     if "peak_in_flight" in server:
         measure.values["server_peak_in_flight"] = [float(server["peak_in_flight"])]
     if server.get("listen_overflows"):
-        measure.counts["listen_overflows"] = server["listen_overflows"]
-        measure.notes.append(
-            f"the server's accept queue overflowed {server['listen_overflows']:,} times"
-        )
+        # Connections beyond the accept queue are dropped and retried a second later.
+        measure.values["listen_overflows"] = [float(server["listen_overflows"])]
+        measure.notes.append("the server's accept queue overflowed")
     measure.values["client_cpu_s"] = [report["cpu_seconds"]]
 
 
@@ -622,10 +616,14 @@ class Cell:
 
     @property
     def notes(self) -> list[str]:
+        """Why figures are missing or unusual, each once, with how many runs it concerns."""
+        said = [m.error for m in self.measures if m.error]
+        said += [note for m in self.measures for note in m.notes]
         found = [self.skipped] if self.skipped else []
-        found += [m.error for m in self.measures if m.error]
-        found += [note for m in self.measures for note in m.notes]
-        return list(dict.fromkeys(found))
+        for note in dict.fromkeys(said):
+            times, runs = said.count(note), len(self.measures)
+            found.append(note if times == runs else f"{note} ({times} of {runs} runs)")
+        return found
 
     @property
     def failed(self) -> bool:
