@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -111,13 +112,13 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT) -> Run:
     ]  # fmt: skip
     start = time.perf_counter()
     try:
-        child = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        child = _run_child(command, timeout)
         ended = time.time()
         wall = time.perf_counter() - start
         with open(result, encoding="utf-8") as file:
             written = file.read()
     except subprocess.TimeoutExpired as exc:
-        partial = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        partial = exc.stderr if isinstance(exc.stderr, str) else ""
         return Run(job, None, expected, [], Diagnostics(stderr={"run": partial}), -1, timeout,
                    error=f"no result after {timeout:.0f} s: stopped")  # fmt: skip
     finally:
@@ -161,8 +162,49 @@ def run_all(
             on_done(run)
         return run
 
-    with ThreadPoolExecutor(workers) as pool:
+    pool = ThreadPoolExecutor(workers)
+    try:
         return list(pool.map(one, jobs))
+    except BaseException:
+        # Ctrl-C or a failure: start nothing more, and stop what is running
+        # rather than wait for it.
+        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_children()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+# -- the children -------------------------------------------------------------
+
+_children: set[subprocess.Popen[str]] = set()
+_children_lock = threading.Lock()
+
+
+def _run_child(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run``, with the child known to ``_stop_children`` while it runs."""
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        with _children_lock:
+            _children.add(child)
+        try:
+            stdout, stderr = child.communicate(timeout=timeout)
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        finally:
+            with _children_lock:
+                _children.discard(child)
+    return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
+
+
+def _stop_children() -> None:
+    with _children_lock:
+        running = list(_children)
+    for child in running:
+        child.kill()
 
 
 def jobs_for(
