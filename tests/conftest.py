@@ -4,11 +4,19 @@
 ``anyio_backend``: a test that takes it runs once per model. ``demo_runs`` runs
 every scenario in every model once per session, all in parallel, so the many
 tests that read the runs share one batch of interpreters.
+
+A test module that needs runs of its own declares them as a ``@batch``: the
+first time a test asks for any batch, every declared batch starts at once, in
+the background. Runs spend most of their time waiting (on sleeps, on the
+services), so overlapping the batches shortens the suite far more than it
+loads the machine; the runner caps how many model interpreters run at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,6 +25,27 @@ from shared.contract import DEMO_SCALE, MODELS
 from shared.services import Services, open_services
 
 Runs = dict[tuple[str, str], runner.Run]
+T = TypeVar("T")
+Build = Callable[[Services], Any]
+
+_declared: list[Build] = []
+
+
+def batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
+    """Declare a batch of runs; ``batches[build]`` is its result once it is done."""
+    _declared.append(build)
+    return build
+
+
+class Batches:
+    """The declared batches, all under way; indexing waits for one to finish."""
+
+    def __init__(self, futures: dict[Build, Future[Any]]) -> None:
+        self._futures = futures
+
+    def __getitem__(self, build: Callable[[Services], T]) -> T:
+        result: T = self._futures[build].result()
+        return result
 
 
 @pytest.fixture(params=MODELS)
@@ -35,7 +64,18 @@ def services() -> Iterator[Services]:
         yield running
 
 
-@pytest.fixture(scope="session")
-def demo_runs(services: Services) -> Runs:
+@batch
+def demo(services: Services) -> Runs:
     jobs = runner.jobs_for(scenarios.CATALOGUE, MODELS, services, scale=DEMO_SCALE)
     return {(run.job.scenario, run.job.model): run for run in runner.run_all(jobs)}
+
+
+@pytest.fixture(scope="session")
+def batches(services: Services) -> Iterator[Batches]:
+    with ThreadPoolExecutor(len(_declared)) as pool:
+        yield Batches({build: pool.submit(build, services) for build in _declared})
+
+
+@pytest.fixture(scope="session")
+def demo_runs(batches: Batches) -> Runs:
+    return batches[demo]

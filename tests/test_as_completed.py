@@ -8,7 +8,7 @@ from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.as_completed import AsCompletedOutcome
 from shared.services import Services
-from tests.conftest import Runs
+from tests.conftest import Batches, Runs, batch
 
 
 def outcome(run: runner.Run) -> AsCompletedOutcome:
@@ -49,11 +49,18 @@ def test_quiet(demo_runs: Runs, model: str) -> None:
     assert (diagnostics.sockets, run.returncode) == (0, 0)
 
 
+OTHER = {"scale": DEMO_SCALE, "delays": (1.0, 3.0, 0.5, 2.0)}
+
+
+@batch
+def other_delays(services: Services) -> list[runner.Run]:
+    jobs = runner.jobs_for(["as_completed"], MODELS, services, **OTHER)
+    return runner.run_all(jobs)
+
+
 # The arrival order follows the spec's delays, for any number of requests.
-def test_other_delays(services: Services) -> None:
-    delays = (1.0, 3.0, 0.5, 2.0)
-    jobs = runner.jobs_for(["as_completed"], MODELS, services, scale=DEMO_SCALE, delays=delays)
-    for run in runner.run_all(jobs):
+def test_other_delays(batches: Batches) -> None:
+    for run in batches[other_delays]:
         assert run.problems == [], (run.job.model, run.transcript)
         assert outcome(run).handled[0] == ">> Process 3"
         assert outcome(run).handled[-1] == ">>>>>>>> Process 2"

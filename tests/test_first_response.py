@@ -21,6 +21,7 @@ from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.first_response import MODES, FirstResponseSpec, left_behind
 from shared.services import Services, open_services
+from tests.conftest import Batches, batch
 
 #: The loser answers after 1 s at the demo scale: long enough that an
 #: interpreter waiting for it at exit stands well apart from one that just ends.
@@ -51,8 +52,8 @@ def settled(services: Services) -> dict[str, int]:
     return stats
 
 
-@pytest.fixture(scope="module")
-def wire() -> Iterator[Wire]:
+@batch
+def wire_runs(services: Services) -> Wire:
     combos = [(model, mode) for mode in MODES for model in MODELS]
     with own_services(len(combos)) as services:
         jobs = [
@@ -61,10 +62,15 @@ def wire() -> Iterator[Wire]:
             for (model, mode), own in zip(combos, services, strict=True)
         ]  # fmt: skip
         runs = runner.run_all(jobs)
-        yield {
+        return {
             combo: (run, settled(own))
             for combo, run, own in zip(combos, runs, services, strict=True)
         }
+
+
+@pytest.fixture(scope="module")
+def wire(batches: Batches) -> Wire:
+    return batches[wire_runs]
 
 
 # In both modes, every model takes the fastest service's answer, and as soon as it comes.

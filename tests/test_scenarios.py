@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -12,7 +13,7 @@ from shared import runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.context_switch import LINES
 from shared.services import Services
-from tests.conftest import Runs
+from tests.conftest import Batches, Runs, batch
 
 
 # Each model's outcome equals what the spec alone predicts, timings within bounds.
@@ -45,43 +46,70 @@ def test_core_scenarios_are_quiet(demo_runs: Runs, name: str, model: str) -> Non
     assert run.returncode == 0
 
 
+SEEDED = {"scale": DEMO_SCALE, "seed": 7, "tasks": 5}
+MORE_GETS = {"scale": DEMO_SCALE, "delays": (0.6, 0.4, 0.5, 0.3, 0.2)}
+
+
+@batch
+def other_specs(services: Services) -> dict[tuple[str, str], runner.Run]:
+    jobs = runner.jobs_for(["ordering"], MODELS, services, **SEEDED)
+    jobs += runner.jobs_for(["fetch"], MODELS, services, **MORE_GETS)
+    return {(run.job.scenario, run.job.model): run for run in runner.run_all(jobs)}
+
+
+def by_hand(model: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", f"{model}_impl", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+BY_HAND = {
+    "article": ("context_switch",),
+    "own services": ("fetch", "--scale", "0.1"),
+    "unknown": ("nope",),
+}
+
+
+@batch
+def run_by_hand(services: Services) -> dict[tuple[str, str], subprocess.CompletedProcess[str]]:
+    with ThreadPoolExecutor(len(MODELS) * len(BY_HAND)) as pool:
+        done = {(m, k): pool.submit(by_hand, m, *a) for m in MODELS for k, a in BY_HAND.items()}
+        return {key: future.result() for key, future in done.items()}
+
+
 # The expectation follows the spec: another seed, another concurrent order.
-def test_ordering_follows_the_seed(model: str) -> None:
-    spec = scenarios.get("ordering").spec(scale=DEMO_SCALE, seed=7, tasks=5)
-    run = runner.run_one(runner.Job(model, "ordering", spec))
+def test_ordering_follows_the_seed(batches: Batches, model: str) -> None:
+    run = batches[other_specs]["ordering", model]
     assert run.problems == []
-    delays = spec.delays()
+    delays = scenarios.get("ordering").spec(**SEEDED).delays()
     assert run.outcome.concurrent == sorted(delays, key=delays.__getitem__)  # type: ignore[union-attr]
     assert run.outcome.concurrent != [1, 2, 3, 4, 5]  # type: ignore[union-attr]
 
 
 # More GETs than the article's three: concurrent still takes about the slowest.
-def test_fetch_with_more_requests(model: str, services: Services) -> None:
-    spec = runner.make_spec("fetch", services, scale=DEMO_SCALE, delays=(0.6, 0.4, 0.5, 0.3, 0.2))
-    run = runner.run_one(runner.Job(model, "fetch", spec))
+def test_fetch_with_more_requests(batches: Batches, model: str) -> None:
+    run = batches[other_specs]["fetch", model]
     assert run.problems == []
     assert len(run.outcome.concurrent) == 5  # type: ignore[union-attr]
 
 
 # Run by hand, a model prints exactly the article's four lines, in its order.
-def test_python_m_prints_the_article_lines(model: str) -> None:
-    command = [sys.executable, "-m", f"{model}_impl", "context_switch"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+def test_python_m_prints_the_article_lines(batches: Batches, model: str) -> None:
+    done = batches[run_by_hand][model, "article"]
+    assert done.returncode == 0
     assert done.stdout.splitlines() == list(LINES)
     assert done.stderr == ""
 
 
 # Run by hand without services, a model starts its own and stops them.
-def test_python_m_starts_its_own_services(model: str) -> None:
-    command = [sys.executable, "-m", f"{model}_impl", "fetch", "--scale", "0.1"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+def test_python_m_starts_its_own_services(batches: Batches, model: str) -> None:
+    done = batches[run_by_hand][model, "own services"]
+    assert done.returncode == 0
     assert done.stdout.count("Process took:") == 2
     assert done.stderr == ""
 
 
 # A bad scenario name from the command line: one line, status 2.
-def test_python_m_rejects_an_unknown_scenario(model: str) -> None:
-    command = [sys.executable, "-m", f"{model}_impl", "nope"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+def test_python_m_rejects_an_unknown_scenario(batches: Batches, model: str) -> None:
+    done = batches[run_by_hand][model, "unknown"]
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "unknown scenario 'nope'" in done.stderr

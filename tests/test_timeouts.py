@@ -6,7 +6,6 @@ import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.timeouts import TimeoutsOutcome
 from shared.services import IP, Services, open_services
-from tests.conftest import Runs
+from tests.conftest import Batches, Runs, batch
 
 NOT_AVAILABLE = {"message": "Result from asynchronous.", "ip": "not available"}
 WITH_IP = {"message": "Result from asynchronous.", "ip": IP}
@@ -65,8 +64,8 @@ def by_hand(model: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def extra(services: Services) -> Iterator[Extra]:
+@batch
+def extra_runs(services: Services) -> Extra:
     """Every run this module needs besides the demo runs, all at once."""
     with contextlib.ExitStack() as stack:
         own = {model: stack.enter_context(open_services()) for model in MODELS}
@@ -76,12 +75,17 @@ def extra(services: Services) -> Iterator[Extra]:
         with ThreadPoolExecutor(3) as pool:
             hand = {model: pool.submit(by_hand, model) for model in MODELS}
             runs = runner.run_all(long + wire)
-        yield Extra(
+        return Extra(
             long={run.job.model: run for run in runs[:3]},
             on_the_wire={run.job.model: run for run in runs[3:]},
             stats={model: settled(own[model]) for model in MODELS},
             by_hand={model: future.result() for model, future in hand.items()},
         )
+
+
+@pytest.fixture(scope="module")
+def extra(batches: Batches) -> Extra:
+    return batches[extra_runs]
 
 
 # The article's 10 ms: no IP, and each model's own deadline exception.
