@@ -1,6 +1,6 @@
 """Cross-check the bench against the standalone scripts beside this file.
 
-    python bench/crosscheck.py [--models asyncio,gevent] [--quick] [--json FILE]
+    python bench/crosscheck.py [spawn switch memory fanout] [--models M,N] [--quick] [--json FILE]
 
 For spawn, switch and memory, the bench's figure (its job, as ``concurrency-
 compare bench`` runs it) and the standalone script's figure for the same N,
@@ -78,6 +78,7 @@ def fanout(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checks", nargs="*", default=["spawn", "switch", "memory", "fanout"])
     parser.add_argument("--models", default=",".join(suite.available_models()))
     parser.add_argument("--quick", action="store_true", help="the quick plan's sizes")
     parser.add_argument("--json", metavar="FILE")
@@ -97,19 +98,19 @@ def main() -> int:
                 f"standalone {theirs:10.2f}  ratio {ratio:.2f}  load {around}")  # fmt: skip
         print(line, flush=True)
 
-    for workload in ("spawn", "switch"):
+    for workload in [w for w in ("spawn", "switch") if w in args.checks]:
         for model in models:
             load = os.getloadavg()[0]
             size = plan.spawn_tasks if workload == "spawn" else plan.switch_rounds
             record(f"{workload} µs", model, size, micro(workload, model, plan), load)
-    for size in plan.memory_sizes:
+    for size in plan.memory_sizes if "memory" in args.checks else ():
         for model in models:
             if model == "threads" and size > suite.THREAD_CAP:
                 continue
             load = os.getloadavg()[0]
             record("memory resident KiB/task", model, size, memory(model, size, 3, plan), load)
     with open_services() as services:
-        for size in plan.fanout_sizes[1:]:
+        for size in plan.fanout_sizes[1:] if "fanout" in args.checks else ():
             for model in models:
                 load = os.getloadavg()[0]
                 rounds = 2 if size >= 10_000 else 3

@@ -33,11 +33,12 @@ async def park_asyncio(n: int) -> tuple[int, int]:
         await release.wait()
 
     before = in_use()
-    tasks = [asyncio.create_task(parked()) for _ in range(n)]
-    await asyncio.sleep(0)  # each new task runs to its wait in this turn of the loop
-    after = in_use()
-    release.set()
-    await asyncio.gather(*tasks)
+    async with asyncio.TaskGroup() as group:
+        for _ in range(n):
+            group.create_task(parked())
+        await asyncio.sleep(0)  # each new task runs to its wait in this turn of the loop
+        after = in_use()
+        release.set()
     return after[0] - before[0], after[1] - before[1]
 
 
