@@ -9,7 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "shared.cli"]
+# The CLI as a terminal starts it: with SIGINT at its default. A shell that runs
+# the tests as a background job ignores SIGINT in everything it starts, and an
+# ignored SIGINT stays ignored across exec, so it is put back first.
+CLI = [
+    sys.executable, "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'concurrency-compare'; runpy.run_module('shared.cli', run_name='__main__')",
+]  # fmt: skip
 
 
 def children_of(pid: int) -> set[int]:
