@@ -208,7 +208,7 @@ def test_json_and_charts(lanes: dict[str, Lane], tmp_path: Path) -> None:
     assert fanout["requests"] == TINY.fanout_sizes[0]
     assert fanout["wall_s"]["min"] <= fanout["wall_s"]["median"] <= fanout["wall_s"]["max"]
     assert json.loads(json.dumps(document)) == document
-    charts = output.write_charts(tmp_path, bench)
+    charts = output.write_charts(tmp_path, document)
     assert [c.name for c in charts] == ["fanout.png", "memory.png"]
     assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
 

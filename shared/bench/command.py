@@ -104,11 +104,12 @@ def run(
             plan, workloads, models, on_start=started, on_done=lambda _: progress.advance(bar)
         )
     console.print(output.tables(bench))
+    document = output.document(bench, environment)
     if args.json:
-        output.write_json(args.json, bench, environment)
+        output.write_json(args.json, document)
         console.print(f"figures written to {args.json}")
     if args.charts:
-        for chart in output.write_charts(args.charts, bench):
+        for chart in output.write_charts(args.charts, document):
             console.print(f"chart written to {chart}")
     if not bench.ok:
         console.print(Text("a job gave no figures: see the notes in red", style="bold red"))

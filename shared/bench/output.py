@@ -186,27 +186,32 @@ def document(bench: Bench, environment: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_json(path: str | Path, bench: Bench, environment: dict[str, Any]) -> None:
+def write_json(path: str | Path, document: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as file:
-        json.dump(document(bench, environment), file, indent=2)
+        json.dump(document, file, indent=2)
 
 
 # -- charts ---------------------------------------------------------------------
 
 
-def write_charts(folder: str | Path, bench: Bench) -> list[Path]:
-    """PNG charts of what was measured: fan-out wall time against N, memory per task."""
+def write_charts(folder: str | Path, document: dict[str, Any]) -> list[Path]:
+    """PNG charts of a bench's JSON: fan-out wall time against N, memory per task."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    if bench.of("fanout"):
-        written.append(fanout_chart(out / "fanout.png", bench))
-    if bench.of("memory"):
-        written.append(memory_chart(out / "memory.png", bench))
+    if document["results"].get("fanout"):
+        written.append(fanout_chart(out / "fanout.png", document))
+    if document["results"].get("memory"):
+        written.append(memory_chart(out / "memory.png", document))
     return written
+
+
+def summary_of(record: dict[str, Any] | None, name: str) -> Summary | None:
+    value = record.get(name) if record else None
+    return Summary(value["min"], value["median"], value["max"]) if value else None
 
 
 def model_colours(models: Sequence[str]) -> dict[str, str]:
@@ -214,33 +219,37 @@ def model_colours(models: Sequence[str]) -> dict[str, str]:
     return {model: palette[index % len(palette)] for index, model in enumerate(models)}
 
 
-def fanout_chart(path: Path, bench: Bench) -> Path:
+def fanout_chart(path: Path, document: dict[str, Any]) -> Path:
     import matplotlib.pyplot as plt
 
-    colours = model_colours(bench.models)
+    models, delay = document["bench"]["models"], document["plan"]["delay"]
+    colours = model_colours(models)
     figure, axes = plt.subplots(figsize=(8, 5), layout="constrained")
-    for model in bench.models:
+    for model in models:
         for variant, style in (("tuned", "-"), ("defaults", "--")):
-            cells = [c for c in bench.of("fanout") if (c.model, c.variant) == (model, variant)]
-            cells = [c for c in cells if c.summary("wall_s")]
-            if not cells:
+            records = [
+                r
+                for r in document["results"]["fanout"]
+                if (r["model"], r["variant"]) == (model, variant) and r.get("wall_s")
+            ]
+            if not records:
                 continue
-            xs = [c.size for c in cells]
-            walls = [c.summary("wall_s") for c in cells]
-            ys = [s.median for s in walls if s]
-            below = [s.median - s.low for s in walls if s]
-            above = [s.high - s.median for s in walls if s]
+            walls = [summary_of(r, "wall_s") or Summary(0, 0, 0) for r in records]
+            xs, ys = [r["requests"] for r in records], [s.median for s in walls]
+            spans = [[s.median - s.low for s in walls], [s.high - s.median for s in walls]]
             axes.errorbar(
                 xs,
                 ys,
-                yerr=[below, above],
+                yerr=spans,
                 linestyle=style,
                 marker="o",
+                capsize=3,
                 color=colours[model],
                 label=f"{model}, {variant}",
-                capsize=3,
             )
-            stopped = [(c.size, y) for c, y in zip(cells, ys, strict=True) if c.count("unfinished")]
+            stopped = [
+                (x, y) for x, y, r in zip(xs, ys, records, strict=True) if r.get("cancelled")
+            ]
             if stopped:
                 axes.scatter(
                     [x for x, _ in stopped],
@@ -249,12 +258,12 @@ def fanout_chart(path: Path, bench: Bench) -> Path:
                     facecolors="none",
                     edgecolors=colours[model],
                 )
-    axes.axhline(bench.plan.delay, color="grey", linewidth=1, linestyle=":")
+    axes.axhline(delay, color="grey", linewidth=1, linestyle=":")
     axes.annotate(
-        f"D = {bench.plan.delay:g} s",
-        (1, bench.plan.delay),
-        ha="right",
+        f"D = {delay:g} s",
+        (1, delay),
         xycoords=("axes fraction", "data"),
+        ha="right",
         va="bottom",
         color="grey",
     )
@@ -263,8 +272,7 @@ def fanout_chart(path: Path, bench: Bench) -> Path:
         yscale="log",
         xlabel="N, requests at once",
         ylabel="wall time, s (median, min-max)",
-        title=f"Fan-out: N GETs each answered after {bench.plan.delay:g} s "
-        "(circled: stopped at a deadline)",
+        title=f"Fan-out: N GETs each answered after {delay:g} s (circled: stopped at a deadline)",
     )
     axes.legend(fontsize="small")
     axes.grid(True, which="both", alpha=0.3)
@@ -273,25 +281,26 @@ def fanout_chart(path: Path, bench: Bench) -> Path:
     return path
 
 
-def memory_chart(path: Path, bench: Bench) -> Path:
+def memory_chart(path: Path, document: dict[str, Any]) -> Path:
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    colours = model_colours(bench.models)
-    sizes = sorted({c.size for c in bench.of("memory")})
+    models = document["bench"]["models"]
+    records = document["results"]["memory"]
+    colours = model_colours(models)
+    sizes = sorted({r["tasks"] for r in records})
+    width = 0.8 / max(1, len(models))
     figure, panels = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
-    width = 0.8 / max(1, len(bench.models))
-    for panel, (name, label) in zip(
-        panels,
-        (("resident_kib_per_task", "resident (RSS)"), ("virtual_kib_per_task", "virtual (VMS)")),
-        strict=True,
-    ):
-        for index, model in enumerate(bench.models):
-            cells = {c.size: c for c in bench.of("memory") if c.model == model}
+    metrics = (
+        ("resident_kib_per_task", "resident (RSS)"),
+        ("virtual_kib_per_task", "virtual (VMS)"),
+    )
+    for panel, (name, label) in zip(panels, metrics, strict=True):
+        for index, model in enumerate(models):
+            by_size = {r["tasks"]: r for r in records if r["model"] == model}
             for position, tasks in enumerate(sizes):
-                cell = cells.get(tasks)
-                x = position + index * width
-                summary = cell.summary(name) if cell else None
+                record, x = by_size.get(tasks), position + index * width
+                summary = summary_of(record, name)
                 if summary is not None and summary.median > 0:
                     bars = panel.bar(
                         [x],
@@ -301,7 +310,7 @@ def memory_chart(path: Path, bench: Bench) -> Path:
                         label=model if position == 0 else None,
                     )
                     panel.bar_label(bars, [number(summary.median)], fontsize="x-small")
-                elif cell is not None and cell.skipped:
+                elif record is not None and str(record.get("notes", "")).startswith("not run"):
                     panel.annotate(
                         "not run:\ncapped",
                         (x, 0),
@@ -312,19 +321,21 @@ def memory_chart(path: Path, bench: Bench) -> Path:
                         fontsize="x-small",
                         color=colours[model],
                     )
-        panel.set_xticks(
-            [p + width * (len(bench.models) - 1) / 2 for p in range(len(sizes))],
-            [f"{n:,}" for n in sizes],
-        )
+        middle = width * (len(models) - 1) / 2
+        panel.set_xticks([p + middle for p in range(len(sizes))], [f"{n:,}" for n in sizes])
         panel.set(
             yscale="log",
             xlabel="tasks parked at once",
             ylabel="KiB per task (median)",
             title=f"{label} memory per parked task",
         )
+        panel.set_ylim(0.5, panel.get_ylim()[1] * 3)  # room above the bars for their labels
+        panel.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         panel.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+        panel.yaxis.set_minor_formatter(NullFormatter())
         panel.grid(True, axis="y", which="major", alpha=0.3)
-    panels[0].legend(fontsize="small")
+    handles, labels = panels[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(models), fontsize="small")
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
@@ -353,7 +364,7 @@ def markdown(document: dict[str, Any]) -> str:
             return "-"
         value = record.get(name)
         if value is None:
-            return str(record.get("notes") or "-")
+            return str(record.get("notes") or "-").split(" (")[0]
         text = spread(Summary(value["min"], value["median"], value["max"]))
         if record.get("cancelled"):
             text += f", stopped at the deadline, {record['cancelled']['median']:,.0f} unanswered"
@@ -378,8 +389,9 @@ def markdown(document: dict[str, Any]) -> str:
         rows.append((f"fan-out of {biggest_fanout:,}, {variant}: wall s", fanned, "wall_s"))
     for variant in ("tuned",):
         fanned = find("fanout", biggest_fanout, variant)
-        rows.append((f"fan-out of {biggest_fanout:,}, {variant}, warm: wall s", fanned,
-                     "warm_wall_s"))  # fmt: skip
+        rows.append(
+            (f"fan-out of {biggest_fanout:,}, {variant}, warm: wall s", fanned, "warm_wall_s")
+        )
     pumped = find("throughput")
     rows += [
         (f"throughput, {plan['concurrency']} workers: requests / s", pumped, "requests_per_s"),
@@ -391,10 +403,14 @@ def markdown(document: dict[str, Any]) -> str:
         if records:
             cells = [shown(records.get(model), name) for model in models]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Fan-out, N GETs at once answered after "
-              f"{plan['delay']:g} s: wall s, median (min-max), and [the server's peak in flight]",
-              "", "| N | limits | " + " | ".join(models) + " |",
-              "|---|---|" + "---|" * len(models)]  # fmt: skip
+    lines += [
+        "",
+        "Fan-out, N GETs at once answered after "
+        f"{plan['delay']:g} s: wall s, median (min-max), and [the server's peak in flight]",
+        "",
+        "| N | limits | " + " | ".join(models) + " |",
+        "|---|---|" + "---|" * len(models),
+    ]
     for size in plan["fanout_sizes"]:
         for variant in ("tuned", "defaults"):
             records = find("fanout", size, variant)
@@ -410,15 +426,19 @@ def markdown(document: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m shared.bench.output FILE``: the README's tables of ``bench --json FILE``."""
-    import sys
+    """``python -m shared.bench.output FILE [--charts DIR]``: README tables (and charts) of a
+    ``bench --json FILE``, so that they can be made again from the JSON alone."""
+    import argparse
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m shared.bench.output BENCH.json", file=sys.stderr)
-        return 2
-    with open(args[0], encoding="utf-8") as file:
-        print(markdown(json.load(file)))
+    parser = argparse.ArgumentParser(prog="python -m shared.bench.output")
+    parser.add_argument("file", help="the JSON of `concurrency-compare bench --json FILE`")
+    parser.add_argument("--charts", metavar="DIR", help="also draw its charts here")
+    args = parser.parse_args(argv)
+    with open(args.file, encoding="utf-8") as file:
+        document = json.load(file)
+    print(markdown(document))
+    if args.charts:
+        write_charts(args.charts, document)
     return 0
 
 
