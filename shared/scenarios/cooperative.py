@@ -69,13 +69,16 @@ def outcome_from(out: Transcript) -> CooperativeOutcome:
             ends[line.split()[0]] = t
         elif line == "Done!":
             done = t
+    # Timings count from the first start, so that a slow start-up (a busy
+    # machine, an event loop being created) does not count as blocking.
+    first = min(starts.values(), default=0.0)
     return CooperativeOutcome(
         started=sorted(name for name, t in starts.items() if t < min(ends.values(), default=done)),
         ended=sorted(ends),
         done_before_ends=done < min(ends.values(), default=0.0),
         timings={
-            "last_start": max(starts.values(), default=0.0),
-            "done": done,
-            "total": max(ends.values(), default=0.0),
+            "last_start": max(starts.values(), default=0.0) - first,
+            "done": done - first,
+            "total": max(ends.values(), default=0.0) - first,
         },
     )
