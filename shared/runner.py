@@ -47,11 +47,6 @@ class Diagnostics:
     # phase -> second at which its stderr began, on the transcript's clock (run, collect)
     stderr_began: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def quiet(self) -> bool:
-        """Nothing on stderr, no warning, nothing left behind."""
-        return not (any(self.stderr.values()) or self.warnings or self.pending or self.sockets > 0)
-
 
 @dataclass
 class Run:

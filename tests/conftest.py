@@ -14,8 +14,10 @@ loads the machine; the runner caps how many model interpreters run at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -46,6 +48,16 @@ class Batches:
     def __getitem__(self, build: Callable[[Services], T]) -> T:
         result: T = self._futures[build].result()
         return result
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (Linux /proc)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0): it is dead but not yet reaped.
+    return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
 @pytest.fixture(params=MODELS)

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.conftest import alive
+
 # The CLI as a terminal starts it: with SIGINT at its default. A shell that runs
 # the tests as a background job ignores SIGINT in everything it starts, and an
 # ignored SIGINT stays ignored across exec, so it is put back first.
@@ -32,15 +34,6 @@ def children_of(pid: int) -> set[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.add(int(entry.name))
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0): it is dead but not yet reaped.
-    return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
 def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:

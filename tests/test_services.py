@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import time
 import urllib.error
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from shared.services import EVENTS, IP, Services, ServicesError, connect, open_services
+from tests.conftest import alive
 
 
 def get(services: Services, path: str) -> tuple[int, dict[str, str], Any]:
@@ -96,14 +96,6 @@ def test_open_services_stops_the_server() -> None:
         assert get(running, "/stats")[0] == 200
         raise RuntimeError("the body failed")
     assert pid is not None and not alive(pid)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def poll(services: Services, condition: Any, timeout: float = 5.0) -> dict[str, int]:

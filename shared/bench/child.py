@@ -140,11 +140,15 @@ def main(model: str, argv: list[str]) -> int:
         return 0
     report = run_once(workload, args, loop_factory)
     report |= {"model": model, "workload": args.workload, "uvloop": args.uvloop}
+    write_report(report, args.result)
+    return 0
+
+
+def write_report(report: dict[str, Any], path: str | None) -> None:
+    """The JSON report to ``path``, or to stdout when there is none."""
     text = json.dumps(report)
-    if args.result:
-        with open(args.result, "w", encoding="utf-8") as file:
+    if path:
+        with open(path, "w", encoding="utf-8") as file:
             file.write(text)
     else:
-        print(text)
-    sys.stdout.flush()
-    return 0
+        print(text, flush=True)

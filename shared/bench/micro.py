@@ -13,10 +13,9 @@ patch pyperf's blocking pipe read waits forever for a worker that has ended.
 
 from __future__ import annotations
 
-import json
 import sys
 
-from shared.bench.child import MICRO, make_parser
+from shared.bench.child import MICRO, make_parser, write_report
 
 
 def main(argv: list[str]) -> int:
@@ -40,12 +39,7 @@ def main(argv: list[str]) -> int:
         "processes": len(runs),
         "loads": [run.get_metadata().get("load_avg_1min") for run in runs],
     }
-    text = json.dumps(report)
-    if args.result:
-        with open(args.result, "w", encoding="utf-8") as file:
-            file.write(text)
-    else:
-        print(text)
+    write_report(report, args.result)
     return 0
 
 
