@@ -31,6 +31,12 @@ MODELS = ("asyncio", "gevent", "threads")
 #: stay far above the scheduling noise of a busy two-core machine.
 DEMO_SCALE = 0.25
 
+#: Seconds any model's HTTP client waits for the local services before giving
+#: up, the same in every model (aiohttp's default would be 300 s, requests has
+#: none): a hung server must give every model the same clear error in the same
+#: time. It is far above any delay a scenario asks for at scale 1.
+HTTP_TIMEOUT = 10.0
+
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data: dataclasses become dicts, tuples lists."""
