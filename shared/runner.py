@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared import scenarios
+from shared import processes, scenarios
 from shared.contract import MODELS, Expected, HttpSpec, Outcome, Spec
 from shared.services import Services
 
@@ -94,35 +93,35 @@ def make_spec(scenario: str, services: Services | None, **values: Any) -> Spec:
     return spec
 
 
-def run_one(job: Job, *, timeout: float = RUN_TIMEOUT) -> Run:
+def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | None = None) -> Run:
     scenario = scenarios.get(job.scenario)
     expected = scenario.expect(job.spec, job.model)
     if isinstance(job.spec, HttpSpec) and not job.spec.services_url:
         raise ValueError(f"{job.scenario} needs the local services: give the spec a services_url")
-    fd, result = tempfile.mkstemp(prefix=f"cc-{job.model}-{job.scenario}-", suffix=".json")
+    fd, result = tempfile.mkstemp(
+        prefix=f"{job.model}-{job.scenario}-", suffix=".json", dir=processes.scratch()
+    )
     os.close(fd)
     command = [
         sys.executable, "-m", f"{job.model}_impl", job.scenario,
         "--spec", json.dumps(job.spec.to_json()), "--result", result,
     ]  # fmt: skip
     with _slots:  # wall time counts from the start of the interpreter, not of the wait
-        start = time.perf_counter()
         try:
-            child = _run_child(command, timeout)
+            child = (group or processes.DEFAULT).run(command, timeout=timeout)
             ended = time.time()
-            wall = time.perf_counter() - start
             with open(result, encoding="utf-8") as file:
                 written = file.read()
-        except subprocess.TimeoutExpired as exc:
-            partial = exc.stderr if isinstance(exc.stderr, str) else ""
-            return Run(job, None, expected, [], Diagnostics(stderr={"run": partial}), -1, timeout,
-                       error=f"no result after {timeout:.0f} s: stopped")  # fmt: skip
         finally:
             os.unlink(result)
+    returncode = child.returncode
+    if returncode is None:  # stopped at the deadline
+        return Run(job, None, expected, [], Diagnostics(stderr={"run": child.stderr}), -1,
+                   timeout, error=child.describe())  # fmt: skip
     if not written:
-        last = child.stderr.strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
+        last = child.stderr.strip().splitlines()[-1:] or [child.describe()]
         return Run(job, None, expected, child.stdout.splitlines(),
-                   Diagnostics(stderr={"run": child.stderr}), child.returncode, wall,
+                   Diagnostics(stderr={"run": child.stderr}), returncode, child.seconds,
                    error=last[0])  # fmt: skip
     report = json.loads(written)
     # What the host saw by phase; whatever came after its report came at exit.
@@ -140,7 +139,7 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT) -> Run:
     )
     outcome = scenario.outcome_type.from_json(report["outcome"]) if "outcome" in report else None
     return Run(job, outcome, expected, report["transcript"]["lines"], diagnostics,
-               child.returncode, wall, error=report.get("error", ""))  # fmt: skip
+               returncode, child.seconds, error=report.get("error", ""))  # fmt: skip
 
 
 def run_all(
@@ -151,9 +150,10 @@ def run_all(
 ) -> list[Run]:
     """Run the jobs in parallel; the runs come back in the order of the jobs."""
     workers = workers or min(len(jobs), 2 * (os.cpu_count() or 1) + 2) or 1
+    group = processes.Group()
 
     def one(job: Job) -> Run:
-        run = run_one(job)
+        run = run_one(job, group=group)
         if on_done is not None:
             on_done(run)
         return run
@@ -165,45 +165,15 @@ def run_all(
         # Ctrl-C or a failure: start nothing more, and stop what is running
         # rather than wait for it.
         pool.shutdown(wait=False, cancel_futures=True)
-        _stop_children()
+        group.stop()
         raise
     finally:
         pool.shutdown(wait=True)
 
 
-# -- the children -------------------------------------------------------------
-
-_children: set[subprocess.Popen[str]] = set()
-_children_lock = threading.Lock()
 # However many batches run at once, this many model interpreters at most: more
 # would only queue for the CPU, and blur the timings they measure.
 _slots = threading.BoundedSemaphore(2 * (os.cpu_count() or 1) + 2)
-
-
-def _run_child(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    """``subprocess.run``, with the child known to ``_stop_children`` while it runs."""
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as child:
-        with _children_lock:
-            _children.add(child)
-        try:
-            stdout, stderr = child.communicate(timeout=timeout)
-        except BaseException:
-            child.kill()
-            child.wait()
-            raise
-        finally:
-            with _children_lock:
-                _children.discard(child)
-    return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
-
-
-def _stop_children() -> None:
-    with _children_lock:
-        running = list(_children)
-    for child in running:
-        child.kill()
 
 
 def jobs_for(

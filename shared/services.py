@@ -42,6 +42,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from shared import processes
+
 HOST = "127.0.0.1"  # never "localhost": name resolution would be part of every timing
 IP = "203.0.113.7"  # the IP the echo services report: an address reserved for documentation
 EVENTS = (
@@ -120,28 +122,16 @@ def use_services(url: str | None) -> Iterator[Services]:
 @contextlib.contextmanager
 def open_services(port: int = 0) -> Iterator[Services]:
     """Start the services in a child process; stop it, whatever happens, on exit."""
-    child = subprocess.Popen(
+    # A session of its own (see shared.processes) keeps Ctrl-C for the parent,
+    # which then stops the child in order; closing its stdin stops it even if
+    # the parent dies.
+    with processes.started(
         [sys.executable, "-m", "shared.server", "--port", str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # A session of its own keeps Ctrl-C for the parent, which then stops
-        # the child in order; closing its stdin stops it even if the parent dies.
-        start_new_session=True,
-    )
-    try:
+    ) as child:
         yield _wait_ready(child)
-    finally:
-        assert child.stdin is not None
-        child.stdin.close()  # the child's cue to stop
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        for stream in (child.stdout, child.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def _wait_ready(child: subprocess.Popen[bytes]) -> Services:
@@ -151,7 +141,7 @@ def _wait_ready(child: subprocess.Popen[bytes]) -> Services:
         ready = selector.select(READY_TIMEOUT)
     line = child.stdout.readline() if ready else b""
     if not line:
-        child.kill()
+        processes.kill_group(child)
         child.wait()
         error = child.stderr.read().decode(errors="replace").strip().splitlines()
         last = error[-1] if error else "no answer in time"

@@ -1,0 +1,303 @@
+"""Child processes with a deadline, and none left behind.
+
+Everything in the project that starts a process (the runner's model
+interpreters, the local services, the bench's jobs) starts it here, so that
+one set of rules holds for all of them:
+
+* Each child runs in a session, hence a process group, of its own. Stopping
+  it kills the whole group, so whatever the child started goes too (pyperf's
+  workers, say). A terminal's Ctrl-C reaches only the parent, which then stops
+  its children in order, instead of every process at once.
+* ``run(command, timeout=...)`` is ``subprocess.run`` with a deadline: at the
+  deadline the group is killed and the result says so (``Finished.timed_out``),
+  with whatever the child had written by then. No exception to forget.
+* Every child is registered while it runs. A ``Group`` stops all of its
+  children at once (``Group.stop``) and then starts no more: the runner uses
+  one per batch, so a Ctrl-C or a failure stops the batch, not the next one.
+  ``stop_all()`` stops every child of every group; it runs at interpreter exit.
+* ``handle_termination()`` (called by the CLI) makes SIGTERM and SIGHUP raise
+  ``Terminated`` in the main thread, as SIGINT raises ``KeyboardInterrupt``:
+  the ``finally`` blocks and context managers that stop children and remove
+  temporary files then run whatever ended the program. (Python's default for
+  those signals ends the process at once, leaving orphans behind.)
+* ``scratch()`` is a folder of this process's temporary files, removed at exit.
+
+What cannot be handled (SIGKILL of the parent) is covered where it matters
+by the child itself: the local services stop when their stdin closes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+#: Seconds a child asked to stop (its stdin closed) may take before it is killed.
+GRACE = 5.0
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP reached the program (see ``handle_termination``).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except
+    Exception`` swallows it on its way out.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's convention for a program ended by a signal: 128 + its number."""
+        return 128 + self.signum
+
+
+class Stopped(Exception):
+    """The group was stopped: no new child is started in it."""
+
+
+@dataclass
+class Finished:
+    """How a child ended, and what it wrote."""
+
+    command: list[str]
+    returncode: int | None  # None: it was still running at the deadline and was killed
+    stdout: str
+    stderr: str
+    seconds: float  # from its start to its end
+    timeout: float
+    stopped: bool = False  # killed by Group.stop / stop_all, not by the deadline or by itself
+
+    @property
+    def timed_out(self) -> bool:
+        return self.returncode is None
+
+    def describe(self) -> str:
+        """How it ended, in a few words: "exit status 3", "killed by SIGKILL", ..."""
+        if self.returncode is None:
+            return f"no end after {self.timeout:g} s: stopped"
+        if self.stopped:
+            return "stopped"
+        return describe_status(self.returncode)
+
+
+def describe_status(returncode: int) -> str:
+    """A Popen return code in words."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"killed by {name}"
+    return f"exit status {returncode}"
+
+
+class Group:
+    """Children started together and stopped together."""
+
+    def __init__(self) -> None:
+        self._children: set[subprocess.Popen[Any]] = set()
+        self._stopped_pids: set[int] = set()
+        self._lock = threading.Lock()
+        self.closed = False
+        _groups.add(self)
+
+    def spawn(self, command: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
+        """Start ``command`` in a session of its own and register it.
+
+        The caller must end it with ``finish`` (which ``run`` and ``started`` do).
+        """
+        with self._lock:
+            if self.closed:
+                raise Stopped("stopped: no new process is started")
+            child: subprocess.Popen[Any] = subprocess.Popen(
+                list(command), start_new_session=True, **popen
+            )
+            self._children.add(child)
+        return child
+
+    def finish(self, child: subprocess.Popen[Any], grace: float = 0.0) -> None:
+        """End ``child``: close its stdin, wait ``grace`` seconds, kill its group, reap it."""
+        try:
+            if child.stdin is not None:
+                with contextlib.suppress(OSError):
+                    child.stdin.close()
+                if grace > 0:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        child.wait(timeout=grace)
+            kill_group(child)
+            child.wait()
+            for stream in (child.stdout, child.stderr):
+                if stream is not None:
+                    stream.close()
+        finally:
+            with self._lock:
+                self._children.discard(child)
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        timeout: float,
+        stdout: int | None = subprocess.PIPE,
+        env: dict[str, str] | None = None,
+    ) -> Finished:
+        """Run ``command`` to its end or to the deadline, whichever comes first.
+
+        stdout and stderr are read as text (stdout only when ``stdout`` is
+        ``subprocess.PIPE``). At the deadline, or on any exception here (a
+        Ctrl-C, say), the child's whole group is killed before this returns or
+        raises.
+        """
+        start = time.perf_counter()
+        child = self.spawn(command, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
+        returncode: int | None
+        try:
+            try:
+                out, err = child.communicate(timeout=timeout)
+                returncode = child.returncode
+            except subprocess.TimeoutExpired:
+                kill_group(child)
+                out, err = child.communicate()  # what it wrote before the deadline
+                returncode = None
+        except BaseException:
+            kill_group(child)
+            raise
+        finally:
+            self.finish(child)
+        with self._lock:
+            stopped = child.pid in self._stopped_pids
+        return Finished(list(command), returncode, out or "", err or "",
+                        time.perf_counter() - start, timeout, stopped)  # fmt: skip
+
+    @contextlib.contextmanager
+    def started(
+        self, command: Sequence[str], *, grace: float = GRACE, **popen: Any
+    ) -> Iterator[subprocess.Popen[Any]]:
+        """A long-lived child for the duration of the block (the local services, say).
+
+        On leaving the block its stdin is closed (its cue to stop), it has
+        ``grace`` seconds to end, and then its group is killed.
+        """
+        child = self.spawn(command, **popen)
+        try:
+            yield child
+        finally:
+            self.finish(child, grace)
+
+    def stop(self) -> None:
+        """Kill every running child of the group; start no more."""
+        with self._lock:
+            self.closed = True
+            running = list(self._children)
+            self._stopped_pids.update(child.pid for child in running)
+        for child in running:
+            kill_group(child)
+
+    def running(self) -> list[subprocess.Popen[Any]]:
+        with self._lock:
+            return list(self._children)
+
+
+def kill_group(child: subprocess.Popen[Any]) -> None:
+    """SIGKILL the child's process group (its session: see ``Group.spawn``)."""
+    if child.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+
+_groups: weakref.WeakSet[Group] = weakref.WeakSet()
+#: For children that belong to no batch of their own.
+DEFAULT = Group()
+
+
+def run(
+    command: Sequence[str],
+    *,
+    timeout: float,
+    stdout: int | None = subprocess.PIPE,
+    env: dict[str, str] | None = None,
+) -> Finished:
+    """``Group.run`` in the default group."""
+    return DEFAULT.run(command, timeout=timeout, stdout=stdout, env=env)
+
+
+def started(
+    command: Sequence[str], *, grace: float = GRACE, **popen: Any
+) -> contextlib.AbstractContextManager[subprocess.Popen[Any]]:
+    """``Group.started`` in the default group."""
+    return DEFAULT.started(command, grace=grace, **popen)
+
+
+def stop_all() -> None:
+    """Kill every child still running, in every group (the default one stays open)."""
+    for group in list(_groups):
+        for child in group.running():
+            kill_group(child)
+
+
+# -- temporary files ----------------------------------------------------------
+
+_scratch: Path | None = None
+_scratch_lock = threading.Lock()
+
+
+def scratch() -> Path:
+    """This process's folder for temporary files: made on first use, removed at exit."""
+    global _scratch
+    with _scratch_lock:
+        if _scratch is None:
+            _scratch = Path(tempfile.mkdtemp(prefix=f"cc-{os.getpid()}-"))
+        return _scratch
+
+
+def remove_scratch() -> None:
+    global _scratch
+    with _scratch_lock:
+        if _scratch is not None:
+            shutil.rmtree(_scratch, ignore_errors=True)
+            _scratch = None
+
+
+def _at_exit() -> None:
+    stop_all()
+    remove_scratch()
+
+
+atexit.register(_at_exit)
+
+
+# -- signals ------------------------------------------------------------------
+
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+
+
+def handle_termination() -> None:
+    """Make SIGTERM and SIGHUP raise ``Terminated`` in the main thread.
+
+    Only the first signal raises: a second one while the program is already
+    cleaning up would cut the clean-up short.
+    """
+    raised = False
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Terminated(signum)
+
+    for signum in TERMINATING:
+        signal.signal(signum, terminate)
