@@ -20,6 +20,7 @@ from shared.scenarios import (
     future_states,
     ignored_exceptions,
     ordering,
+    subprocesses,
     timeouts,
 )
 
@@ -37,6 +38,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         future_exceptions,
         ignored_exceptions,
         timeouts,
+        subprocesses,
     )
 }
 
