@@ -12,8 +12,8 @@ from shared.contract import MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [f"{model}_impl" for model in MODELS]
-# How a model is hosted, and its benchmark workloads: not scenarios.
-HOSTING = {"__init__.py", "__main__.py", "runtime.py", "workloads.py"}
+# How a model is hosted, its benchmark workloads and its service: not scenarios.
+HOSTING = {"__init__.py", "__main__.py", "runtime.py", "workloads.py", "service.py"}
 
 
 def modules(package: str) -> list[str]:

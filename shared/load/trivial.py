@@ -1,0 +1,108 @@
+"""A trivial HTTP server, for measuring the generator itself.
+
+``python -m shared.load.trivial`` answers every request at once with a small
+fixed answer, on raw asyncio protocols (uvloop when installed), so that one
+core serves far more requests than the generator can send: what the generator
+sustains against it is the generator's own limit.
+
+``--stall-after S --stall-for T``: S seconds after the first request, the
+server stops answering for T seconds (one blocking sleep, like a long garbage
+collection or a blocking call), then answers everything that waited. The
+generator's correction for coordinated omission is tested against it.
+
+It reports its URL as one JSON line on stdout and stops when stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from typing import cast
+
+from shared.services import HOST
+
+BODY = b'{"ok": true}'
+ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+    + str(len(BODY)).encode()
+    + b"\r\n\r\n"
+    + BODY
+)
+
+
+class Stall:
+    """When the one stall happens, counted from the first request."""
+
+    def __init__(self, after: float, seconds: float) -> None:
+        self.after, self.seconds = after, seconds
+        self.first: float | None = None
+        self.done = seconds <= 0
+
+    def maybe(self) -> None:
+        if self.done:
+            return
+        now = time.monotonic()
+        if self.first is None:
+            self.first = now
+        elif now - self.first >= self.after:
+            self.done = True
+            time.sleep(self.seconds)  # the point: block the whole server
+
+
+class Answerer(asyncio.Protocol):
+    def __init__(self, stall: Stall) -> None:
+        self.stall = stall
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        count = self.buffer.count(b"\r\n\r\n")  # GETs have no body: one head, one request
+        if count:
+            self.buffer = self.buffer[self.buffer.rfind(b"\r\n\r\n") + 4 :]
+            self.stall.maybe()
+            assert self.transport is not None
+            self.transport.write(ANSWER * count)
+
+
+async def serve(stall: Stall) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Answerer(stall), HOST, 0, backlog=4096)
+    port = server.sockets[0].getsockname()[1]
+    print(json.dumps({"url": f"http://{HOST}:{port}/"}), flush=True)
+    closed = asyncio.Event()
+
+    def parent_gone() -> None:
+        if not os.read(sys.stdin.fileno(), 4096):
+            loop.remove_reader(sys.stdin.fileno())
+            closed.set()
+
+    loop.add_reader(sys.stdin.fileno(), parent_gone)
+    async with server:
+        await closed.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m shared.load.trivial")
+    parser.add_argument("--stall-after", type=float, default=0.0, metavar="S")
+    parser.add_argument("--stall-for", type=float, default=0.0, metavar="T")
+    args = parser.parse_args(argv)
+    stall = Stall(args.stall_after, args.stall_for)
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(stall))
+    else:
+        uvloop.run(serve(stall))
+
+
+if __name__ == "__main__":
+    main()
