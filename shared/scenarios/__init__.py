@@ -13,6 +13,7 @@ from shared.scenarios import (
     as_completed,
     context_switch,
     cooperative,
+    determinism,
     error_handling,
     fetch,
     first_response,
@@ -38,6 +39,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         future_exceptions,
         ignored_exceptions,
         timeouts,
+        determinism,
         subprocesses,
     )
 }
