@@ -20,6 +20,7 @@ from shared.scenarios import (
     future_exceptions,
     future_states,
     ignored_exceptions,
+    locks,
     ordering,
     subprocesses,
     timeouts,
@@ -40,6 +41,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         ignored_exceptions,
         timeouts,
         determinism,
+        locks,
         subprocesses,
     )
 }
