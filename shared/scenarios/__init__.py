@@ -20,6 +20,7 @@ from shared.scenarios import (
     future_exceptions,
     future_states,
     ignored_exceptions,
+    locals,
     locks,
     ordering,
     subprocesses,
@@ -42,6 +43,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         timeouts,
         determinism,
         locks,
+        locals,
         subprocesses,
     )
 }
