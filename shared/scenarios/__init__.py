@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.contract import Scenario
 from shared.scenarios import (
+    actors,
     as_completed,
     context_switch,
     cooperative,
@@ -44,6 +45,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         determinism,
         locks,
         locals,
+        actors,
         subprocesses,
     )
 }
