@@ -24,6 +24,7 @@ from shared.scenarios import (
     locals,
     locks,
     ordering,
+    queues,
     subprocesses,
     timeouts,
 )
@@ -43,6 +44,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         ignored_exceptions,
         timeouts,
         determinism,
+        queues,
         locks,
         locals,
         actors,
