@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from shared import baseline
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.as_completed import AsCompletedOutcome, AsCompletedSpec, handled
 
 Answer = tuple[int, str, float, dict[str, Any]]  # process, Date header, seconds, summary
@@ -39,7 +39,12 @@ async def main(spec: AsCompletedSpec, out: Transcript, outcome: AsCompletedOutco
     began = time.perf_counter()
     # One connection per request, on purpose (see fetch).
     connector = aiohttp.TCPConnector(limit=len(spec.delays))
-    async with aiohttp.ClientSession(connector=connector) as session, asyncio.TaskGroup() as tasks:
+    async with (
+        aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)
+        ) as session,
+        asyncio.TaskGroup() as tasks,
+    ):
         fetches = [
             tasks.create_task(fetch_events(session, spec, process, out))
             for process in range(1, len(spec.delays) + 1)

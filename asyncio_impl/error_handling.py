@@ -14,7 +14,7 @@ import time
 
 import aiohttp
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.error_handling import ErrorHandlingOutcome, ErrorHandlingSpec
 from shared.scenarios.ip import UNRESPONSIVE, IpService, root_cause
 
@@ -38,7 +38,10 @@ async def fetch_ip(
 
 
 async def main(spec: ErrorHandlingSpec, out: Transcript) -> dict[str, tuple[str, str]]:
-    async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)) as session,
+        asyncio.TaskGroup() as tasks,
+    ):
         fetches = {
             service.name: tasks.create_task(fetch_ip(session, service, url, out))
             for service, url in spec.calls()

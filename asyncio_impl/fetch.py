@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from shared import baseline
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.fetch import FetchOutcome, FetchSpec
 
 
@@ -34,7 +34,12 @@ async def main(spec: FetchSpec, out: Transcript) -> list[dict[str, Any]]:
     # One connection per request, on purpose: the default connector caps a
     # session at 100 connections, a limit that would serialise a bigger fan-out.
     connector = aiohttp.TCPConnector(limit=len(spec.delays))
-    async with aiohttp.ClientSession(connector=connector) as session, asyncio.TaskGroup() as tasks:
+    async with (
+        aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)
+        ) as session,
+        asyncio.TaskGroup() as tasks,
+    ):
         fetches = [
             tasks.create_task(fetch_events(session, spec, process, out))
             for process in range(1, len(spec.delays) + 1)

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.first_response import (
     CANCELLED,
     FINISHED,
@@ -39,7 +39,7 @@ async def fetch_ip(
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
     async with (
-        aiohttp.ClientSession() as session,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)) as session,
         session.get(address(spec, service, delay)) as answer,
     ):
         body = await answer.json()

@@ -15,7 +15,7 @@ import traceback
 
 import aiohttp
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.future_exceptions import (
     FutureExceptionsOutcome,
     FutureExceptionsSpec,
@@ -45,7 +45,7 @@ async def main(
     spec: FutureExceptionsSpec, out: Transcript, outcome: FutureExceptionsOutcome
 ) -> None:
     calls = spec.calls()
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)) as session:
         tasks = [
             asyncio.create_task(fetch_ip(session, service, url, out)) for service, url in calls
         ]

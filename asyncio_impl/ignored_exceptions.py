@@ -16,7 +16,7 @@ import time
 
 import aiohttp
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.ignored_exceptions import (
     IgnoredExceptionsOutcome,
     IgnoredExceptionsSpec,
@@ -48,7 +48,7 @@ async def fetch_ip(
 
 
 async def main(spec: IgnoredExceptionsSpec, out: Transcript, answers: dict[str, str]) -> None:
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)) as session:
         tasks = [
             asyncio.create_task(
                 fetch_ip(session, service, address(spec, service, delay), out, answers)

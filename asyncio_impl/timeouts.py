@@ -17,7 +17,7 @@ import time
 
 import aiohttp
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.ip import IpService
 from shared.scenarios.timeouts import (
     MESSAGE,
@@ -31,7 +31,9 @@ from shared.scenarios.timeouts import (
 async def fetch_ip(service: IpService, url: str, out: Transcript) -> str:
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
-    async with aiohttp.request("GET", url) as answer:
+    async with aiohttp.request(
+        "GET", url, timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)
+    ) as answer:
         body = await answer.json()
     ip = str(body[service.attribute])
     took = time.perf_counter() - began

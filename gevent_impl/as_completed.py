@@ -16,7 +16,7 @@ import gevent
 import requests
 
 from shared import baseline
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.as_completed import AsCompletedOutcome, AsCompletedSpec, handled
 
 Answer = tuple[int, str, float, dict[str, Any]]  # process, Date header, seconds, summary
@@ -29,7 +29,7 @@ def fetch_events(
     # The service does the sleeping that the article's processes did themselves.
     out.say(f"Fetch async process {process} started, sleeping for {delay:g} seconds")
     began = time.perf_counter()
-    answer = session.get(spec.url("/events", delay=delay), timeout=30)
+    answer = session.get(spec.url("/events", delay=delay), timeout=HTTP_TIMEOUT)
     summary = baseline.summary(process, answer.status_code, answer.json(), answer.headers)
     return process, answer.headers["Date"], time.perf_counter() - began, summary
 

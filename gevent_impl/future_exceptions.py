@@ -16,7 +16,7 @@ import traceback
 import gevent
 import requests
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.future_exceptions import (
     FutureExceptionsOutcome,
     FutureExceptionsSpec,
@@ -29,7 +29,7 @@ def fetch_ip(session: requests.Session, service: IpService, url: str, out: Trans
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
     try:
-        body = session.get(url, timeout=30).json()
+        body = session.get(url, timeout=HTTP_TIMEOUT).json()
     except requests.ConnectionError:
         out.say(f"{service.name} is unresponsive")
         return UNRESPONSIVE

@@ -17,7 +17,7 @@ import time
 import gevent
 import requests
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.ip import IpService
 from shared.scenarios.timeouts import (
     MESSAGE,
@@ -31,7 +31,7 @@ from shared.scenarios.timeouts import (
 def fetch_ip(service: IpService, url: str, out: Transcript) -> str:
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
-    body = requests.get(url, timeout=30).json()
+    body = requests.get(url, timeout=HTTP_TIMEOUT).json()
     ip = str(body[service.attribute])
     took = time.perf_counter() - began
     out.say(f"{service.name} finished with result: {ip}, took: {took:.2f} seconds")

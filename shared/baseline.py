@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.fetch import FetchSpec
 from shared.scenarios.ordering import OrderingSpec
 
@@ -38,7 +38,9 @@ def fetch(spec: FetchSpec, out: Transcript) -> tuple[list[dict[str, Any]], float
         for process, delay in enumerate(spec.delays, 1):
             out.say(f"Fetch sync process {process} started")
             began = time.perf_counter()
-            answer = session.get(spec.url("/events", delay=spec.seconds(delay)), timeout=30)
+            answer = session.get(
+                spec.url("/events", delay=spec.seconds(delay)), timeout=HTTP_TIMEOUT
+            )
             took = time.perf_counter() - began
             out.say(f"Process {process}: {answer.headers['Date']}, took: {took:.2f} seconds")
             responses.append(summary(process, answer.status_code, answer.json(), answer.headers))

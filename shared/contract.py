@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
 import threading
 import time
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 from urllib.parse import urlencode
 
 MODELS = ("asyncio", "gevent", "threads")
@@ -31,11 +35,47 @@ MODELS = ("asyncio", "gevent", "threads")
 #: stay far above the scheduling noise of a busy two-core machine.
 DEMO_SCALE = 0.25
 
+#: The scales whose durations this machine can honour. Below 0.1 the gaps
+#: between a scenario's timings (20 ms for ordering) sink into the scheduling
+#: noise of a busy machine, and a correct model would be reported as differing;
+#: above 4 a full ``run`` takes minutes. (A spec's durations are also held under
+#: the client timeout below: see ``HttpSpec``.)
+MIN_SCALE = 0.1
+MAX_SCALE = 4.0
+
+#: The longest a single scenario run may be expected to take, in seconds.
+LONGEST_RUN = 60.0
+
 #: Seconds any model's HTTP client waits for the local services before giving
 #: up, the same in every model (aiohttp's default would be 300 s, requests has
 #: none): a hung server must give every model the same clear error in the same
-#: time. It is far above any delay a scenario asks for at scale 1.
-HTTP_TIMEOUT = 10.0
+#: time. It is far above any delay a scenario asks for at scale 1: a spec may ask
+#: the services for at most half of it. The environment variable below changes it
+#: for every model at once (the tests shorten it to see a hung server quickly).
+DEFAULT_HTTP_TIMEOUT = 10.0
+HTTP_TIMEOUT_VARIABLE = "CONCURRENCY_COMPARE_HTTP_TIMEOUT"
+
+
+def http_timeout() -> float:
+    """The client timeout: ``$CONCURRENCY_COMPARE_HTTP_TIMEOUT`` or 10 s; ValueError if bad."""
+    text = os.environ.get(HTTP_TIMEOUT_VARIABLE)
+    if text is None:
+        return DEFAULT_HTTP_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0.1 <= value <= 600):
+        raise ValueError(
+            f"{HTTP_TIMEOUT_VARIABLE} must be a number of seconds between 0.1 and 600, not {text!r}"
+        )
+    return value
+
+
+try:
+    HTTP_TIMEOUT = http_timeout()
+except ValueError:  # refused with one line by the CLI and the host, before any work
+    HTTP_TIMEOUT = DEFAULT_HTTP_TIMEOUT
 
 
 def jsonable(value: Any) -> Any:
@@ -54,13 +94,30 @@ def jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class Spec:
-    """Parameters of a run. Durations are the article's, in seconds."""
+    """Parameters of a run. Durations are the article's, in seconds.
+
+    Every field is checked when a spec is made, from its declared type, so a
+    new scenario's spec is checked without code of its own: a ``float`` field
+    (or a tuple of them) is a duration, finite and not negative; an ``int`` is
+    a count, whole and not negative; a tuple is not empty; a ``str`` is a
+    string. A subclass's ``__post_init__`` adds what only it knows (calling
+    ``super().__post_init__()`` first).
+    """
 
     scale: float = 1.0
 
     def seconds(self, article_seconds: float) -> float:
         """An article duration shrunk by the scale factor."""
         return article_seconds * self.scale
+
+    def durations(self) -> dict[str, float]:
+        """Every duration of the spec (its ``float`` fields, tuples included), by field name."""
+        found: dict[str, float] = {}
+        for name, kind in _field_types(type(self)).items():
+            value = getattr(self, name)
+            if name != "scale" and kind in (float, tuple[float, ...]):
+                found[name] = max(value) if isinstance(value, tuple) else value
+        return found
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(self)
@@ -78,8 +135,61 @@ class Spec:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"scale must be a positive number, not {self.scale!r}")
+        for name, kind in _field_types(type(self)).items():
+            problem = _check_value(kind, getattr(self, name))
+            if problem:
+                raise ValueError(f"spec field {name}: {problem}, not {getattr(self, name)!r}")
+        if not (math.isfinite(self.scale) and MIN_SCALE <= self.scale <= MAX_SCALE):
+            raise ValueError(
+                f"scale must be a positive number between {MIN_SCALE:g} and {MAX_SCALE:g} "
+                f"(the durations this machine can honour), not {self.scale!r}"
+            )
+
+
+_FIELD_TYPES: dict[type[Spec], dict[str, Any]] = {}
+
+
+def _field_types(cls: type[Spec]) -> dict[str, Any]:
+    """A spec class's field types, resolved from their annotations (strings here)."""
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+        _FIELD_TYPES[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return _FIELD_TYPES[cls]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_value(kind: Any, value: object) -> str:
+    """What is wrong with ``value`` for a field of type ``kind``; "" when nothing is."""
+    if kind is float:
+        if not _is_number(value):
+            return "expected a number of seconds"
+        assert isinstance(value, int | float)
+        return "" if math.isfinite(value) and value >= 0 else "expected a duration, 0 or more"
+    if kind is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "expected a whole number"
+        return "" if value >= 0 else "expected a count, 0 or more"
+    if kind is str:
+        return "" if isinstance(value, str) else "expected a string"
+    if kind is bool:
+        return "" if isinstance(value, bool) else "expected true or false"
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, tuple):
+            return "expected a list"
+        if not value:
+            return "expected a list that is not empty"
+        item = typing.get_args(kind)[0]
+        problems = [_check_value(item, one) for one in value]
+        return next((f"{p} in the list" for p in problems if p), "")
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        problems = [_check_value(option, value) for option in typing.get_args(kind)]
+        return "" if "" in problems else problems[0]
+    if kind is type(None):
+        return "" if value is None else "expected null"
+    return ""  # a type this check does not know: the subclass checks it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +202,18 @@ class HttpSpec(Spec):
 
     services_url: str = ""
     unreachable_url: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # A service slower than the client's patience would read as a hung server.
+        limit = HTTP_TIMEOUT / 2
+        for name, seconds in self.durations().items():
+            if self.seconds(seconds) > limit:
+                raise ValueError(
+                    f"spec field {name}: {seconds:g} s at scale {self.scale:g} is "
+                    f"{self.seconds(seconds):g} s, more than {limit:g} s (half the client "
+                    f"timeout of {HTTP_TIMEOUT:g} s): use a smaller scale"
+                )
 
     def url(self, path: str, **query: float | str) -> str:
         """The URL of an endpoint of the local services."""
@@ -210,11 +332,80 @@ class Scenario(Generic[S, O]):
     differences: tuple[Difference, ...] = ()
 
     def spec(self, **values: Any) -> S:
-        return self.spec_type.from_json(values)
+        """The spec of these values; ValueError, in one line, if they make no sense."""
+        spec = self.spec_type.from_json(values)
+        self.check(spec)
+        return spec
+
+    def check(self, spec: S) -> None:
+        """ValueError unless every model's expectation of ``spec`` can be met in time."""
+        for model in MODELS:
+            try:
+                expected = self.expect(spec, model)
+            except (ValueError, ArithmeticError) as exc:
+                raise ValueError(f"{self.name}: these spec values make no sense ({exc})") from None
+            longest = max((bound.low for bound in expected.bounds.values()), default=0.0)
+            if longest > LONGEST_RUN:
+                raise ValueError(
+                    f"{self.name}: this spec would take at least {longest:.0f} s in {model}, "
+                    f"more than {LONGEST_RUN:.0f} s: use a smaller scale or fewer tasks"
+                )
 
     @property
     def uses_services(self) -> bool:
         return issubclass(self.spec_type, HttpSpec)
+
+
+# -- what a model provides, and what its interpreter reports -------------------
+
+S_contra = TypeVar("S_contra", bound=Spec, contravariant=True)
+O_co = TypeVar("O_co", bound=Outcome, covariant=True)
+
+
+class ScenarioModule(Protocol[S_contra, O_co]):
+    """What ``<model>_impl.<scenario>`` provides: the scenario, run in that model."""
+
+    def run(self, spec: S_contra, out: Transcript) -> O_co: ...
+
+
+class Runtime(Protocol):
+    """What ``<model>_impl.runtime`` provides to the host around every scenario."""
+
+    def prepare(self) -> None:
+        """Set the model up before the scenario runs (asyncio records its tasks)."""
+
+    def pending_work(self) -> list[str]:
+        """Work still alive when the scenario returned, in the model's own terms."""
+        ...
+
+
+@dataclass
+class HostReport:
+    """What a model's interpreter reports to the runner (``--result FILE``).
+
+    Written by ``shared.host``, read by ``shared.runner``; see ``shared.host``
+    for what the diagnostics mean.
+    """
+
+    model: str
+    spec: dict[str, Any]
+    outcome: dict[str, Any] | None = None  # the scenario's Outcome as JSON; None if it failed
+    error: str = ""  # the scenario's failure, in one line
+    warnings: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    sockets: int = 0
+    lines: list[str] = field(default_factory=list)  # the transcript
+    times: list[float] = field(default_factory=list)  # when each line was said
+    stderr: dict[str, str] = field(default_factory=dict)  # phase -> text
+    stderr_began: dict[str, float] = field(default_factory=dict)  # phase -> second
+    reported_at: float = 0.0  # time.time() when the report was written
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(**data)
 
 
 # -- the transcript -----------------------------------------------------------
@@ -244,4 +435,15 @@ class Transcript:
             self.lines.append(line)
             self.times.append(self.elapsed())
             if self._echo:
-                print(line, flush=True)
+                try:
+                    print(line, flush=True)
+                except BrokenPipeError:
+                    # The reader went away (``| head -n 3``). The scenario goes on
+                    # quietly: a thread that died here would never pass the baton
+                    # it holds, and the others would wait forever. Python's own
+                    # advice: point stdout at /dev/null, so the flush at exit
+                    # does not fail again.
+                    self._echo = False
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, sys.stdout.fileno())
+                    os.close(devnull)

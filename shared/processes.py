@@ -15,7 +15,7 @@ one set of rules holds for all of them:
   children at once (``Group.stop``) and then starts no more: the runner uses
   one per batch, so a Ctrl-C or a failure stops the batch, not the next one.
   ``stop_all()`` stops every child of every group; it runs at interpreter exit.
-* ``handle_termination()`` (called by the CLI) makes SIGTERM and SIGHUP raise
+* ``with handle_termination():`` (the CLI's main) makes SIGTERM and SIGHUP raise
   ``Terminated`` in the main thread, as SIGINT raises ``KeyboardInterrupt``:
   the ``finally`` blocks and context managers that stop children and remove
   temporary files then run whatever ended the program. (Python's default for
@@ -285,11 +285,13 @@ atexit.register(_at_exit)
 TERMINATING = (signal.SIGTERM, signal.SIGHUP)
 
 
-def handle_termination() -> None:
-    """Make SIGTERM and SIGHUP raise ``Terminated`` in the main thread.
+@contextlib.contextmanager
+def handle_termination() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise ``Terminated`` in the main thread.
 
     Only the first signal raises: a second one while the program is already
-    cleaning up would cut the clean-up short.
+    cleaning up would cut the clean-up short. The previous handlers come back
+    after the block. Call it from the main thread (Python's rule for signals).
     """
     raised = False
 
@@ -299,5 +301,9 @@ def handle_termination() -> None:
             raised = True
             raise Terminated(signum)
 
-    for signum in TERMINATING:
-        signal.signal(signum, terminate)
+    previous = {signum: signal.signal(signum, terminate) for signum in TERMINATING}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -40,9 +40,10 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared import processes
+from shared.errors import EnvironmentFailure
 
 HOST = "127.0.0.1"  # never "localhost": name resolution would be part of every timing
 IP = "203.0.113.7"  # the IP the echo services report: an address reserved for documentation
@@ -82,6 +83,22 @@ class Services:
     url: str
     unreachable: str
     pid: int | None = None  # the server's process, when open_services started it
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    def check(self, timeout: float) -> str:
+        """What is wrong with the services, in a few words; "" when they answer in time."""
+        ended = self.process.poll() if self.process is not None else None
+        if ended is not None:
+            return f"the local services ended ({processes.describe_status(ended)})"
+        try:
+            with urllib.request.urlopen(self.url + "/stats", timeout=timeout) as answer:
+                answer.read()
+        except (OSError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):
+                return f"the local services stopped answering (nothing in {timeout:g} s)"
+            return f"the local services failed ({reason})"
+        return ""
 
     def stats(self) -> dict[str, int]:
         return self._call("GET", "/stats")
@@ -145,6 +162,6 @@ def _wait_ready(child: subprocess.Popen[bytes]) -> Services:
         child.wait()
         error = child.stderr.read().decode(errors="replace").strip().splitlines()
         last = error[-1] if error else "no answer in time"
-        raise ServicesError(f"the local services did not start: {last}")
+        raise EnvironmentFailure(f"the local services did not start: {last}")
     urls = json.loads(line)
-    return Services(url=urls["url"], unreachable=urls["unreachable"], pid=child.pid)
+    return Services(url=urls["url"], unreachable=urls["unreachable"], pid=child.pid, process=child)

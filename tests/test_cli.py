@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import shutil
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,11 +58,40 @@ def test_run_json(capsys: pytest.CaptureFixture[str], services: Services, tmp_pa
 
 # When a model's results cannot meet the expectation, the verdict says so: exit 1.
 def test_run_reports_a_difference(capsys: pytest.CaptureFixture[str]) -> None:
-    # At this scale every delay is a fraction of a microsecond: no real sleep
-    # sequence can meet the "sum of the delays" bound, so every model differs.
-    status, out, _ = cli(capsys, "run", "ordering", "--models", "threads", "--scale", "1e-6")
+    # Services whose events API changed: it answers an empty list. Every model
+    # reports what it got, which is not what the scenario expects.
+    with changed_api() as url:
+        status, out, _ = cli(capsys, "run", "fetch", "--models", "threads", "--services-url", url)
     assert status == 1
-    assert "differs" in out
+    assert "differs" in out and "a model differs" in out
+
+
+@contextlib.contextmanager
+def changed_api() -> Iterator[str]:
+    """A real HTTP server that looks like the services but whose /events is empty."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = f"http://127.0.0.1:{self.server.server_address[1]}"
+            bodies = {"/": {"url": url, "unreachable": "http://127.0.0.1:9/"}, "/stats": {}}
+            body = json.dumps(bodies.get(self.path.split("?")[0], [])).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            thread.join()
 
 
 BAD_USAGE = [

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.error_handling import ErrorHandlingOutcome, ErrorHandlingSpec
 from shared.scenarios.ip import UNRESPONSIVE, IpService, root_cause
 
@@ -25,7 +25,7 @@ def fetch_ip(
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
     try:
-        body = session.get(url, timeout=30).json()
+        body = session.get(url, timeout=HTTP_TIMEOUT).json()
     except requests.ConnectionError as exc:
         out.say(f"{service.name} is unresponsive")
         return UNRESPONSIVE, root_cause(exc)

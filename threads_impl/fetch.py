@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from shared import baseline
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.fetch import FetchOutcome, FetchSpec
 
 
@@ -25,7 +25,7 @@ def fetch_events(
     out.say(f"Fetch async process {process} started")
     began = time.perf_counter()
     delay = spec.seconds(spec.delays[process - 1])
-    answer = session.get(spec.url("/events", delay=delay), timeout=30)
+    answer = session.get(spec.url("/events", delay=delay), timeout=HTTP_TIMEOUT)
     took = time.perf_counter() - began
     out.say(f"Process {process}: {answer.headers['Date']}, took: {took:.2f} seconds")
     return baseline.summary(process, answer.status_code, answer.json(), answer.headers)

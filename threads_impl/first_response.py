@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import requests
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.first_response import (
     CANCELLED,
     FINISHED,
@@ -38,7 +38,7 @@ def fetch_ip(
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
     with requests.Session() as session:
-        answer = session.get(address(spec, service, delay), timeout=30)
+        answer = session.get(address(spec, service, delay), timeout=HTTP_TIMEOUT)
         body = answer.json()
     return service.name, body[service.attribute], time.perf_counter() - began
 

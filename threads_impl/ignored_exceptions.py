@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import requests
 
-from shared.contract import Transcript
+from shared.contract import HTTP_TIMEOUT, Transcript
 from shared.scenarios.ignored_exceptions import (
     IgnoredExceptionsOutcome,
     IgnoredExceptionsSpec,
@@ -36,7 +36,7 @@ def fetch_ip(
     out.say(f"Fetching IP from {service.name}")
     began = time.perf_counter()
     try:
-        answer = session.get(url, timeout=30)
+        answer = session.get(url, timeout=HTTP_TIMEOUT)
         body = answer.json()
     except requests.ConnectionError:
         out.say(f"{service.name} is unresponsive")
