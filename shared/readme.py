@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared import scenarios
+from shared import scenarios, versions
 from shared.contract import MODELS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -57,7 +57,21 @@ def differences_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"scenarios": scenario_table, "differences": differences_table}
+def versions_table() -> str:
+    """What a newer CPython changes, per model, with the version it changes in."""
+    rows = ["| model | what | before | from | since then | pinned by |", "|---" * 6 + "|"]
+    rows += [
+        f"| {c.model} | {c.topic} | {c.before} | {c.since} | {c.after} | `{c.pinned_by}` |"
+        for c in versions.CHANGES
+    ]
+    return "\n".join(rows)
+
+
+TABLES = {
+    "scenarios": scenario_table,
+    "differences": differences_table,
+    "versions": versions_table,
+}
 
 
 def render(text: str) -> str:
