@@ -27,6 +27,7 @@ from rich.text import Text
 from shared import report, runner, scenarios, show
 from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS
+from shared.load import command as load_command
 from shared.services import HOST, ServicesError, use_services
 
 PROG = "concurrency-compare"
@@ -135,6 +136,12 @@ def make_parser() -> Parser:
     )
     bench_command.add_arguments(bench)
     bench.set_defaults(handler=command_bench)
+
+    load = commands.add_parser(
+        "load", help="the same service in each model under gunicorn, measured open-loop"
+    )
+    load_command.add_arguments(load)
+    load.set_defaults(handler=command_load)
 
     serve_ = commands.add_parser("serve", help="run the local services in the foreground")
     serve_.add_argument("--port", type=port_number, default=0, help="default: a free port")
@@ -264,6 +271,14 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         check_writable(args.json)
     return bench_command.run(console, args, environment())
+
+
+def command_load(args: argparse.Namespace, console: Console) -> int:
+    try:
+        load_command.check(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return load_command.run(console, args, environment())
 
 
 def command_serve(args: argparse.Namespace, console: Console) -> int:

@@ -30,11 +30,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.services import HOST, READY_TIMEOUT
+from shared.services import HOST, READY_TIMEOUT, ServicesError
 
 UPSTREAM_ENV = "CONCURRENCY_COMPARE_UPSTREAM"  # the upstream's base URL
 POOL_ENV = "CONCURRENCY_COMPARE_POOL"  # the upstream client's connections; unset: its default
@@ -160,8 +160,8 @@ def available(models: list[str] | None = None) -> list[Deployment]:
     return [d for d in wanted if d.model != UVLOOP or have_uvloop]
 
 
-class DeployError(Exception):
-    """A deployment did not start: the reason in one line."""
+class DeployError(ServicesError):
+    """A deployment did not start: the reason in one line (the CLI's exit status 2)."""
 
 
 @dataclass
@@ -203,6 +203,28 @@ def free_listener() -> socket.socket:
 @contextlib.contextmanager
 def open_deployment(deployment: Deployment, upstream: str) -> Iterator[Deployed]:
     """Start ``deployment`` calling ``upstream``; stop it and its worker on exit."""
+    with open_deployments([deployment], upstream) as (running,):
+        yield running
+
+
+@contextlib.contextmanager
+def open_deployments(deployments: Sequence[Deployment], upstream: str) -> Iterator[list[Deployed]]:
+    """Start several deployments at once (they start in parallel); stop them all on exit."""
+    started: list[tuple[subprocess.Popen[bytes], Deployed]] = []
+    try:
+        for deployment in deployments:
+            started.append(_start(deployment, upstream))
+        for child, running in started:
+            _wait_ready(child, running)
+        yield [running for _, running in started]
+    finally:
+        for child, running in started:
+            _stop(child)
+            with contextlib.suppress(OSError):
+                os.unlink(running.log)
+
+
+def _start(deployment: Deployment, upstream: str) -> tuple[subprocess.Popen[bytes], Deployed]:
     listener = free_listener()
     port = listener.getsockname()[1]
     env = {**os.environ, UPSTREAM_ENV: upstream}
@@ -211,28 +233,17 @@ def open_deployment(deployment: Deployment, upstream: str) -> Iterator[Deployed]
     else:
         env.pop(POOL_ENV, None)
     fd, log = tempfile.mkstemp(prefix=f"cc-gunicorn-{deployment.model}-", suffix=".log")
-    try:
-        with os.fdopen(fd, "w") as output:
-            child = subprocess.Popen(
-                deployment.command(f"fd://{listener.fileno()}"),
-                stdin=subprocess.PIPE,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=env,
-                pass_fds=(listener.fileno(),),
-                start_new_session=True,  # its own group: Ctrl-C stays ours, we stop it in order
-            )
-        listener.close()  # gunicorn holds its copy
-        running = Deployed(deployment, f"http://{HOST}:{port}", child.pid, log)
-        try:
-            _wait_ready(child, running)
-            yield running
-        finally:
-            _stop(child)
-    finally:
-        listener.close()
-        with contextlib.suppress(OSError):
-            os.unlink(log)
+    with listener, os.fdopen(fd, "w") as output:  # gunicorn keeps its own copy of both
+        child = subprocess.Popen(
+            deployment.command(f"fd://{listener.fileno()}"),
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            pass_fds=(listener.fileno(),),
+            start_new_session=True,  # its own group: Ctrl-C stays ours, we stop it in order
+        )
+    return child, Deployed(deployment, f"http://{HOST}:{port}", child.pid, log)
 
 
 def _wait_ready(child: subprocess.Popen[bytes], running: Deployed) -> None:

@@ -366,6 +366,7 @@ async def run_load(
     times = schedule(rate, warmup + duration, poisson=poisson, seed=seed)
     load = Load(target, timeout=give_up, max_connections=max_connections)
     cpu_before = os.times()
+    began = time.perf_counter()
     lags = load.tally.lags
 
     async def sweeper() -> None:
@@ -396,7 +397,9 @@ async def run_load(
             await sweeping
         load.close()
     cpu_after = os.times()
-    return report(load, rate, duration, measured_from, cpu_after, cpu_before, url, poisson)
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+    wall = time.perf_counter() - began
+    return report(load, rate, duration, measured_from, url, poisson, cpu=cpu, wall=wall)
 
 
 def report(
@@ -404,17 +407,17 @@ def report(
     rate: float,
     duration: float,
     measured_from: float,
-    cpu_after: os.times_result,
-    cpu_before: os.times_result,
     url: str,
     poisson: bool,
+    *,
+    cpu: float,
+    wall: float,
 ) -> dict[str, Any]:
     tally = load.tally
     lag = summary(tally.lags)
     behind = bool(lag) and lag["p99"] > LAG_LIMIT * 1000
     end = tally.last_done if tally.ok else measured_from
     seconds = max(end - measured_from, duration)
-    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     notes = []
     if behind:
         notes.append(f"behind its schedule: sent p99 {lag['p99']:.1f} ms late (untrusted)")
@@ -440,8 +443,9 @@ def report(
         "behind": behind,
         "trusted": not behind,
         "connections": {"opened": load.opened, "peak": load.peak, "capped": load.capped},
+        "seconds": round(wall, 3),  # the whole run: warm-up, steps, the last answers
         "cpu_seconds": round(cpu, 3),
-        "cpu_pct": round(100 * cpu / seconds, 1) if seconds > 0 else 0.0,
+        "cpu_pct": round(100 * cpu / wall, 1) if wall > 0 else 0.0,
         "notes": notes,
     }
 

@@ -1,0 +1,216 @@
+"""The load experiment's figures: terminal tables (80 columns), JSON, charts.
+
+Everything is drawn from the JSON document, so
+``python -m shared.load.output FILE [--charts DIR]`` remakes the tables and
+charts of an earlier run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value / 1000:.1f} s"
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def run_table(load: dict[str, Any]) -> Table:
+    """One generator run (``load --target``): its figures in a few rows."""
+    table = Table(title=f"{load['target']} at {load['rate']:g}/s", title_justify="left",
+                  box=None, show_header=False)  # fmt: skip
+    table.add_column(style="bold")
+    table.add_column()
+    latency = load["latency_ms"]
+    percentiles = "  ".join(f"{k} {_ms(v)}" for k, v in latency.items()) or "no answer"
+    table.add_row("latency, ms", percentiles)
+    table.add_row(
+        "requests",
+        f"{load['sent']:,} sent, {load['ok']:,} ok, {load['timeouts']:,} timed out, "
+        f"{sum(load['errors'].values()):,} errors",
+    )
+    if load["errors"]:
+        table.add_row("errors", ", ".join(f"{k}: {v:,}" for k, v in load["errors"].items()))
+    table.add_row("achieved", f"{load['throughput']:,.0f} answers/s of {load['rate']:g} offered")
+    lag = load["lag_ms"]
+    if lag:
+        table.add_row("schedule", f"sent p99 {lag['p99']:.1f} ms late, max {lag['max']:.1f} ms")
+    table.add_row("generator", f"{load['cpu_pct']:.0f}% of a core")
+    for note in load["notes"]:
+        table.add_row("note", Text(note, style="yellow"))
+    table.add_row(
+        "verdict",
+        Text("trusted", style="green")
+        if load["trusted"]
+        else Text("UNTRUSTED: the generator fell behind its schedule", style="bold red"),
+    )
+    return table
+
+
+def steps_table(deployment: dict[str, Any], delay: float) -> Table:
+    """A deployment's steps: offered rate, achieved, percentiles, errors, CPU per process."""
+    knee = deployment["knee"]
+    title = f"{deployment['name']}: {deployment['limits']}"
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for header in ("offered", "done/s", "p50", "p90", "p99", "p99.9", "max", "fail"):
+        table.add_column(header, justify="right")
+    for header in ("gen", "up", "svc"):
+        table.add_column(header, justify="right")
+    for step in deployment["steps"]:
+        latency = step["latency_ms"]
+        failed = sum(step["errors"].values()) + step["timeouts"]
+        cpu = step["cpu_pct"]
+        style = "red" if step["saturated"] else ("yellow" if not step["trusted"] else "")
+        table.add_row(
+            _rate(step["rate"]),
+            _rate(step["throughput"]),
+            *(_ms(latency.get(k)) for k in ("p50", "p90", "p99", "p99.9", "max")),
+            f"{failed:,}",
+            _pct(cpu.get("generator")),
+            _pct(cpu.get("upstream")),
+            _pct(cpu.get("worker")),
+            style=style,
+        )
+    knee_text = f"{knee:g}/s" if knee else "below the first rate"
+    table.caption = (
+        f"latency ms from the intended send; CPU % of a core: generator, upstream, "
+        f"service worker. p99 < {2 * delay * 1000:.0f} ms up to {knee_text}; red: saturated"
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def summary_table(doc: dict[str, Any]) -> Table:
+    """One row per deployment: its limits, knee, saturation, wrk's cross-check."""
+    delay_ms = doc["plan"]["delay"] * 1000
+    table = Table(
+        title=f"As a service: D = {delay_ms:.0f} ms upstream, one gunicorn worker",
+        title_justify="left",
+    )
+    table.add_column("deployment")
+    table.add_column(f"knee\np99<{2 * delay_ms:.0f}ms", justify="right")
+    table.add_column("saturates\nopen loop", justify="right")
+    table.add_column("wrk\nclosed", justify="right")
+    table.add_column("ratio", justify="right")
+    for deployment in doc["deployments"]:
+        wrk = deployment["wrk"]
+        ratio = deployment["wrk_ratio"]
+        table.add_row(
+            deployment["name"] if not deployment["error"] else f"{deployment['name']} (failed)",
+            _rate(deployment["knee"]),
+            _rate(deployment["saturation"]),
+            _rate(wrk["requests_per_s"]) if wrk else "-",
+            "-" if ratio is None else f"{ratio:.2f}",
+        )
+    table.caption = (
+        "req/s. knee: the highest offered rate whose p99 stays under 2 x D. "
+        "saturates: the most answers/s at any offered rate. ratio: open loop / wrk."
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def tables(doc: dict[str, Any]) -> Group:
+    delay = doc["plan"]["delay"]
+    parts: list[Any] = [steps_table(d, delay) for d in doc["deployments"]]
+    for deployment in doc["deployments"]:
+        if deployment["error"]:
+            parts.append(Text(f"{deployment['name']}: {deployment['error']}", style="red"))
+    parts.append(summary_table(doc))
+    return Group(*parts)
+
+
+def write_json(path: str, doc: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(doc, file, indent=1)
+        file.write("\n")
+
+
+def write_charts(folder: str, doc: dict[str, Any]) -> list[Path]:
+    """latency.png (p50 and p99 against offered rate), distribution.png (one rate)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    from matplotlib import pyplot
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    delay_ms = doc["plan"]["delay"] * 1000
+    deployments: Sequence[dict[str, Any]] = [d for d in doc["deployments"] if d["steps"]]
+    figure, axes = pyplot.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    for axis, key in zip(axes, ("p50", "p99"), strict=True):
+        for d in deployments:
+            rates = [s["rate"] for s in d["steps"] if key in s["latency_ms"]]
+            values = [s["latency_ms"][key] for s in d["steps"] if key in s["latency_ms"]]
+            style = "-" if d["config"] == "tuned" else "--"
+            axis.plot(rates, values, style, marker="o", markersize=3, label=d["name"])
+        axis.axhline(2 * delay_ms, color="grey", linewidth=0.8, linestyle=":")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("offered rate, requests/s")
+        axis.set_title(f"{key} latency from the intended send")
+    axes[0].set_ylabel("ms")
+    axes[1].legend(fontsize=7)
+    figure.tight_layout()
+    latency = out / "latency.png"
+    figure.savefig(latency, dpi=110)
+    pyplot.close(figure)
+
+    rate = doc["plan"]["chart_rate"]
+    figure, axis = pyplot.subplots(figsize=(7, 4.5))
+    for d in deployments:
+        found = [s for s in d["steps"] if s["rate"] == rate and s["distribution"]]
+        if not found:
+            continue
+        points = [(p, v) for p, v in found[0]["distribution"] if p < 100]
+        nines = [1 / (1 - p / 100) for p, _ in points]  # 1, 2, 10, 100, 1000: the tail opened up
+        style = "-" if d["config"] == "tuned" else "--"
+        axis.plot(nines, [v for _, v in points], style, marker="o", markersize=3, label=d["name"])
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    ticks = [1, 2, 10, 100, 1000, 10000]
+    axis.set_xticks(ticks, ["0", "50", "90", "99", "99.9", "99.99"])
+    axis.set_xlabel("percentile")
+    axis.set_ylabel("ms")
+    axis.set_title(f"latency distribution at {rate:g} requests/s offered")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    distribution = out / "distribution.png"
+    figure.savefig(distribution, dpi=110)
+    pyplot.close(figure)
+    return [latency, distribution]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m shared.load.output")
+    parser.add_argument("file", help="the JSON of `concurrency-compare load --json`")
+    parser.add_argument("--charts", metavar="DIR", help="also write the charts here")
+    args = parser.parse_args(argv)
+    doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    Console(width=80).print(tables(doc))
+    if args.charts:
+        for path in write_charts(args.charts, doc):
+            print(f"chart written to {path}")
+
+
+if __name__ == "__main__":
+    main()
