@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from shared import report, runner, scenarios, show
+from shared import postgres, report, runner, scenarios, show
 from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS
 from shared.load import command as load_command
@@ -100,6 +100,7 @@ def make_parser() -> Parser:
         help=f"shrink the article's durations by this factor (default {DEMO_SCALE})",
     )
     run.add_argument("--services-url", help="use services already running there")
+    run.add_argument("--postgres-url", help="use a PostgreSQL already running there")
     run.add_argument("--json", metavar="FILE", help="also write every run's details here")
     run.set_defaults(handler=command_run)
 
@@ -129,6 +130,7 @@ def make_parser() -> Parser:
         help=f"the fresh run's scale (default {DEMO_SCALE})",
     )
     report_.add_argument("--services-url", help="use services already running there")
+    report_.add_argument("--postgres-url", help="use a PostgreSQL already running there")
     report_.set_defaults(handler=command_report)
 
     bench = commands.add_parser(
@@ -165,20 +167,38 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         check_writable(args.json)
     needs_services = any(scenarios.get(n).uses_services for n in names)
-    with use_services(args.services_url) if needs_services else contextlib.nullcontext() as svc:
-        jobs = runner.jobs_for(names, args.models, svc, scale=args.scale)
+    with (
+        postgres.in_background(uses_postgres(names), args.postgres_url) as database,
+        use_services(args.services_url) if needs_services else contextlib.nullcontext() as svc,
+    ):
+        names = without_postgres(names, database, console)
+        jobs = runner.jobs_for(names, args.models, svc, database.url(), scale=args.scale)
         runs = run_with_progress(jobs, console)
     by_scenario: dict[str, list[runner.Run]] = {}
     for run in runs:
         by_scenario.setdefault(run.job.scenario, []).append(run)
     for name, group in by_scenario.items():
         console.print(side_by_side(name, group))
-    all_ok = all(run.ok for run in runs)
+    all_ok = all(run.ok for run in runs) and not database.error
     if args.json:
         write_json(args.json, runs)
     verdict = "every model did what each scenario expects" if all_ok else "a model differs"
+    if database.error:
+        verdict = "a scenario could not run"
     console.print(Text(verdict, style="bold green" if all_ok else "bold red"))
     return 0 if all_ok else 1
+
+
+def uses_postgres(names: list[str]) -> bool:
+    return any(issubclass(scenarios.get(n).spec_type, postgres.PostgresSpec) for n in names)
+
+
+def without_postgres(names: list[str], database: postgres.Starting, console: Console) -> list[str]:
+    """``names``, less the scenarios that need PostgreSQL if it could not start (said once)."""
+    if not database.url() and database.error:
+        console.print(Text(f"{database.error}: the database scenario is not run", style="red"))
+        return [n for n in names if not uses_postgres([n])]
+    return names
 
 
 def run_with_progress(jobs: list[runner.Job], console: Console) -> list[runner.Run]:
@@ -254,13 +274,20 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
     bench = report.load_bench(Path(args.bench)) if args.bench else None
     runs = report.load_runs(Path(args.runs)) if args.runs else None
     report.make_folder(out)  # before a run that would be lost
+    not_run = ""  # why a scenario could not run, if one could not
     if runs is None:
-        with use_services(args.services_url) as svc:
-            jobs = runner.jobs_for(scenarios.CATALOGUE, MODELS, svc, scale=args.scale)
+        names = list(scenarios.CATALOGUE)
+        with (
+            postgres.in_background(uses_postgres(names), args.postgres_url) as database,
+            use_services(args.services_url) as svc,
+        ):
+            names = without_postgres(names, database, console)
+            jobs = runner.jobs_for(names, MODELS, svc, database.url(), scale=args.scale)
             runs = run_with_progress(jobs, console)
+            not_run = database.error
     report.build(out, runs, bench=bench, environment=environment())
     index = (out / "index.html").resolve()
-    all_ok = all(run.ok for run in runs)
+    all_ok = all(run.ok for run in runs) and not not_run
     console.print(f"report written: {index.as_uri()}")
     if not all_ok:
         console.print(Text("a model differs from its expectation: see the verdicts", style="red"))

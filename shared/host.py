@@ -37,6 +37,7 @@ from typing import Any, TextIO
 from shared import scenarios
 from shared.bench import child
 from shared.contract import MODELS, HttpSpec, Spec, Transcript
+from shared.postgres import PostgresError, PostgresSpec, use_postgres
 from shared.services import ServicesError, use_services
 
 
@@ -110,6 +111,7 @@ def parse(model: str, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, help="shrink every duration by this factor")
     parser.add_argument("--spec", default="{}", help="spec fields as a JSON object")
     parser.add_argument("--services-url", help="use running services instead of starting them")
+    parser.add_argument("--postgres-url", help="use a running PostgreSQL instead of starting one")
     parser.add_argument("--result", help="write the JSON report here (used by the runner)")
     return parser.parse_args(argv)
 
@@ -170,11 +172,15 @@ def main(model: str, argv: list[str] | None = None) -> int:
     try:
         scenario, spec = build_spec(args)
         module = importlib.import_module(f"{model}_impl.{scenario.name}")
+        if isinstance(spec, PostgresSpec) and not spec.postgres_url:
+            with use_postgres(args.postgres_url) as server:
+                spec = spec.pointed_at_postgres(server.url)
+                return run_hosted(model, module, spec, args.result)
         if not isinstance(spec, HttpSpec) or spec.services_url:
             return run_hosted(model, module, spec, args.result)
         with use_services(args.services_url) as services:
             spec = spec.pointed_at(services.url, services.unreachable)
             return run_hosted(model, module, spec, args.result)
-    except (UsageError, ServicesError) as exc:
+    except (UsageError, ServicesError, PostgresError) as exc:
         print(f"python -m {model}_impl: error: {exc}", file=sys.stderr)
         return 2

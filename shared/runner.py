@@ -22,6 +22,7 @@ from typing import Any
 
 from shared import processes, scenarios
 from shared.contract import MODELS, Expected, HttpSpec, Outcome, Spec
+from shared.postgres import PostgresSpec
 from shared.services import Services
 
 RUN_TIMEOUT = 120.0  # seconds: a run that takes longer is stopped and reported as failed
@@ -85,9 +86,13 @@ class Run:
         }
 
 
-def make_spec(scenario: str, services: Services | None, **values: Any) -> Spec:
-    """The spec of a scenario, pointed at ``services`` when the scenario uses them."""
+def make_spec(
+    scenario: str, services: Services | None, postgres_url: str = "", **values: Any
+) -> Spec:
+    """The spec of a scenario, pointed at ``services`` (and PostgreSQL) when it uses them."""
     spec: Spec = scenarios.get(scenario).spec(**values)
+    if isinstance(spec, PostgresSpec) and postgres_url:
+        spec = spec.pointed_at_postgres(postgres_url)
     if isinstance(spec, HttpSpec) and services is not None:
         return spec.pointed_at(services.url, services.unreachable)
     return spec
@@ -98,6 +103,8 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | 
     expected = scenario.expect(job.spec, job.model)
     if isinstance(job.spec, HttpSpec) and not job.spec.services_url:
         raise ValueError(f"{job.scenario} needs the local services: give the spec a services_url")
+    if isinstance(job.spec, PostgresSpec) and not job.spec.postgres_url:
+        raise ValueError(f"{job.scenario} needs PostgreSQL: give the spec a postgres_url")
     fd, result = tempfile.mkstemp(
         prefix=f"{job.model}-{job.scenario}-", suffix=".json", dir=processes.scratch()
     )
@@ -177,7 +184,11 @@ _slots = threading.BoundedSemaphore(2 * (os.cpu_count() or 1) + 2)
 
 
 def jobs_for(
-    names: Iterable[str], models: Iterable[str], services: Services | None, **values: Any
+    names: Iterable[str],
+    models: Iterable[str],
+    services: Services | None,
+    postgres_url: str = "",
+    **values: Any,
 ) -> list[Job]:
     """One job per (scenario, model), every spec built from the same values."""
     models = list(models)
@@ -185,7 +196,9 @@ def jobs_for(
         if model not in MODELS:
             raise LookupError(f"unknown model {model!r} (known: {', '.join(MODELS)})")
     return [
-        Job(model, name, make_spec(name, services, **values)) for name in names for model in models
+        Job(model, name, make_spec(name, services, postgres_url, **values))
+        for name in names
+        for model in models
     ]
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from shared import runner, scenarios
+from shared import postgres, runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
 from shared.services import Services, open_services
 
@@ -31,6 +31,9 @@ T = TypeVar("T")
 Build = Callable[[Services], Any]
 
 _declared: list[Build] = []
+# The session's PostgreSQL, started in the background with the batches (initdb
+# takes a second or two): a batch that needs it calls ``postgres_url()``.
+_postgres: list[postgres.Starting] = []
 
 
 def batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
@@ -76,18 +79,46 @@ def services() -> Iterator[Services]:
         yield running
 
 
+def uses_postgres(name: str) -> bool:
+    return issubclass(scenarios.get(name).spec_type, postgres.PostgresSpec)
+
+
+def postgres_url() -> str:
+    """The session's PostgreSQL, once it accepts connections (for a batch's specs)."""
+    url = _postgres[0].url()
+    if not url:
+        raise RuntimeError(_postgres[0].error)
+    return url
+
+
 @batch
 def demo(services: Services) -> Runs:
-    jobs = runner.jobs_for(scenarios.CATALOGUE, MODELS, services, scale=DEMO_SCALE)
+    names = [name for name in scenarios.CATALOGUE if not uses_postgres(name)]
+    jobs = runner.jobs_for(names, MODELS, services, scale=DEMO_SCALE)
+    return {(run.job.scenario, run.job.model): run for run in runner.run_all(jobs)}
+
+
+@batch
+def demo_database(services: Services) -> Runs:
+    """The demo runs of the scenarios that need PostgreSQL, once it is up."""
+    names = [name for name in scenarios.CATALOGUE if uses_postgres(name)]
+    jobs = runner.jobs_for(names, MODELS, services, postgres_url(), scale=DEMO_SCALE)
     return {(run.job.scenario, run.job.model): run for run in runner.run_all(jobs)}
 
 
 @pytest.fixture(scope="session")
-def batches(services: Services) -> Iterator[Batches]:
+def postgres_server() -> Iterator[postgres.Starting]:
+    with postgres.in_background(True) as starting:
+        _postgres.append(starting)
+        yield starting
+
+
+@pytest.fixture(scope="session")
+def batches(postgres_server: postgres.Starting, services: Services) -> Iterator[Batches]:
     with ThreadPoolExecutor(len(_declared)) as pool:
         yield Batches({build: pool.submit(build, services) for build in _declared})
 
 
 @pytest.fixture(scope="session")
 def demo_runs(batches: Batches) -> Runs:
-    return batches[demo]
+    return {**batches[demo], **batches[demo_database]}

@@ -14,6 +14,7 @@ from shared.scenarios import (
     as_completed,
     context_switch,
     cooperative,
+    database,
     determinism,
     error_handling,
     fetch,
@@ -49,6 +50,7 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         locals,
         actors,
         subprocesses,
+        database,
     )
 }
 
