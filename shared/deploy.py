@@ -267,16 +267,25 @@ def _wait_ready(child: subprocess.Popen[bytes], running: Deployed) -> None:
 
 
 def failure(output: str) -> str:
-    """The line of gunicorn's output that says why it failed."""
+    """gunicorn's reason for failing, in one line, from its output.
+
+    Its own complaint (``Error: class uri ... invalid or not found``), then the
+    exception behind it (``ModuleNotFoundError: ...``), then its last word
+    (``Reason: Worker failed to boot.``).
+    """
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in reversed(lines):  # an exception's last line: "ModuleNotFoundError: ..."
+
+    def is_exception(line: str) -> bool:
         head = line.split(":", 1)[0]
-        if head.endswith(("Error", "Exception")) and " " not in head and ":" in line:
-            return line
-    for line in lines:  # gunicorn's own: "Error: class uri ... invalid or not found"
-        if line.startswith("Error:"):
-            return line.removeprefix("Error:").strip()
-    return lines[-1] if lines else "it exited without a word"
+        return ":" in line and " " not in head and head.endswith(("Error", "Exception"))
+
+    said = next((line[6:].strip().rstrip(":") for line in lines if line.startswith("Error:")), "")
+    exception = next((line for line in reversed(lines) if is_exception(line)), "")
+    reason = next((line.split("Reason:", 1)[1].strip() for line in lines if "Reason:" in line), "")
+    text = ": ".join(part for part in (said, exception) if part)
+    if text and reason:
+        return f"{text} ({reason.rstrip('.').lower()})"
+    return text or reason or (lines[-1] if lines else "it exited without a word")
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

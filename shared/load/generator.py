@@ -104,8 +104,7 @@ class Tally:
     ok: int = 0
     timeouts: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    first_done: float = 0.0
-    last_done: float = 0.0
+    in_window: int = 0  # answers (to any request) that came in the measured window
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -241,6 +240,7 @@ class Load:
         self.outstanding = 0
         self.all_done = asyncio.Event()
         self.sending = True
+        self.window = (0.0, 0.0)  # the measured span, on perf_counter's clock
 
     def send(self, intended: float, counted: bool) -> None:
         self.outstanding += 1
@@ -279,13 +279,13 @@ class Load:
             return
         connection.intended = None
         now = time.perf_counter()
+        tally = self.tally
+        if ok and self.window[0] <= now <= self.window[1]:
+            tally.in_window += 1
         if counted:
-            tally = self.tally
             if ok:
                 tally.ok += 1
                 tally.latencies.record_value(max(1, round((now - intended) * 1e6)))
-                tally.first_done = tally.first_done or now
-                tally.last_done = now
             else:
                 tally.error(kind)
         self.busy.discard(connection)
@@ -377,6 +377,7 @@ async def run_load(
     sweeping = asyncio.get_running_loop().create_task(sweeper())
     start = time.perf_counter() + 0.02  # a moment to reach the first send
     measured_from = start + warmup
+    load.window = (measured_from, measured_from + duration)
     try:
         for offset in times:
             intended = start + offset
@@ -399,14 +400,13 @@ async def run_load(
     cpu_after = os.times()
     cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     wall = time.perf_counter() - began
-    return report(load, rate, duration, measured_from, url, poisson, cpu=cpu, wall=wall)
+    return report(load, rate, duration, url, poisson, cpu=cpu, wall=wall)
 
 
 def report(
     load: Load,
     rate: float,
     duration: float,
-    measured_from: float,
     url: str,
     poisson: bool,
     *,
@@ -416,8 +416,6 @@ def report(
     tally = load.tally
     lag = summary(tally.lags)
     behind = bool(lag) and lag["p99"] > LAG_LIMIT * 1000
-    end = tally.last_done if tally.ok else measured_from
-    seconds = max(end - measured_from, duration)
     notes = []
     if behind:
         notes.append(f"behind its schedule: sent p99 {lag['p99']:.1f} ms late (untrusted)")
@@ -432,7 +430,9 @@ def report(
         "ok": tally.ok,
         "errors": dict(sorted(tally.errors.items())),
         "timeouts": tally.timeouts,
-        "throughput": tally.ok / seconds if seconds > 0 else 0.0,
+        # Answers per second while the schedule ran, whichever request they answer: in a
+        # steady state the offered rate, beyond saturation what the service can do.
+        "throughput": tally.in_window / duration,
         "latency_ms": summary(tally.latencies),
         "distribution": [
             [p, tally.latencies.get_value_at_percentile(p) / 1000]

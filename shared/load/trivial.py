@@ -10,20 +10,25 @@ server stops answering for T seconds (one blocking sleep, like a long garbage
 collection or a blocking call), then answers everything that waited. The
 generator's correction for coordinated omission is tested against it.
 
-It reports its URL as one JSON line on stdout and stops when stdin closes.
+It reports its URL as one JSON line on stdout and stops when stdin closes;
+``open_trivial()`` runs it in a child process for the tests and the benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import selectors
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import cast
 
-from shared.services import HOST
+from shared.services import HOST, READY_TIMEOUT, ServicesError
 
 BODY = b'{"ok": true}'
 ANSWER = (
@@ -88,6 +93,37 @@ async def serve(stall: Stall) -> None:
     loop.add_reader(sys.stdin.fileno(), parent_gone)
     async with server:
         await closed.wait()
+
+
+@contextlib.contextmanager
+def open_trivial(stall_after: float = 0.0, stall_for: float = 0.0) -> Iterator[str]:
+    """Run the server in a child process; its URL. It stops, whatever happens, on exit."""
+    command = [sys.executable, "-m", "shared.load.trivial",
+               "--stall-after", f"{stall_after:g}", "--stall-for", f"{stall_for:g}"]  # fmt: skip
+    child = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C stays ours; closing its stdin stops it
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(child.stdout, selectors.EVENT_READ)
+            ready = selector.select(READY_TIMEOUT)
+        line = child.stdout.readline() if ready else b""
+        if not line:
+            raise ServicesError("the trivial server did not start")
+        yield str(json.loads(line)["url"])
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        child.stdout.close()
 
 
 def main(argv: list[str] | None = None) -> None:

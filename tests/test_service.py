@@ -1,0 +1,140 @@
+"""The service of "As a service", deployed under gunicorn in every model and configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import deploy
+from shared.contract import HTTP_TIMEOUT
+from shared.deploy import Ask, DeployError, Deployment
+from shared.services import EVENTS, Services
+from tests.conftest import alive
+
+#: Requests sent at once to each deployment, each answered by the upstream after D.
+AT_ONCE, D = 4, 0.2
+
+
+def get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wall_of_many(url: str) -> float:
+    """Seconds for AT_ONCE requests sent together, each costing D upstream."""
+    began = time.perf_counter()
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        statuses = list(pool.map(lambda _: get(f"{url}/?delay={D}")[0], range(AT_ONCE)))
+    assert statuses == [200] * AT_ONCE
+    return time.perf_counter() - began
+
+
+def refused(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) != 0
+
+
+# Every deployment answers the same JSON, the one the query asks for; refuses bad
+# input the same way; serves requests at once where its limits allow and one by
+# one where they do not; and leaves nothing behind when it stops.
+def test_every_deployment(services: Services) -> None:
+    chosen = deploy.available()
+    assert {d.model for d in chosen} >= {"asyncio", "gevent", "threads"}
+    with deploy.open_deployments(chosen, services.url) as running:
+        processes = [(r.master, r.worker()) for r in running]
+        urls = [r.url for r in running]
+        with ThreadPoolExecutor(len(running)) as pool:
+            answers = list(pool.map(lambda u: get(f"{u}/?delay=0.01&cpu=0.5"), urls))
+            bad = list(pool.map(lambda u: get(f"{u}/?delay=soon")[0], urls))
+            walls = list(pool.map(wall_of_many, urls))
+    names = [d.name for d in chosen]
+    expected = deploy.answer(list(EVENTS), Ask(delay=0.01, cpu_ms=0.5))
+    assert dict(zip(names, answers, strict=True)) == {name: (200, expected) for name in names}
+    assert bad == [400] * len(chosen)
+    for name, wall in zip(names, walls, strict=True):
+        if name == "threads defaults":  # gthread's one thread: one request after the other
+            assert wall >= AT_ONCE * D - 0.01, name
+        else:  # concurrent: about D, far from the sum
+            assert D - 0.01 <= wall < (AT_ONCE - 1) * D, name
+    for master, worker in processes:
+        assert worker is not None and worker != master
+        assert not alive(master) and not alive(worker)
+    assert all(refused(url) for url in urls)
+
+
+def gunicorns_with(text: str) -> list[int]:
+    """The processes whose command line mentions ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "gunicorn" in command and text in command and alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+# A gunicorn that cannot start says why in one line, and leaves no process behind.
+@pytest.mark.parametrize(
+    ("worker_class", "app", "says"),
+    [
+        ("gthread", "no_such_module_here:make_app()", "No module named 'no_such_module_here'"),
+        ("no_such.Worker", "threads_impl.service:make_app()", "no_such.Worker"),
+    ],
+)
+def test_failed_start_says_why(services: Services, worker_class: str, app: str, says: str) -> None:
+    broken = Deployment("threads", "broken", worker_class, app)
+    with pytest.raises(DeployError) as caught, deploy.open_deployment(broken, services.url):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message and says in message
+    assert message.startswith("gunicorn (threads broken) did not start: ")
+    assert gunicorns_with(worker_class) == []
+
+
+DEPLOYER = """
+import sys
+from shared import deploy
+with deploy.open_deployment(deploy.DEPLOYMENTS["threads defaults"], sys.argv[1]) as running:
+    print(running.master, running.worker(), flush=True)
+    sys.stdin.read()
+"""
+
+
+# A deploying process that dies without a word (SIGKILL) takes its gunicorn with it:
+# gunicorn sees its stdin close and stops, its worker first.
+def test_crash_of_the_deployer_leaves_nothing(services: Services) -> None:
+    deployer = subprocess.Popen(
+        [sys.executable, "-c", DEPLOYER, services.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert deployer.stdout is not None
+    master, worker = (int(pid) for pid in deployer.stdout.readline().split())
+    deployer.kill()
+    deployer.wait()
+    deadline = time.monotonic() + 10
+    while (alive(master) or alive(worker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(master) and not alive(worker)
+    if deployer.stdin is not None:
+        deployer.stdin.close()
+    deployer.stdout.close()
