@@ -257,7 +257,6 @@ class Supervisor:
     """initdb, postgres, and the clean-up, in the supervisor's process."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="cc-postgres-"))
         self.install = installation()
         self.server: subprocess.Popen[bytes] | None = None
         self.account: pwd.struct_passwd | None = None
@@ -267,9 +266,15 @@ class Supervisor:
                 self.account = pwd.getpwnam(UNPRIVILEGED)
             except KeyError:
                 raise PostgresError(f"running as root, and no {UNPRIVILEGED!r} user") from None
-            os.chown(self.folder, self.account.pw_uid, self.account.pw_gid)
-            if not reachable_by_others(self.install / "bin"):
-                self.install = runnable_copy(self.install, self.folder / "install")
+        self.folder = Path(tempfile.mkdtemp(prefix="cc-postgres-"))
+        try:
+            if self.account is not None:
+                os.chown(self.folder, self.account.pw_uid, self.account.pw_gid)
+                if not reachable_by_others(self.install / "bin"):
+                    self.install = runnable_copy(self.install, self.folder / "install")
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     def server_user(self) -> tuple[int | None, int | None, list[int] | None]:
         """subprocess's user, group and extra_groups: the server's user, or ours."""
