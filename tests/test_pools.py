@@ -1,0 +1,106 @@
+"""pools (the tutorial's Groups and Pools): five on the wire at most, and the order of results.
+
+The services count the requests in flight (``peak_in_flight`` in /stats). To
+read that count for one run alone, each model's run here gets services of its
+own, started in parallel: the session's services see every run at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from shared import runner
+from shared.contract import DEMO_SCALE, MODELS
+from shared.scenarios.pools import PoolsOutcome, PoolsSpec
+from shared.services import Services, open_services
+from tests.conftest import Batches, Runs, batch
+
+Wire = dict[str, tuple[runner.Run, dict[str, int]]]
+
+
+@contextlib.contextmanager
+def own_services(count: int) -> Iterator[list[Services]]:
+    """``count`` separate instances of the local services, started in parallel."""
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(count) as pool:
+        started = [pool.submit(stack.enter_context, open_services()) for _ in range(count)]
+        yield [future.result() for future in started]
+
+
+def settled(services: Services) -> dict[str, int]:
+    """The counters once no request is in flight any more."""
+    deadline = time.monotonic() + 10
+    while (stats := services.stats())["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stats
+
+
+@batch
+def wire_runs(services: Services) -> Wire:
+    with own_services(len(MODELS)) as own:
+        jobs = [runner.Job(model, "pools", runner.make_spec("pools", mine, scale=DEMO_SCALE))
+                for model, mine in zip(MODELS, own, strict=True)]  # fmt: skip
+        runs = runner.run_all(jobs)
+        return {run.job.model: (run, settled(mine)) for run, mine in zip(runs, own, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def wire(batches: Batches) -> Wire:
+    return batches[wire_runs]
+
+
+def outcome(run: runner.Run) -> PoolsOutcome:
+    assert isinstance(run.outcome, PoolsOutcome), run.problems
+    return run.outcome
+
+
+# The services saw exactly five requests at once at most, forty served, none given up.
+def test_at_most_five_on_the_wire(wire: Wire, model: str) -> None:
+    run, stats = wire[model]
+    assert run.problems == [], "\n".join(run.transcript)
+    assert stats["peak_in_flight"] == 5, stats
+    assert (stats["served"], stats["aborted"], stats["in_flight"]) == (40, 0, 0), stats
+    assert outcome(run).on_the_wire == 5
+    assert outcome(run).answered == 40
+
+
+# asyncio starts every task at once, and 15 wait at the semaphore; gevent's pool
+# and the executor start a call only when one of their five is free.
+@pytest.mark.parametrize(("model", "started"), [("asyncio", 20), ("gevent", 5), ("threads", 5)])
+def test_calls_waiting_for_a_slot(demo_runs: Runs, wire: Wire, model: str, started: int) -> None:
+    for run in (demo_runs["pools", model], wire[model][0]):
+        assert outcome(run).started == started
+        assert f"Most calls started at once: {started}" in run.transcript
+
+
+# map() gives the requests' order; unordered, the quick requests started with the
+# slow request 1 overtake it, and the first result comes well before the slow one.
+def test_order_of_results(demo_runs: Runs, model: str) -> None:
+    run = demo_runs["pools", model]
+    assert run.problems == [], "\n".join(run.transcript)
+    result = outcome(run)
+    assert result.mapped == list(range(1, 21))
+    assert sorted(result.unordered) == result.mapped
+    assert result.overtaken_by == [2, 3, 4, 5]
+    spec = PoolsSpec(scale=DEMO_SCALE)
+    assert spec.seconds(spec.alongside) <= result.timings["first"] < spec.seconds(spec.slow)
+    assert result.timings["mapped"] >= spec.seconds(spec.slow)
+
+
+# Nothing is left running or open, nothing is said on stderr.
+def test_quiet(demo_runs: Runs, model: str) -> None:
+    diagnostics = demo_runs["pools", model].diagnostics
+    assert (diagnostics.stderr, diagnostics.warnings) == ({}, [])
+    assert (diagnostics.pending, diagnostics.sockets) == ([], 0)
+
+
+# A limit that leaves nothing waiting, or a slow request too close to the quick
+# ones to be overtaken for sure, is refused.
+@pytest.mark.parametrize("values", [{"limit": 20}, {"limit": 1}, {"slow": 0.6}])
+def test_bad_spec(values: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        PoolsSpec(**values)  # type: ignore[arg-type]
