@@ -1,4 +1,4 @@
-"""events in asyncio: an ``asyncio.Event``, then a Future handed over, in TaskGroups.
+"""events in asyncio: an ``asyncio.Event``, then a Future handed over.
 
     python -m asyncio_impl events
 

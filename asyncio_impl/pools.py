@@ -1,4 +1,4 @@
-"""pools in asyncio: a ``Semaphore`` in every task of a TaskGroup, as asyncio has no pool.
+"""pools in asyncio: no pool, but a ``Semaphore`` in every task.
 
     python -m asyncio_impl pools
 

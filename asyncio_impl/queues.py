@@ -1,4 +1,4 @@
-"""queues in asyncio: an ``asyncio.Queue(maxsize)``, workers as tasks in a TaskGroup.
+"""queues in asyncio: an ``asyncio.Queue(maxsize)``, workers as tasks.
 
     python -m asyncio_impl queues
 

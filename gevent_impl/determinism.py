@@ -1,4 +1,4 @@
-"""determinism in gevent: the tutorial's ``Pool.imap_unordered``, round by round.
+"""determinism in gevent: the tutorial's ``Pool.imap_unordered``, every round.
 
     python -m gevent_impl determinism
 

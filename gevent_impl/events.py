@@ -1,4 +1,4 @@
-"""events in gevent: a ``gevent.event.Event``, then an ``AsyncResult``, in greenlets.
+"""events in gevent: an ``Event``, then an ``AsyncResult``, in greenlets.
 
     python -m gevent_impl events
 

@@ -1,4 +1,4 @@
-"""pools in gevent: the tutorial's ``gevent.pool.Pool``, with ``map`` and ``imap_unordered``.
+"""pools in gevent: the tutorial's ``Pool``: ``map``, then ``imap_unordered``.
 
     python -m gevent_impl pools
 

@@ -1,4 +1,4 @@
-"""determinism in threads: a ``ThreadPoolExecutor``, results by ``as_completed``.
+"""determinism in threads: an executor, results by ``as_completed``.
 
     python -m threads_impl determinism
 

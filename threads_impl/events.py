@@ -1,4 +1,4 @@
-"""events in threads: a ``threading.Event``, then a ``concurrent.futures.Future``.
+"""events in threads: a ``threading.Event``, then a ``Future`` set by hand.
 
     python -m threads_impl events
 

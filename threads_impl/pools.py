@@ -1,4 +1,4 @@
-"""pools in threads: a ``ThreadPoolExecutor(limit)``, with ``map`` and ``as_completed``.
+"""pools in threads: a ``ThreadPoolExecutor``: ``map``, then ``as_completed``.
 
     python -m threads_impl pools
 

@@ -1,4 +1,4 @@
-"""queues in threads: a ``queue.Queue(maxsize)``, workers in a ``ThreadPoolExecutor``.
+"""queues in threads: a ``queue.Queue(maxsize)``, workers in an executor.
 
     python -m threads_impl queues
 
