@@ -3,7 +3,9 @@
 Section by section (see ``shared.sources``): a rule names the section, then each
 model's lines of it, syntax-highlighted, with their line numbers in the file.
 A ``❱`` in the gutter marks a line that is not in every other model's section.
-When the terminal is too narrow for the columns, the models are stacked.
+When the terminal is too narrow for the columns, the models are stacked: by
+default as soon as the code would wrap much; with ``--layout columns`` only
+when a column would be narrower than a word of the code, which it would cut.
 """
 
 from __future__ import annotations
@@ -30,11 +32,26 @@ LAYOUTS = ("auto", "columns", "stacked")
 PROSE = 100  # characters: the idea reads as a paragraph, not as one line across the screen
 
 
+def column_width(view: sources.SideBySide, width: int) -> int:
+    """How wide each model's column is in a terminal ``width`` characters wide."""
+    return (width - 3 * (len(view.models) - 1)) // len(view.models)
+
+
 def fits_in_columns(view: sources.SideBySide, width: int) -> bool:
     """Whether ``width`` leaves each model a column wide enough to read."""
     longest = max((len(line) for s in view.sources.values() for line in s.lines), default=0)
-    column = (width - 3 * (len(view.models) - 1)) // len(view.models)
-    return column >= min(longest + GUTTER, MIN_COLUMN + GUTTER)
+    return column_width(view, width) >= min(longest + GUTTER, MIN_COLUMN + GUTTER)
+
+
+def columns_needed(view: sources.SideBySide) -> int:
+    """The narrowest terminal in which columns cut nothing: each as wide as the longest
+    word of the code after its line's indentation (lines wrap, but at spaces), and
+    the longest file name."""
+    words = [len(line) - len(line.lstrip()) + max(len(w) for w in line.split())
+             for s in view.sources.values() for line in s.lines if line.strip()]  # fmt: skip
+    names = [len(s.name) for s in view.sources.values()]
+    column = max([*words, *names, 0]) + GUTTER
+    return column * len(view.models) + 3 * (len(view.models) - 1)
 
 
 def code(cell: sources.Cell) -> Syntax:
@@ -116,10 +133,16 @@ def render(
 ) -> Group:
     """Everything ``show`` prints, for a terminal ``width`` characters wide."""
     view = sources.side_by_side(scenario, models)
+    notes: list[Text] = []
     if layout == "auto":
         layout = "columns" if len(view.models) > 1 and fits_in_columns(view, width) else "stacked"
+    elif layout == "columns" and width < (needed := columns_needed(view)):
+        # Columns this narrow would cut words short (with `…`): stacked reads whole.
+        layout = "stacked"
+        notes.append(Text(f"(stacked: columns need a terminal {needed} characters wide, "
+                          f"not {width})", style="dim"))  # fmt: skip
     body = in_columns(view) if layout == "columns" else stacked(view)
-    return Group(heading(view), *body)
+    return Group(heading(view), *notes, *body)
 
 
 def show(console: Console, scenario: str, models: Sequence[str], layout: str) -> None:

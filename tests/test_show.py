@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from shared import scenarios, sources
+from shared import show as show_module
 from shared.cli import main
 from shared.contract import MODELS
 
@@ -66,6 +67,24 @@ def test_show_stacks_when_narrow(
     firsts = [next(i for i, line in enumerate(lines) if name in line) for name in files("fetch")]
     assert firsts == sorted(firsts)  # asyncio, then gevent, then threads
     assert max(len(line) for line in lines) <= 80
+
+
+# Asked for columns at 80 characters, where they would cut words short (`…`), a
+# scenario comes stacked, with a line that says why; nothing is cut.
+def test_columns_too_narrow_come_stacked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needs = {name: show_module.columns_needed(sources.side_by_side(name))
+             for name in scenarios.CATALOGUE}  # fmt: skip
+    assert all(needed > 80 for needed in needs.values()), needs  # all come stacked
+    widest = max(needs, key=lambda name: needs[name])
+    for name in dict.fromkeys(["fetch", widest]):  # the longest words: the likeliest cut
+        status, out, _ = show(capsys, monkeypatch, 80, name, "--layout", "columns")
+        assert status == 0
+        assert "…" not in out, name
+        assert max(len(line) for line in out.splitlines()) <= 80, name
+        assert f"(stacked: columns need a terminal {needs[name]} characters wide, not 80)" in out
+        assert all(sum(n in line for n in files(name)) <= 1 for line in out.splitlines())
 
 
 # --models picks the models, and the marks are computed between those alone.
