@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from markupsafe import Markup
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -156,14 +156,37 @@ class Table:
 STYLES: dict[Flag, str] = {"": "", "failed": "red", "skipped": "dim"}
 
 
-def grid(table: Table) -> RichTable:
-    """The rows in columns, as rich draws them."""
+def grid(table: Table, widths: Sequence[int] | None = None) -> RichTable:
+    """The rows in columns, as rich draws them; ``widths``: each column's, padding aside."""
     drawn = RichTable(show_edge=False, pad_edge=False, header_style="bold")
-    for column in table.columns:
-        drawn.add_column(column.heading, justify=column.align)
+    for index, column in enumerate(table.columns):
+        drawn.add_column(column.heading, justify=column.align,
+                         width=widths[index] if widths else None)  # fmt: skip
     for row, cells in zip(table.rows, table.texts(), strict=True):
         drawn.add_row(*cells, style=STYLES[row.flag])
     return drawn
+
+
+def widths(table: Table, room: int) -> list[int] | None:
+    """Each column's width so that the table fits in ``room`` characters, no word cut;
+    None when it cannot.
+
+    Every column starts as wide as its longest cell; while the table is too wide,
+    the widest column that can still wrap gives up a character. (rich's own
+    shrinking may cut a column below its longest word, which shows as ``…``.)
+    """
+    columns = list(zip(*([c.heading for c in table.columns], *table.texts()), strict=True))
+    longest = [max(cell_len(cell) for cell in column) for column in columns]
+    words = [max(cell_len(word) for cell in column for word in cell.split() or [""])
+             for column in columns]  # fmt: skip
+    found = list(longest)
+    room -= 3 * len(found) - 3  # a space each side of a column rule, the edges bare
+    while sum(found) > room:
+        shrinkable = [i for i, width in enumerate(found) if width > words[i]]
+        if not shrinkable:
+            return None
+        found[max(shrinkable, key=lambda i: found[i])] -= 1
+    return found
 
 
 def records(table: Table) -> Group:
@@ -186,10 +209,8 @@ class Fitted:
     table: Table
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        drawn = grid(self.table)
-        # Measured without the console's limit, which Measurement.get would clamp it to.
-        needed = Measurement.get(console, options.update_width(10_000), drawn).minimum
-        yield drawn if needed <= options.max_width else records(self.table)
+        fitted = widths(self.table, options.max_width)
+        yield grid(self.table, fitted) if fitted else records(self.table)
 
 
 def rich(table: Table) -> Group:
@@ -240,7 +261,8 @@ def html(table: Table) -> Markup:
     anchor = f' id="{escape(table.name)}"' if table.name else ""
     parts = [
         f'<figure class="figures"{anchor}><figcaption>{escape(table.title)}</figcaption>',
-        f'<div class="table-wrap"><table class="figures"><thead><tr>{head}</tr></thead>',
+        '<div class="table-wrap"><table class="figures">',
+        f"<thead><tr>{head}</tr></thead>" if any(c.heading for c in table.columns) else "",
         f"<tbody>{''.join(body)}</tbody></table></div>",
     ]
     if table.notes:
