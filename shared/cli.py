@@ -14,8 +14,7 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,7 +28,7 @@ from shared import postgres, report, runner, scenarios, show
 from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS
 from shared.load import command as load_command
-from shared.services import HOST, Services, ServicesError, use_services
+from shared.services import HOST, ServicesError, use_services
 
 PROG = "concurrency-compare"
 
@@ -146,6 +145,10 @@ def make_parser() -> Parser:
     load_command.add_arguments(load)
     load.set_defaults(handler=command_load)
 
+    from shared import introspect  # its own module: python -m shared.introspect runs it too
+
+    introspect.add_command(commands)
+
     serve_ = commands.add_parser("serve", help="run the local services in the foreground")
     serve_.add_argument("--port", type=port_number, default=0, help="default: a free port")
     serve_.set_defaults(handler=command_serve)
@@ -172,8 +175,9 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
         postgres.in_background(uses_postgres(names), args.postgres_url) as database,
         use_services(args.services_url) if needs_services else contextlib.nullcontext() as svc,
     ):
-        jobs, later = jobs_now_and_later(names, args.models, svc, database, console, args.scale)
-        runs = run_with_progress(jobs, console, later)
+        names = without_postgres(names, database, console)
+        jobs = runner.jobs_for(names, args.models, svc, database.url(), scale=args.scale)
+        runs = run_with_progress(jobs, console)
     by_scenario: dict[str, list[runner.Run]] = {}
     for run in runs:
         by_scenario.setdefault(run.job.scenario, []).append(run)
@@ -201,51 +205,11 @@ def without_postgres(names: list[str], database: postgres.Starting, console: Con
     return names
 
 
-def jobs_now_and_later(
-    names: list[str],
-    models: Sequence[str],
-    svc: Services | None,
-    database: postgres.Starting,
-    console: Console,
-    scale_: float,
-) -> tuple[list[runner.Job], Callable[[], list[runner.Job]]]:
-    """The jobs that can start at once, and a function giving the rest once PostgreSQL is up.
-
-    initdb takes a second or two (more on a busy machine): the scenarios that
-    need no database do not wait for it.
-    """
-    now = [n for n in names if not uses_postgres([n])]
-
-    def later() -> list[runner.Job]:
-        waiting = [n for n in without_postgres(names, database, console) if n not in now]
-        return runner.jobs_for(waiting, models, svc, database.url(), scale=scale_)
-
-    return runner.jobs_for(now, models, svc, scale=scale_), later
-
-
-def run_with_progress(
-    jobs: list[runner.Job],
-    console: Console,
-    later: Callable[[], list[runner.Job]] | None = None,
-) -> list[runner.Run]:
-    """Run the jobs, and alongside them the ``later`` ones as soon as they can start."""
+def run_with_progress(jobs: list[runner.Job], console: Console) -> list[runner.Run]:
     columns = (TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with (
-        Progress(*columns, console=console, transient=True) as progress,
-        ThreadPoolExecutor(1) as side,
-    ):
+    with Progress(*columns, console=console, transient=True) as progress:
         bar = progress.add_task("runs", total=len(jobs))
-
-        def advance(_: runner.Run) -> None:
-            progress.advance(bar)
-
-        def run_later() -> list[runner.Run]:
-            more = later() if later is not None else []
-            progress.update(bar, total=len(jobs) + len(more))
-            return runner.run_all(more, on_done=advance) if more else []
-
-        rest = side.submit(run_later)
-        return runner.run_all(jobs, on_done=advance) + rest.result()
+        return runner.run_all(jobs, on_done=lambda _: progress.advance(bar))
 
 
 def side_by_side(name: str, runs: list[runner.Run]) -> Table:
@@ -321,8 +285,9 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
             postgres.in_background(uses_postgres(names), args.postgres_url) as database,
             use_services(args.services_url) as svc,
         ):
-            jobs, later = jobs_now_and_later(names, MODELS, svc, database, console, args.scale)
-            runs = run_with_progress(jobs, console, later)
+            names = without_postgres(names, database, console)
+            jobs = runner.jobs_for(names, MODELS, svc, database.url(), scale=args.scale)
+            runs = run_with_progress(jobs, console)
             not_run = database.error
     report.build(out, runs, bench=bench, environment=environment())
     index = (out / "index.html").resolve()

@@ -19,7 +19,7 @@ SUPPORTED = ("3.11", "3.12", "3.13", "3.14", "3.15")
 class Change:
     """A behaviour of one model that a CPython version changed, pinned by a test."""
 
-    model: str  # asyncio, gevent, threads, or asyncio+uvloop
+    model: str  # asyncio, gevent, threads, asyncio+uvloop, or all
     topic: str
     since: str  # the first version with the new behaviour: "3.13"
     before: str
@@ -72,6 +72,14 @@ CHANGES = (
         before="silent",
         after="a DeprecationWarning: `uvloop.run()` or `loop_factory=uvloop.new_event_loop`",
         pinned_by="tests/test_versions.py::test_uvloop_install",
+    ),
+    Change(
+        model="all",
+        topic="importing hdrhistogram (the load generator's histograms)",
+        since="3.14",
+        before="silent",
+        after="DeprecationWarning: ctypes `_pack_` without `_layout_` (an error from 3.19)",
+        pinned_by="tests/test_versions.py::test_hdrhistogram_import",
     ),
     Change(
         model="threads",
