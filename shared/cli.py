@@ -14,7 +14,8 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,7 +29,7 @@ from shared import postgres, report, runner, scenarios, show
 from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS
 from shared.load import command as load_command
-from shared.services import HOST, ServicesError, use_services
+from shared.services import HOST, Services, ServicesError, use_services
 
 PROG = "concurrency-compare"
 
@@ -175,9 +176,8 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
         postgres.in_background(uses_postgres(names), args.postgres_url) as database,
         use_services(args.services_url) if needs_services else contextlib.nullcontext() as svc,
     ):
-        names = without_postgres(names, database, console)
-        jobs = runner.jobs_for(names, args.models, svc, database.url(), scale=args.scale)
-        runs = run_with_progress(jobs, console)
+        jobs, later = jobs_now_and_later(names, args.models, svc, database, console, args.scale)
+        runs = run_with_progress(jobs, console, later)
     by_scenario: dict[str, list[runner.Run]] = {}
     for run in runs:
         by_scenario.setdefault(run.job.scenario, []).append(run)
@@ -205,11 +205,51 @@ def without_postgres(names: list[str], database: postgres.Starting, console: Con
     return names
 
 
-def run_with_progress(jobs: list[runner.Job], console: Console) -> list[runner.Run]:
+def jobs_now_and_later(
+    names: list[str],
+    models: Sequence[str],
+    svc: Services | None,
+    database: postgres.Starting,
+    console: Console,
+    scale_: float,
+) -> tuple[list[runner.Job], Callable[[], list[runner.Job]]]:
+    """The jobs that can start at once, and a function giving the rest once PostgreSQL is up.
+
+    initdb takes a second or two (more on a busy machine): the scenarios that
+    need no database do not wait for it.
+    """
+    now = [n for n in names if not uses_postgres([n])]
+
+    def later() -> list[runner.Job]:
+        waiting = [n for n in without_postgres(names, database, console) if n not in now]
+        return runner.jobs_for(waiting, models, svc, database.url(), scale=scale_)
+
+    return runner.jobs_for(now, models, svc, scale=scale_), later
+
+
+def run_with_progress(
+    jobs: list[runner.Job],
+    console: Console,
+    later: Callable[[], list[runner.Job]] | None = None,
+) -> list[runner.Run]:
+    """Run the jobs, and alongside them the ``later`` ones as soon as they can start."""
     columns = (TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with (
+        Progress(*columns, console=console, transient=True) as progress,
+        ThreadPoolExecutor(1) as side,
+    ):
         bar = progress.add_task("runs", total=len(jobs))
-        return runner.run_all(jobs, on_done=lambda _: progress.advance(bar))
+
+        def advance(_: runner.Run) -> None:
+            progress.advance(bar)
+
+        def run_later() -> list[runner.Run]:
+            more = later() if later is not None else []
+            progress.update(bar, total=len(jobs) + len(more))
+            return runner.run_all(more, on_done=advance) if more else []
+
+        rest = side.submit(run_later)
+        return runner.run_all(jobs, on_done=advance) + rest.result()
 
 
 def side_by_side(name: str, runs: list[runner.Run]) -> Table:
@@ -285,9 +325,8 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
             postgres.in_background(uses_postgres(names), args.postgres_url) as database,
             use_services(args.services_url) as svc,
         ):
-            names = without_postgres(names, database, console)
-            jobs = runner.jobs_for(names, MODELS, svc, database.url(), scale=args.scale)
-            runs = run_with_progress(jobs, console)
+            jobs, later = jobs_now_and_later(names, MODELS, svc, database, console, args.scale)
+            runs = run_with_progress(jobs, console, later)
             not_run = database.error
     report.build(out, runs, bench=bench, environment=environment())
     index = (out / "index.html").resolve()
