@@ -12,6 +12,9 @@ request until it awaits. See ``shared.deploy`` for the endpoint and the answer.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -22,6 +25,7 @@ from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Ask, answer, client_pool, upstream_url
 
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
+SERVED = itertools.count(1)  # the requests this worker has served, for ``call_blocking``
 
 
 async def open_client(app: web.Application) -> AsyncIterator[None]:
@@ -33,6 +37,22 @@ async def open_client(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         app[CLIENT] = session
         yield
+
+
+async def call_blocking(ask: Ask) -> None:
+    """Every ``ask.every``-th request, a call that asyncio does not cooperate with.
+
+    ``time.sleep`` stands for any synchronous call (a driver without asyncio
+    support, a ``requests.get``): in the coroutine it holds the event loop, and
+    every other request with it. The fix, ``asyncio.to_thread``, runs it in the
+    loop's default executor and awaits it, so the loop goes on meanwhile.
+    """
+    if not ask.blocks(next(SERVED)):
+        return
+    if ask.offload:
+        await asyncio.to_thread(time.sleep, ask.block_ms / 1000)
+    else:
+        time.sleep(ask.block_ms / 1000)  # noqa: ASYNC251 (the mistake, on purpose)
 
 
 async def handle(request: web.Request) -> web.Response:
@@ -48,6 +68,7 @@ async def handle(request: web.Request) -> web.Response:
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise web.HTTPBadGateway(text=f"upstream: {type(exc).__name__}") from None
     cpu.spend(ask.cpu_ms)  # in the coroutine: no other request runs meanwhile
+    await call_blocking(ask)
     return web.json_response(answer(events, ask))
 
 

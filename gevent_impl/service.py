@@ -14,12 +14,15 @@ asyncio. See ``shared.deploy`` for the endpoint and the answer.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import gevent
 import requests
+from gevent import monkey
 from requests.adapters import HTTPAdapter
 
 from shared import cpu
@@ -28,6 +31,10 @@ from shared.deploy import Ask, answer, client_pool, upstream_url
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+SERVED = itertools.count(1)  # the requests this worker has served, for ``call_blocking``
+# The time.sleep that monkey-patching replaced: it blocks the whole process, as a
+# C library that does its own I/O (and so never sees gevent's patches) would.
+unpatched_sleep = monkey.get_original("time", "sleep")
 
 
 def open_client() -> requests.Session:
@@ -37,6 +44,21 @@ def open_client() -> requests.Session:
     if pool is not None:  # requests keeps 10 connections per host unless told otherwise
         session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=pool))
     return session
+
+
+def call_blocking(ask: Ask) -> None:
+    """Every ``ask.every``-th request, a call that bypasses the monkey-patching.
+
+    It holds the hub, so every greenlet waits, as in asyncio. The fix hands it
+    to the hub's threadpool, a real thread: this greenlet waits for the result
+    cooperatively, and the others run meanwhile.
+    """
+    if not ask.blocks(next(SERVED)):
+        return
+    if ask.offload:
+        gevent.get_hub().threadpool.apply(unpatched_sleep, (ask.block_ms / 1000,))
+    else:
+        unpatched_sleep(ask.block_ms / 1000)
 
 
 def handle(
@@ -55,6 +77,7 @@ def handle(
         body = f"upstream: {type(exc).__name__}".encode()
         return _reply(start_response, "502 Bad Gateway", body, "text/plain")
     cpu.spend(ask.cpu_ms)  # in this greenlet: no other request runs meanwhile
+    call_blocking(ask)
     body = json.dumps(answer(events, ask)).encode()
     return _reply(start_response, "200 OK", body, "application/json")
 

@@ -53,21 +53,38 @@ class Ask:
 
     delay: float = 0.0  # seconds the upstream waits before answering
     cpu_ms: float = 0.0  # milliseconds of CPU the handler spends after the upstream answered
+    # "What hurts a service" (shared.hurts): every ``every``-th request the worker
+    # serves also makes a call of ``block_ms`` that its model does not cooperate
+    # with; ``offload`` hands that call to a thread, the model's fix.
+    block_ms: float = 0.0
+    every: float = 1.0
+    offload: float = 0.0  # 1: offload the blocking call
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> Ask:
-        """Read ``?delay=D&cpu=C``; ``ValueError`` with a one-line reason if it is wrong."""
+        """Read ``?delay=D&cpu=C[&block=B&every=N&offload=1]``; ``ValueError`` with a
+        one-line reason if it is wrong."""
         values = {}
-        for name, key, top in (("delay", "delay", 60.0), ("cpu_ms", "cpu", 10_000.0)):
-            text = query.get(key, "0")
+        for name, key, low, top, default in (
+            ("delay", "delay", 0.0, 60.0, "0"),
+            ("cpu_ms", "cpu", 0.0, 10_000.0, "0"),
+            ("block_ms", "block", 0.0, 10_000.0, "0"),
+            ("every", "every", 1.0, 1e6, "1"),
+            ("offload", "offload", 0.0, 1.0, "0"),
+        ):
+            text = query.get(key, default)
             try:
                 value = float(text)
             except ValueError:
                 raise ValueError(f"{key} must be a number, not {text!r}") from None
-            if not 0 <= value <= top:
-                raise ValueError(f"{key} must be between 0 and {top:g}, not {text!r}")
+            if not low <= value <= top:
+                raise ValueError(f"{key} must be between {low:g} and {top:g}, not {text!r}")
             values[name] = value
         return cls(**values)
+
+    def blocks(self, served: int) -> bool:
+        """Whether the ``served``-th request of the worker (from 1) makes the blocking call."""
+        return self.block_ms > 0 and served % max(1, round(self.every)) == 0
 
 
 def upstream_url(ask: Ask) -> str:

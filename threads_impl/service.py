@@ -13,7 +13,9 @@ rest wait in line. This is the same synchronous code as
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +29,7 @@ from shared.deploy import Ask, answer, client_pool, upstream_url
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+SERVED = itertools.count(1)  # the requests this worker has served, for ``call_blocking``
 
 
 def open_client() -> requests.Session:
@@ -36,6 +39,17 @@ def open_client() -> requests.Session:
     if pool is not None:  # requests keeps 10 connections per host unless told otherwise
         session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=pool))
     return session
+
+
+def call_blocking(ask: Ask) -> None:
+    """Every ``ask.every``-th request, a blocking call: the same as in the others.
+
+    It holds only its own thread, and releases the GIL while it waits: the
+    other threads go on. Nothing to fix, so ``offload`` changes nothing here.
+    """
+    if not ask.blocks(next(SERVED)):
+        return
+    time.sleep(ask.block_ms / 1000)
 
 
 def handle(
@@ -54,6 +68,7 @@ def handle(
         body = f"upstream: {type(exc).__name__}".encode()
         return _reply(start_response, "502 Bad Gateway", body, "text/plain")
     cpu.spend(ask.cpu_ms)  # in this thread: the others take turns on the GIL meanwhile
+    call_blocking(ask)
     body = json.dumps(answer(events, ask)).encode()
     return _reply(start_response, "200 OK", body, "application/json")
 
