@@ -1,7 +1,7 @@
 """database in asyncio: psycopg 3's AsyncConnection; psycopg2 blocks the loop.
 
     python -m asyncio_impl database
-    python -m asyncio_impl database --spec '{"postgres_url": "postgresql://..."}'
+    python -m asyncio_impl database --postgres-url postgresql://USER@HOST:PORT/DB
 
 psycopg 3 rather than asyncpg: the same driver, the same SQL and the same
 placeholders in all three models, so only the waiting differs; asyncpg is

@@ -1,7 +1,7 @@
 """database in gevent: psycopg 3 yields to the hub; psycopg2 does not, until psycogreen.
 
     python -m gevent_impl database
-    python -m gevent_impl database --spec '{"postgres_url": "postgresql://..."}'
+    python -m gevent_impl database --postgres-url postgresql://USER@HOST:PORT/DB
 
 psycopg 3 checks, when it is imported, whether gevent has patched ``select``;
 if so it waits for the server with the (patched) selectors instead of its C

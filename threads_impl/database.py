@@ -1,7 +1,7 @@
 """database in threads: a psycopg_pool ConnectionPool of N, a thread per query.
 
     python -m threads_impl database
-    python -m threads_impl database --spec '{"postgres_url": "postgresql://..."}'
+    python -m threads_impl database --postgres-url postgresql://USER@HOST:PORT/DB
 
 The pool opens its N connections in the background; ``wait()`` returns once
 they are all up, so only the queries are timed. Each worker borrows one with
