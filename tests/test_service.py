@@ -22,8 +22,9 @@ from shared.deploy import Ask, DeployError, Deployment
 from shared.services import EVENTS, Services
 from tests.conftest import alive
 
-#: Requests sent at once to each deployment, each answered by the upstream after D.
-AT_ONCE, D = 4, 0.2
+#: Requests sent at once to each deployment, each answered by the upstream after D:
+#: one after the other they take 2 s, at once 0.4 s; the bounds sit 1.2 s apart.
+AT_ONCE, D = 5, 0.4
 
 
 def get(url: str) -> tuple[int, Any]:
@@ -70,7 +71,7 @@ def test_every_deployment(services: Services) -> None:
         if name == "threads defaults":  # gthread's one thread: one request after the other
             assert wall >= AT_ONCE * D - 0.01, name
         else:  # concurrent: about D, far from the sum
-            assert D - 0.01 <= wall < (AT_ONCE - 1) * D, name
+            assert D - 0.01 <= wall < (AT_ONCE - 1) * D, name  # under 1.6 s
     for master, worker in processes:
         assert worker is not None and worker != master
         assert not alive(master) and not alive(worker)
@@ -106,7 +107,8 @@ def test_failed_start_says_why(services: Services, worker_class: str, app: str, 
     message = str(caught.value)
     assert "\n" not in message and says in message
     assert message.startswith("gunicorn (threads broken) did not start: ")
-    assert gunicorns_with(worker_class) == []
+    unique = app if "no_such" in app else worker_class  # others' gunicorns may run meanwhile
+    assert gunicorns_with(unique) == []
 
 
 DEPLOYER = """

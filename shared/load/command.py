@@ -180,8 +180,11 @@ def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, An
             what = f"{rate:g}/s offered" if rate else "wrk, closed loop"
             progress.update(task, description=f"{deployment.name}: {what}")
 
+        progress.update(task, description=f"the generator alone: {plan.generator_rate:g}/s")
+        generator = experiment.check_generator(plan)
         results = experiment.run(plan, chosen(args), use_wrk=use_wrk, on_step=on_step)
-    doc = experiment.document(plan, results, env, time.perf_counter() - began)
+    seconds = time.perf_counter() - began
+    doc = experiment.document(plan, results, env, seconds, generator)
     console.print(output.tables(doc))
     if use_wrk and env["wrk"] is None:
         console.print(Text("wrk is not installed: no closed-loop cross-check", style="yellow"))

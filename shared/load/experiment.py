@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +43,7 @@ from typing import Any
 
 from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Deployed, Deployment, open_deployment
+from shared.load.trivial import open_trivial
 from shared.services import ServicesError, open_services
 
 #: D: seconds the upstream waits before answering every call of the service.
@@ -62,10 +66,13 @@ class Plan:
     rates: tuple[float, ...]
     duration: float  # seconds measured per step
     warmup: float  # seconds sent before each step's measure, not counted
-    wrk_seconds: float  # wrk's run per deployment (0: no wrk)
+    wrk_seconds: int  # wrk's run per deployment, whole seconds as wrk takes them (0: no wrk)
+    refine: int = 0  # steps between the last good rate and the first saturated (bisection)
     timeout: float = HTTP_TIMEOUT  # seconds a request may take, from its intended send
-    wrk_connections: int = 256
+    wrk_connections: int = 1000  # the most wrk may open (see wrk_connections)
     chart_rate: float = 200.0  # the rate whose percentile distribution is drawn
+    generator_rate: float = 5000.0  # the rate the generator must keep alone (its own check)
+    generator_seconds: float = 2.0
     delay: float = DELAY
 
     def to_json(self) -> dict[str, Any]:
@@ -75,30 +82,36 @@ class Plan:
             "duration": self.duration,
             "warmup": self.warmup,
             "wrk_seconds": self.wrk_seconds,
+            "refine": self.refine,
             "timeout": self.timeout,
             "wrk_connections": self.wrk_connections,
             "chart_rate": self.chart_rate,
+            "generator_rate": self.generator_rate,
+            "generator_seconds": self.generator_seconds,
             "delay": self.delay,
         }
 
 
 QUICK = Plan(
     "quick",
-    rates=(25, 60, 150, 400, 1000, 2500),
-    duration=1.2,
-    warmup=0.3,
-    wrk_seconds=1.5,
+    rates=(25, 100, 400, 1600),
+    duration=1.0,
+    warmup=0.25,
+    wrk_seconds=1,
+    refine=2,
     timeout=3.0,  # a saturated step drains in seconds, not in HTTP_TIMEOUT's ten
-    chart_rate=150.0,
+    chart_rate=100.0,
 )
 FULL = Plan(
     "full",
-    # Steps of about 1.3 to 1.5 x: fine enough to place each knee, few enough for 15 minutes.
+    # Steps of about 1.3 to 2 x, then three bisections where the deployment saturates.
     rates=(5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 400, 500, 600, 800, 1000,
            1200, 1500, 2000, 2500, 3200, 4000),
-    duration=5.0,
+    duration=4.0,
     warmup=1.0,
-    wrk_seconds=5.0,
+    wrk_seconds=4,
+    refine=3,
+    chart_rate=200.0,
 )  # fmt: skip
 
 
@@ -194,6 +207,84 @@ def process_cpu(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> float | None:
+    """Seconds of CPU the whole machine has spent busy since it started (``/proc/stat``)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
+
+
+class Generator:
+    """The generator in a process of its own, kept for many steps (``--steps``).
+
+    One interpreter for the whole experiment: a step costs its schedule, not an
+    interpreter's start, and the generator is warm (imports, caches) from the
+    second step on.
+    """
+
+    def __init__(self) -> None:
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "shared.load.generator", "--steps"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,  # Ctrl-C stays ours; closing its stdin ends it
+        )
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def run(self, url: str, rate: float, duration: float, *, warmup: float,
+            timeout: float) -> dict[str, Any]:  # fmt: skip
+        """One run of the schedule; the generator's document."""
+        child = self._child
+        assert child.stdin is not None and child.stdout is not None
+        arguments = ["--target", url, "--rate", f"{rate:g}", "--duration", f"{duration:g}",
+                     "--warmup", f"{warmup:g}", "--timeout", f"{timeout:g}"]  # fmt: skip
+        try:
+            child.stdin.write(json.dumps(arguments) + "\n")
+            child.stdin.flush()
+        except OSError:
+            pass  # it has ended: the read below says why
+        with selectors.DefaultSelector() as selector:
+            selector.register(child.stdout, selectors.EVENT_READ)
+            ready = selector.select(warmup + duration + timeout + 30)
+        line = child.stdout.readline() if ready else ""
+        if not line:
+            self._log.seek(0)
+            lines = self._log.read().decode(errors="replace").strip().splitlines()
+            raise LoadError(f"the load generator failed: {lines[-1] if lines else 'no answer'}")
+        document: dict[str, Any] = json.loads(line)
+        return document
+
+    def close(self) -> None:
+        child = self._child
+        if child.stdin is not None:
+            with contextlib.suppress(OSError):
+                child.stdin.close()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+        self._log.close()
+
+    def __enter__(self) -> Generator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 @contextlib.contextmanager
 def _child(command: list[str]) -> Iterator[subprocess.Popen[str]]:
     """A child in a session of its own (Ctrl-C stays ours), killed if we leave early."""
@@ -240,23 +331,47 @@ def generate(
     return document
 
 
-def step(deployed: Deployed, upstream_pid: int | None, rate: float, plan: Plan) -> Step:
+def step(
+    generator: Generator, deployed: Deployed, upstream_pid: int | None, rate: float, plan: Plan
+) -> Step:
     """Offer ``rate`` to a deployment; the generator's figures and every process's CPU."""
-    worker = deployed.worker()
-    before = {"upstream": process_cpu(upstream_pid), "worker": process_cpu(worker)}
-    started = time.perf_counter()
+    pids = {"generator": generator.pid, "upstream": upstream_pid, "worker": deployed.worker()}
+    before = {role: process_cpu(pid) for role, pid in pids.items()}
+    machine_before = machine_busy()
     target = f"{deployed.url}/?delay={plan.delay:g}"
-    load = generate(target, rate, plan.duration, warmup=plan.warmup, timeout=plan.timeout)
-    wall = time.perf_counter() - started
-    after = {"upstream": process_cpu(upstream_pid), "worker": process_cpu(worker)}
-    cpu: dict[str, float | None] = {"generator": load["cpu_pct"]}
-    # The generator's interpreter takes a moment to start, when the others are idle:
-    # their CPU is shared over the time it sent and waited, as its own is.
-    busy = max(load.get("seconds", wall), 1e-3)
-    for role in ("upstream", "worker"):
+    began = time.perf_counter()
+    load = generator.run(target, rate, plan.duration, warmup=plan.warmup, timeout=plan.timeout)
+    wall = time.perf_counter() - began
+    after = {role: process_cpu(pid) for role, pid in pids.items()}
+    machine_after = machine_busy()
+    used: dict[str, float | None] = {}
+    for role in pids:
         b, a = before[role], after[role]
-        cpu[role] = None if a is None or b is None else round(100 * (a - b) / busy, 1)
+        used[role] = None if a is None or b is None else a - b
+    # Shares of the generator's run (warm-up, schedule, last answers): the upstream and
+    # the worker are idle outside it; the generator counts its own, start-up excluded.
+    busy = max(float(load["seconds"]), 1e-3)
+    cpu: dict[str, float | None] = {"generator": float(load["cpu_pct"])}
+    for role in ("upstream", "worker"):
+        seconds = used[role]
+        cpu[role] = None if seconds is None else round(100 * seconds / busy, 1)
+    # What the rest of the machine used meanwhile: on a shared machine, the noise.
+    if machine_after is not None and machine_before is not None:
+        ours = sum(v for v in used.values() if v is not None)
+        others = (machine_after - machine_before - ours) / wall
+        cpu["others"] = round(max(0.0, 100 * others), 1)
     return Step(rate, load, cpu)
+
+
+def wrk_connections(result: Result, plan: Plan) -> int:
+    """Enough of wrk's connections to keep the deployment saturated, and not many more.
+
+    By Little's law, C answers per second that each take D need C x D requests
+    in flight; four times that keeps the service busy. Many more would only
+    queue, and make wrk's few seconds end before the queue's first answers.
+    """
+    saturation = result.saturation() or 1.0
+    return max(4, min(plan.wrk_connections, math.ceil(4 * saturation * plan.delay)))
 
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -264,13 +379,13 @@ WRK_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+),
 WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 
 
-def wrk(url: str, seconds: float, connections: int) -> dict[str, Any] | None:
+def wrk(url: str, seconds: int, connections: int) -> dict[str, Any] | None:
     """wrk's closed-loop throughput against ``url``; None when wrk is not installed."""
     program = shutil.which("wrk")
     if program is None:
         return None
-    command = [program, "-t1", f"-c{connections}", f"-d{seconds:g}s",
-               f"--timeout={HTTP_TIMEOUT:g}s", url]  # fmt: skip
+    command = [program, "-t1", f"-c{connections}", f"-d{seconds}s",
+               f"--timeout={round(HTTP_TIMEOUT)}s", url]  # fmt: skip
     with _child(command) as child:
         stdout, stderr = child.communicate(timeout=seconds + HTTP_TIMEOUT + 30)
     found = WRK_RATE.search(stdout)
@@ -300,19 +415,48 @@ def run_deployment(
     use_wrk: bool,
     on_step: Callable[[Deployment, float], None] = lambda d, r: None,
 ) -> Result:
+    """The ladder until the deployment saturates, bisections there, then wrk."""
     result = Result(deployment)
-    with open_deployment(deployment, upstream) as deployed:
-        for rate in plan.rates:
+    with open_deployment(deployment, upstream) as deployed, Generator() as generator:
+
+        def measure(rate: float) -> Step:
             on_step(deployment, rate)
-            result.steps.append(step(deployed, upstream_pid, rate, plan))
-            if result.steps[-1].saturated:
+            done = step(generator, deployed, upstream_pid, rate, plan)
+            result.steps.append(done)
+            return done
+
+        good = 0.0
+        for rate in plan.rates:
+            if measure(rate).saturated:
                 break
+            good = rate
+        else:
+            rate = 0.0  # never saturated: nothing to refine
+        high = rate
+        for _ in range(plan.refine if high else 0):
+            middle = round((good * high) ** 0.5 if good else high / 2)
+            if middle in (good, high) or middle < 1:
+                break
+            if measure(middle).saturated:
+                high = middle
+            else:
+                good = middle
+        result.steps.sort(key=lambda s: s.rate)
         if use_wrk and plan.wrk_seconds > 0:
             on_step(deployment, 0.0)
-            result.wrk = wrk(
-                f"{deployed.url}/?delay={plan.delay:g}", plan.wrk_seconds, plan.wrk_connections
-            )
+            url = f"{deployed.url}/?delay={plan.delay:g}"
+            result.wrk = wrk(url, plan.wrk_seconds, wrk_connections(result, plan))
     return result
+
+
+def check_generator(plan: Plan) -> dict[str, Any]:
+    """The generator alone against a trivial server, at a rate above any deployment's.
+
+    Its figures are trusted only if it can keep a schedule far faster than the
+    services it measures: then it is not the bottleneck of their figures.
+    """
+    with open_trivial() as url:
+        return generate(url, plan.generator_rate, plan.generator_seconds, warmup=0.3)
 
 
 def run(
@@ -323,7 +467,7 @@ def run(
     on_step: Callable[[Deployment, float], None] = lambda d, r: None,
 ) -> list[Result]:
     """Every deployment in turn, against one upstream of its own."""
-    results = []
+    results: list[Result] = []
     with open_services() as upstream:
         for deployment in deployments:
             upstream.reset()
@@ -336,13 +480,18 @@ def run(
 
 
 def document(
-    plan: Plan, results: Sequence[Result], environment: dict[str, Any], seconds: float
+    plan: Plan,
+    results: Sequence[Result],
+    environment: dict[str, Any],
+    seconds: float,
+    generator: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The experiment as JSON: plan, environment, every deployment's steps."""
+    """The experiment as JSON: plan, environment, the generator's check, every deployment."""
     return {
         "experiment": "load",
         "plan": plan.to_json(),
         "seconds": round(seconds, 1),
         "environment": environment,
+        "generator": generator,
         "deployments": [result.to_json(plan.delay) for result in results],
     }

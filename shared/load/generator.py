@@ -459,23 +459,26 @@ def positive(text: str) -> float:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shared.load.generator")
-    parser.add_argument("--target", required=True, help="an http:// URL")
-    parser.add_argument("--rate", type=positive, required=True, help="requests per second")
-    parser.add_argument("--duration", type=positive, required=True, help="seconds measured")
+    parser.add_argument("--target", help="an http:// URL")
+    parser.add_argument("--rate", type=positive, help="requests per second")
+    parser.add_argument("--duration", type=positive, default=10.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds sent, not measured")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
     parser.add_argument("--seed", type=int, default=1, help="of the Poisson schedule")
     parser.add_argument("--timeout", type=positive, default=HTTP_TIMEOUT)
     parser.add_argument("--connections", type=int, default=10_000, help="at most this many")
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="read runs from stdin, one JSON list of these arguments a line; answer each "
+        "with a JSON line (an experiment's steps, without an interpreter's start each)",
+    )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
-    raise_open_files_limit()  # one descriptor per connection, and a stall opens many
-    # Collections of the few cycles a run makes would pause the schedule: rare ones suffice.
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+def run_one(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.target or args.rate is None:
+        raise SystemExit("a run needs --target and --rate")
     coroutine = run_load(
         args.target,
         args.rate,
@@ -489,11 +492,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop
     except ImportError:
-        result = asyncio.run(coroutine)
-    else:
-        result = uvloop.run(coroutine)
-    json.dump(result, sys.stdout)
-    print(flush=True)
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    raise_open_files_limit()  # one descriptor per connection, and a stall opens many
+    # Collections of the few cycles a run makes would pause the schedule: rare ones suffice.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    runs = (parser.parse_args(json.loads(line)) for line in sys.stdin) if args.steps else [args]
+    for run in runs:
+        json.dump(run_one(run), sys.stdout)
+        print(flush=True)
+        gc.collect()  # between runs, where a pause costs nothing
     return 0
 
 

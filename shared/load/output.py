@@ -73,7 +73,7 @@ def steps_table(deployment: dict[str, Any], delay: float) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for header in ("offered", "done/s", "p50", "p90", "p99", "p99.9", "max", "fail"):
         table.add_column(header, justify="right")
-    for header in ("gen", "up", "svc"):
+    for header in ("gen", "up", "svc", "oth"):
         table.add_column(header, justify="right")
     for step in deployment["steps"]:
         latency = step["latency_ms"]
@@ -88,12 +88,14 @@ def steps_table(deployment: dict[str, Any], delay: float) -> Table:
             _pct(cpu.get("generator")),
             _pct(cpu.get("upstream")),
             _pct(cpu.get("worker")),
+            _pct(cpu.get("others")),
             style=style,
         )
     knee_text = f"{knee:g}/s" if knee else "below the first rate"
     table.caption = (
-        f"latency ms from the intended send; CPU % of a core: generator, upstream, "
-        f"service worker. p99 < {2 * delay * 1000:.0f} ms up to {knee_text}; red: saturated"
+        f"latency ms from the intended send. CPU, % of a core: generator, upstream, "
+        f"service worker, other programs. p99 < {2 * delay * 1000:.0f} ms up to "
+        f"{knee_text}; red: saturated"
     )
     table.caption_justify = "left"
     return table
@@ -129,9 +131,25 @@ def summary_table(doc: dict[str, Any]) -> Table:
     return table
 
 
+def generator_line(generator: dict[str, Any] | None) -> Text:
+    """The generator's own check, in one line."""
+    if not generator:
+        return Text("the generator was not checked alone", style="yellow")
+    lag = generator["lag_ms"].get("p99", 0.0)
+    text = (
+        f"the generator alone: {generator['rate']:,.0f}/s offered to a trivial server, "
+        f"{generator['throughput']:,.0f}/s answered, sent p99 {lag:.1f} ms late, "
+        f"{generator['cpu_pct']:.0f}% of a core"
+    )
+    if generator["trusted"] and not generator["errors"] and not generator["timeouts"]:
+        return Text(text + ": it kept its schedule", style="green")
+    return Text(text + ": it could NOT keep its schedule", style="bold red")
+
+
 def tables(doc: dict[str, Any]) -> Group:
     delay = doc["plan"]["delay"]
-    parts: list[Any] = [steps_table(d, delay) for d in doc["deployments"]]
+    parts: list[Any] = [generator_line(doc.get("generator"))]
+    parts += [steps_table(d, delay) for d in doc["deployments"]]
     for deployment in doc["deployments"]:
         if deployment["error"]:
             parts.append(Text(f"{deployment['name']}: {deployment['error']}", style="red"))
