@@ -77,8 +77,8 @@ def test_calls_waiting_for_a_slot(demo_runs: Runs, wire: Wire, model: str, start
         assert f"Most calls started at once: {started}" in run.transcript
 
 
-# map() gives the requests' order; unordered, the quick requests started with the
-# slow request 1 overtake it, and the first result comes well before the slow one.
+# map() gives the requests' order, after the slow request 1; unordered, the
+# quicker requests started with request 1 overtake it.
 def test_order_of_results(demo_runs: Runs, model: str) -> None:
     run = demo_runs["pools", model]
     assert run.problems == [], "\n".join(run.transcript)
@@ -87,8 +87,8 @@ def test_order_of_results(demo_runs: Runs, model: str) -> None:
     assert sorted(result.unordered) == result.mapped
     assert result.overtaken_by == [2, 3, 4, 5]
     spec = PoolsSpec(scale=DEMO_SCALE)
-    assert spec.seconds(spec.alongside) <= result.timings["first"] < spec.seconds(spec.slow)
     assert result.timings["mapped"] >= spec.seconds(spec.slow)
+    assert result.timings["first"] >= spec.seconds(spec.alongside)
 
 
 # Nothing is left running or open, nothing is said on stderr.
@@ -100,7 +100,7 @@ def test_quiet(demo_runs: Runs, model: str) -> None:
 
 # A limit that leaves nothing waiting, or a slow request too close to the quick
 # ones to be overtaken for sure, is refused.
-@pytest.mark.parametrize("values", [{"limit": 20}, {"limit": 1}, {"slow": 0.6}])
+@pytest.mark.parametrize("values", [{"limit": 20}, {"limit": 1}, {"slow": 0.5}])
 def test_bad_spec(values: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be"):
         PoolsSpec(**values)  # type: ignore[arg-type]

@@ -39,8 +39,8 @@ def test_every_task_once(demo_runs: Runs, model: str) -> None:
 
 
 # The boss waits at maxsize: it is done assigning only after the workers made room
-# twice (tasks 4-6, then 7-9, 50 ms each at the demo scale). With room for every
-# task it is done at once, long before the workers could have made room once.
+# twice (tasks 4-6, then 7-9, 70 ms each at the demo scale). With room for every
+# task it is done at once, long before the workers could have made room twice.
 def test_backpressure(demo_runs: Runs, batches: Batches, model: str) -> None:
     work = DEMO_SCALE * QueuesSpec().work
     bounded = outcome(demo_runs["queues", model]).timings["assigned"]

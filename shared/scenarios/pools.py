@@ -30,7 +30,7 @@ class PoolsSpec(HttpSpec):
     # quick. (Which of those come back before request 1 depends on how fast the
     # machine turns requests round: not compared.)
     slow: float = 1.0
-    alongside: float = 0.4
+    alongside: float = 0.3
     quick: float = 0.1
 
     def __post_init__(self) -> None:
@@ -145,12 +145,16 @@ def expect(spec: PoolsSpec, model: str) -> Expected:
             # its own is free; an executor queues the calls for its threads.
             "started": spec.requests if model == "asyncio" else spec.limit,
         },
+        # The upper bounds only catch a stall: that the requests overlap is shown
+        # by the counts, not the clock. Forty GETs cost the client CPU that no
+        # pool overlaps (gevent spends it all in one thread), and on a loaded
+        # machine that cost alone can take a pass past the delays' sum.
         bounds={
             # map() hands the results over once all are in, in order: after the slow one.
-            "mapped": at_least(slow, below=one_by_one),
-            # Unordered, the first result comes with the first wave's quicker ones.
-            "first": at_least(alongside, below=slow),
-            "unordered": at_least(slow, below=one_by_one),
+            "mapped": at_least(slow, below=2 * one_by_one),
+            # Unordered, the first result comes once the first wave's quicker ones do.
+            "first": at_least(alongside, below=2 * one_by_one),
+            "unordered": at_least(slow, below=2 * one_by_one),
         },
     )
 

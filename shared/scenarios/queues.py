@@ -27,7 +27,7 @@ class QueuesSpec(Spec):
     workers: tuple[str, ...] = ("steve", "john", "bob")  # the tutorial's workers
     # Seconds a task keeps its worker busy; the tutorial's workers only yield
     # (sleep(0)), but with no work at all the backpressure could not be timed.
-    work: float = 0.2
+    work: float = 0.28
 
     def __post_init__(self) -> None:
         super().__post_init__()
