@@ -185,7 +185,7 @@ def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, An
         results = experiment.run(plan, chosen(args), use_wrk=use_wrk, on_step=on_step)
     seconds = time.perf_counter() - began
     doc = experiment.document(plan, results, env, seconds, generator)
-    console.print(output.tables(doc))
+    console.print(output.rendered(doc))
     if use_wrk and env["wrk"] is None:
         console.print(Text("wrk is not installed: no closed-loop cross-check", style="yellow"))
     untrusted = sum(not s["trusted"] for d in doc["deployments"] for s in d["steps"])

@@ -17,6 +17,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from shared import tables
+
 
 def _ms(value: float | None) -> str:
     if value is None:
@@ -66,69 +68,121 @@ def run_table(load: dict[str, Any]) -> Table:
     return table
 
 
-def steps_table(deployment: dict[str, Any], delay: float) -> Table:
-    """A deployment's steps: offered rate, achieved, percentiles, errors, CPU per process."""
+def _whole(value: float | None) -> float | int | None:
+    """A figure that is a whole number (a rate offered, a CPU share) written as one."""
+    if value is None:
+        return None
+    return round(value) if abs(value) >= 10 or float(value).is_integer() else value
+
+
+def steps(deployment: dict[str, Any], delay: float) -> tables.Table:
+    """A deployment's steps: offered rate, answers, percentiles, failures."""
     knee = deployment["knee"]
-    title = f"{deployment['name']}: {deployment['limits']}"
-    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
-    for header in ("offered", "done/s", "p50", "p90", "p99", "p99.9", "max", "fail"):
-        table.add_column(header, justify="right")
-    for header in ("gen", "up", "svc", "oth"):
-        table.add_column(header, justify="right")
+    table = tables.Table(
+        f"{deployment['name']}: {deployment['limits']}",
+        (
+            tables.Column("offered", "/s"),
+            tables.Column("done", "/s"),
+            *(tables.Column(name, "ms") for name in ("p50", "p90", "p99", "p99.9", "max")),
+            tables.Column("fail"),
+        ),
+        name=deployment["name"].replace(" ", "-").replace("+", "-"),
+    )
     for step in deployment["steps"]:
         latency = step["latency_ms"]
-        failed = sum(step["errors"].values()) + step["timeouts"]
-        cpu = step["cpu_pct"]
-        style = "red" if step["saturated"] else ("yellow" if not step["trusted"] else "")
-        table.add_row(
-            _rate(step["rate"]),
-            _rate(step["throughput"]),
-            *(_ms(latency.get(k)) for k in ("p50", "p90", "p99", "p99.9", "max")),
-            f"{failed:,}",
-            _pct(cpu.get("generator")),
-            _pct(cpu.get("upstream")),
-            _pct(cpu.get("worker")),
-            _pct(cpu.get("others")),
-            style=style,
+        table.add(
+            _whole(step["rate"]),
+            _whole(step["throughput"]),
+            *(latency.get(k) for k in ("p50", "p90", "p99", "p99.9", "max")),
+            sum(step["errors"].values()) + step["timeouts"],
+            flag="failed" if step["saturated"] else "",
         )
-    knee_text = f"{knee:g}/s" if knee else "below the first rate"
-    table.caption = (
-        f"latency ms from the intended send. CPU, % of a core: generator, upstream, "
-        f"service worker, other programs. p99 < {2 * delay * 1000:.0f} ms up to "
-        f"{knee_text}; red: saturated"
+    knee_text = f"up to {knee:g}/s offered" if knee else "at no rate offered"
+    table.notes.append(
+        f"p99 under 2 x D = {2 * delay * 1000:.0f} ms {knee_text}; in red: saturated "
+        "(under 90% answered, or over 1% failed)"
     )
-    table.caption_justify = "left"
+    untrusted = [s["rate"] for s in deployment["steps"] if not s["trusted"]]
+    if untrusted:
+        rates = ", ".join(f"{r:g}" for r in untrusted)
+        table.notes.append(f"untrusted, the generator fell behind its schedule: {rates}/s")
     return table
 
 
-def summary_table(doc: dict[str, Any]) -> Table:
-    """One row per deployment: its limits, knee, saturation, wrk's cross-check."""
-    delay_ms = doc["plan"]["delay"] * 1000
-    table = Table(
-        title=f"As a service: D = {delay_ms:.0f} ms upstream, one gunicorn worker",
-        title_justify="left",
+def cpu(deployment: dict[str, Any]) -> tables.Table:
+    """Who used the CPU at each step: the generator, the upstream, the worker, the rest."""
+    table = tables.Table(
+        f"{deployment['name']}: CPU, % of one core",
+        (
+            tables.Column("offered", "/s"),
+            tables.Column("generator"),
+            tables.Column("upstream"),
+            tables.Column("worker"),
+            tables.Column("others"),
+        ),
     )
-    table.add_column("deployment")
-    table.add_column(f"knee\np99<{2 * delay_ms:.0f}ms", justify="right")
-    table.add_column("saturates\nopen loop", justify="right")
-    table.add_column("wrk\nclosed", justify="right")
-    table.add_column("ratio", justify="right")
+    for step in deployment["steps"]:
+        shares = step["cpu_pct"]
+        table.add(
+            _whole(step["rate"]),
+            *(_whole(shares.get(k)) for k in ("generator", "upstream", "worker", "others")),
+            flag="failed" if step["saturated"] else "",
+        )
+    table.notes.append("others: every other program on the machine, from /proc/stat")
+    return table
+
+
+def summary(doc: dict[str, Any]) -> tables.Table:
+    """One row per deployment: its knee, its saturation, wrk's cross-check."""
+    delay_ms = doc["plan"]["delay"] * 1000
+    table = tables.Table(
+        f"As a service: D = {delay_ms:.0f} ms upstream, one gunicorn worker",
+        (
+            tables.Column("deployment", align="left"),
+            tables.Column("knee", "/s"),
+            tables.Column("saturates", "/s"),
+            tables.Column("wrk", "/s"),
+            tables.Column("ratio"),
+        ),
+        name="as-a-service",
+    )
     for deployment in doc["deployments"]:
         wrk = deployment["wrk"]
-        ratio = deployment["wrk_ratio"]
-        table.add_row(
-            deployment["name"] if not deployment["error"] else f"{deployment['name']} (failed)",
-            _rate(deployment["knee"]),
-            _rate(deployment["saturation"]),
-            _rate(wrk["requests_per_s"]) if wrk else "-",
-            "-" if ratio is None else f"{ratio:.2f}",
+        table.add(
+            deployment["name"],
+            _whole(deployment["knee"]),
+            _whole(deployment["saturation"]),
+            _whole(wrk["requests_per_s"]) if wrk else None,
+            deployment["wrk_ratio"],
+            flag="failed" if deployment["error"] else "",
         )
-    table.caption = (
-        "req/s. knee: the highest offered rate whose p99 stays under 2 x D. "
-        "saturates: the most answers/s at any offered rate. ratio: open loop / wrk."
-    )
-    table.caption_justify = "left"
+    table.notes += [
+        f"knee: the highest offered rate whose p99 stays under 2 x D = {2 * delay_ms:.0f} ms",
+        "saturates: the most answers per second at any offered rate (open loop)",
+        "wrk: closed loop, 4 x saturation x D connections; ratio: saturates / wrk",
+    ]
     return table
+
+
+def limits(doc: dict[str, Any]) -> tables.Table:
+    """What each deployment runs with: worker class and the limits that matter."""
+    table = tables.Table(
+        "the deployments",
+        (tables.Column("deployment", align="left"), tables.Column("limits", align="left")),
+    )
+    for deployment in doc["deployments"]:
+        worker = deployment["worker_class"] + " " + " ".join(deployment["options"])
+        table.add(deployment["name"], f"{worker.strip()}; {deployment['limits']}")
+    return table
+
+
+def all_tables(doc: dict[str, Any]) -> list[tables.Table]:
+    """Every table of the experiment, in reading order (the report's page too)."""
+    delay = doc["plan"]["delay"]
+    found = [limits(doc)]
+    for deployment in doc["deployments"]:
+        found += [steps(deployment, delay), cpu(deployment)]
+    return [*found, summary(doc)]
 
 
 def generator_line(generator: dict[str, Any] | None) -> Text:
@@ -146,14 +200,18 @@ def generator_line(generator: dict[str, Any] | None) -> Text:
     return Text(text + ": it could NOT keep its schedule", style="bold red")
 
 
-def tables(doc: dict[str, Any]) -> Group:
-    delay = doc["plan"]["delay"]
+def markdown(doc: dict[str, Any]) -> str:
+    """The summary and the deployments' limits, for the README."""
+    return "\n\n".join(tables.markdown(t) for t in (summary(doc), limits(doc)))
+
+
+def rendered(doc: dict[str, Any]) -> Group:
+    """The experiment for the terminal."""
     parts: list[Any] = [generator_line(doc.get("generator"))]
-    parts += [steps_table(d, delay) for d in doc["deployments"]]
+    parts += [tables.rich(table) for table in all_tables(doc)]
     for deployment in doc["deployments"]:
         if deployment["error"]:
             parts.append(Text(f"{deployment['name']}: {deployment['error']}", style="red"))
-    parts.append(summary_table(doc))
     return Group(*parts)
 
 
@@ -222,9 +280,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m shared.load.output")
     parser.add_argument("file", help="the JSON of `concurrency-compare load --json`")
     parser.add_argument("--charts", metavar="DIR", help="also write the charts here")
+    parser.add_argument("--markdown", action="store_true", help="the README's tables too")
     args = parser.parse_args(argv)
     doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    Console(width=80).print(tables(doc))
+    Console(width=80).print(rendered(doc))
+    if args.markdown:
+        print(markdown(doc))
     if args.charts:
         for path in write_charts(args.charts, doc):
             print(f"chart written to {path}")
