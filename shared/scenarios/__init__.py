@@ -12,6 +12,8 @@ from shared.contract import Scenario
 from shared.scenarios import (
     actors,
     as_completed,
+    blocking,
+    chat_server,
     context_switch,
     cooperative,
     database,
@@ -28,6 +30,7 @@ from shared.scenarios import (
     ordering,
     pools,
     queues,
+    shutdown,
     subprocesses,
     timeouts,
 )
@@ -54,6 +57,9 @@ CATALOGUE: dict[str, Scenario[Any, Any]] = {
         locals,
         actors,
         subprocesses,
+        shutdown,
+        blocking,
+        chat_server,
         database,
     )
 }
