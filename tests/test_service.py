@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,11 @@ from shared import deploy
 from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Ask, DeployError, Deployment
 from shared.services import EVENTS, Services
-from tests.conftest import alive
+from tests.conftest import Batches, alive, batch
 
 #: Requests sent at once to each deployment, each answered by the upstream after D:
-#: one after the other they take 2 s, at once 0.4 s; the bounds sit 1.2 s apart.
-AT_ONCE, D = 5, 0.4
+#: one after the other they take 2.5 s, at once 0.5 s; the bounds sit 1.5 s apart.
+AT_ONCE, D = 5, 0.5
 
 
 def get(url: str) -> tuple[int, Any]:
@@ -50,32 +51,69 @@ def refused(url: str) -> bool:
         return sock.connect_ex((host, int(port))) != 0
 
 
-# Every deployment answers the same JSON, the one the query asks for; refuses bad
-# input the same way; serves requests at once where its limits allow and one by
-# one where they do not; and leaves nothing behind when it stops.
-def test_every_deployment(services: Services) -> None:
+@dataclass
+class Seen:
+    """What every deployment did, and what was left of it once stopped."""
+
+    names: list[str]
+    answers: list[tuple[int, Any]]
+    bad: list[int]
+    walls: list[float]
+    workers: list[int | None]
+    left_running: list[int]
+    still_listening: list[str]
+
+
+@batch
+def every_deployment(services: Services) -> Seen:
     chosen = deploy.available()
-    assert {d.model for d in chosen} >= {"asyncio", "gevent", "threads"}
     with deploy.open_deployments(chosen, services.url) as running:
         processes = [(r.master, r.worker()) for r in running]
         urls = [r.url for r in running]
         with ThreadPoolExecutor(len(running)) as pool:
             answers = list(pool.map(lambda u: get(f"{u}/?delay=0.01&cpu=0.5"), urls))
             bad = list(pool.map(lambda u: get(f"{u}/?delay=soon")[0], urls))
-            walls = list(pool.map(wall_of_many, urls))
-    names = [d.name for d in chosen]
+        walls = [wall_of_many(url) for url in urls]  # one deployment at a time: less noise
+    pids = [pid for pair in processes for pid in pair if pid is not None]
+    return Seen(
+        names=[d.name for d in chosen],
+        answers=answers,
+        bad=bad,
+        walls=walls,
+        workers=[worker for _, worker in processes],
+        left_running=[pid for pid in pids if alive(pid)],
+        still_listening=[url for url in urls if not refused(url)],
+    )
+
+
+# Every deployment answers the same JSON, the one the query asks for, and refuses
+# bad input the same way.
+def test_the_same_answer_everywhere(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    assert {name.split()[0] for name in seen.names} >= {"asyncio", "gevent", "threads"}
     expected = deploy.answer(list(EVENTS), Ask(delay=0.01, cpu_ms=0.5))
-    assert dict(zip(names, answers, strict=True)) == {name: (200, expected) for name in names}
-    assert bad == [400] * len(chosen)
-    for name, wall in zip(names, walls, strict=True):
-        if name == "threads defaults":  # gthread's one thread: one request after the other
+    assert dict(zip(seen.names, seen.answers, strict=True)) == {
+        name: (200, expected) for name in seen.names
+    }
+    assert seen.bad == [400] * len(seen.names)
+
+
+# Requests are served at once where a deployment's limits allow, one after the
+# other where they do not: gthread's defaults have one thread.
+def test_one_thread_serves_one_request_at_a_time(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    for name, wall in zip(seen.names, seen.walls, strict=True):
+        if name == "threads defaults":  # the sum of the delays
             assert wall >= AT_ONCE * D - 0.01, name
         else:  # concurrent: about D, far from the sum
-            assert D - 0.01 <= wall < (AT_ONCE - 1) * D, name  # under 1.6 s
-    for master, worker in processes:
-        assert worker is not None and worker != master
-        assert not alive(master) and not alive(worker)
-    assert all(refused(url) for url in urls)
+            assert D - 0.01 <= wall < (AT_ONCE - 1) * D, name  # under 2 s
+
+
+# A deployment stops whole: its master, its worker, its port.
+def test_nothing_left_behind(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    assert all(worker is not None for worker in seen.workers)
+    assert seen.left_running == [] and seen.still_listening == []
 
 
 def gunicorns_with(text: str) -> list[int]:
