@@ -3,7 +3,7 @@
     python -m asyncio_impl bench switch --size 10000
     python -m asyncio_impl bench spawn --size 10000 --uvloop
 
-What each workload measures, and how, is said once in ``shared.bench.suite``.
+What each workload measures, and how, is said once in ``shared.bench.plan``.
 Every workload here is a coroutine: the bench runs it in a fresh event loop,
 asyncio's own or uvloop's (the ``asyncio+uvloop`` variant), and the timing is
 taken inside it, so creating the loop is not part of any figure.

@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.bench import suite
+from shared.bench.figures import Measure
+from shared.bench.measure import run_job
+from shared.bench.plan import FULL, QUICK, THREAD_CAP, Job, Plan, available_models, model_list
 from shared.services import Services, open_services
 
 HERE = Path(__file__).resolve().parent
@@ -34,42 +36,40 @@ def standalone(script: str, *args: object) -> dict[str, Any]:
     return result
 
 
-def bench(job: suite.Job, plan: suite.Plan, services: Services | None) -> suite.Measure:
-    measure = suite.run_job(job, plan, services)
+def bench(job: Job, plan: Plan, services: Services | None) -> Measure:
+    measure = run_job(job, plan, services)
     if measure.error:
         raise SystemExit(f"{job}: {measure.error}")
     return measure
 
 
-def micro(workload: str, model: str, plan: suite.Plan) -> tuple[float, float]:
+def micro(workload: str, model: str, plan: Plan) -> tuple[float, float]:
     size = plan.spawn_tasks if workload == "spawn" else plan.switch_rounds
     metric = "us_per_task" if workload == "spawn" else "us_per_round_trip"
     ours: list[float] = []
     theirs: list[float] = []
     for _ in range(2):  # taking turns, so that a burst of load elsewhere falls on both
-        ours += bench(suite.Job(workload, model, "", size, 0), plan, None).values[metric]
+        ours += bench(Job(workload, model, "", size, 0), plan, None).values[metric]
         for _ in range(plan.processes):  # as many fresh processes as pyperf's workers
             theirs += standalone(f"{workload}.py", model, size, plan.warmups, plan.values)["us"]
     return statistics.median(ours), statistics.median(theirs)
 
 
-def memory(model: str, size: int, rounds: int, plan: suite.Plan) -> tuple[float, float]:
+def memory(model: str, size: int, rounds: int, plan: Plan) -> tuple[float, float]:
     ours, theirs = [], []
     for _ in range(rounds):
-        ours += bench(suite.Job("memory", model, "", size, 0), plan, None).values[
-            "resident_kib_per_task"
-        ]
+        ours += bench(Job("memory", model, "", size, 0), plan, None).values["resident_kib_per_task"]
         theirs.append(standalone("memory.py", model, size)["resident_kib"])
     return statistics.median(ours), statistics.median(theirs)
 
 
 def fanout(
-    model: str, size: int, rounds: int, plan: suite.Plan, services: Services
+    model: str, size: int, rounds: int, plan: Plan, services: Services
 ) -> tuple[float, float]:
     ours, theirs = [], []
     url = f"{services.url}/events?delay={DELAY}"
     for _ in range(rounds):
-        job = suite.Job("fanout", model, "tuned", size, 0)
+        job = Job("fanout", model, "tuned", size, 0)
         ours += bench(job, plan, services).values["overhead_us_per_request"]
         result = standalone("fanout.py", model, url, size)
         if result["failures"]:
@@ -81,12 +81,12 @@ def fanout(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checks", nargs="*", default=["spawn", "switch", "memory", "fanout"])
-    parser.add_argument("--models", default=",".join(suite.available_models()))
+    parser.add_argument("--models", type=model_list, default=list(available_models()))
     parser.add_argument("--quick", action="store_true", help="the quick plan's sizes")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
-    models = suite.check_models(args.models.split(","))
-    plan = suite.QUICK if args.quick else suite.FULL
+    models = args.models
+    plan = QUICK if args.quick else FULL
     rows: list[dict[str, Any]] = []
 
     def record(check: str, model: str, size: int, pair: tuple[float, float], load: float) -> None:
@@ -107,7 +107,7 @@ def main() -> int:
             record(f"{workload} µs", model, size, micro(workload, model, plan), load)
     for size in plan.memory_sizes if "memory" in args.checks else ():
         for model in models:
-            if model == "threads" and size > suite.THREAD_CAP:
+            if model == "threads" and size > THREAD_CAP:
                 continue
             load = os.getloadavg()[0]
             record("memory resident KiB/task", model, size, memory(model, size, 3, plan), load)

@@ -2,7 +2,7 @@
 
     python -m gevent_impl bench switch --size 10000
 
-What each workload measures, and how, is said once in ``shared.bench.suite``.
+What each workload measures, and how, is said once in ``shared.bench.plan``.
 The package has patched the interpreter before this module is imported, so
 ``requests`` waits on gevent's hub and every greenlet runs while another waits.
 """

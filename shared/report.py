@@ -2,12 +2,14 @@
 
 The site is plain files that work offline, opened straight from the disk: HTML
 from Jinja2 templates, one local stylesheet, code highlighted by Pygments at
-build time, charts drawn as inline SVG. No script, no font, nothing fetched.
+build time, charts as SVG files beside the pages. No script, no font, nothing
+fetched, and no path of the machine that made it.
 
 * ``index.html``: the scenarios with their verdicts, and where the models differ;
 * ``<scenario>.html``: the idea, the three modules aligned section by section
   (``shared.sources``), what each model printed in a fresh run, and the verdict;
-* ``bench.html``: the tables (and bar charts) of a ``bench --json`` file, if given.
+* ``bench.html``: a ``bench --json`` file's tables and charts, as the README
+  shows them (``shared.bench.output``), each workload's figures folded away.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ from __future__ import annotations
 import datetime
 import html
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -28,7 +29,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from shared import readme, runner, scenarios, sources
+from shared import readme, runner, scenarios, sources, tables
 from shared.contract import MODELS, Expected
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -80,7 +81,13 @@ def load_bench(path: Path) -> dict[str, Any]:
         raise ReportError(f"{path} is not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise ReportError(f"{path} is not the JSON of `bench --json`: not an object")
-    return document
+    missing = [
+        key for key in ("plan", "bench", "results") if not isinstance(document.get(key), dict)
+    ]
+    if missing:
+        raise ReportError(f"{path} is not the JSON of `bench --json`: no {missing[0]!r}")
+    found: dict[str, Any] = document
+    return found
 
 
 # -- code -----------------------------------------------------------------------
@@ -140,6 +147,20 @@ def code_rows(scenario: str) -> list[CodeRow]:
 
 PHASES = {"run": "while it ran", "collect": "at garbage collection", "exit": "at exit"}
 
+ROOT = Path(__file__).resolve().parent.parent
+#: Where installed packages and the standard library live, in a traceback's paths.
+SITE_PACKAGES = re.compile(r"""[^\s"'()]*/(site-packages|dist-packages)/""")
+STANDARD_LIBRARY = re.compile(r"""[^\s"'()]*/lib/(python3\.\d+t?)/""")
+
+
+def without_machine_paths(text: str) -> str:
+    """``text`` with its absolute paths made relative: to the project, to
+    site-packages, to the standard library (``python3.11/asyncio/...``), so that
+    the pages do not say where the machine that made them keeps its files."""
+    text = SITE_PACKAGES.sub(r"\1/", text)
+    text = STANDARD_LIBRARY.sub(r"\1/", text)
+    return text.replace(f"{ROOT}/", "")
+
 
 @dataclass
 class Output:
@@ -154,12 +175,16 @@ class Output:
 
 def output(run: runner.Run) -> Output:
     found = run.diagnostics
-    stderr = [(PHASES.get(phase, phase), text.rstrip()) for phase, text in found.stderr.items()]
+    clean = without_machine_paths
+    stderr = [
+        (PHASES.get(phase, phase), clean(text.rstrip())) for phase, text in found.stderr.items()
+    ]
     notes = [f"warning: {warning}" for warning in found.warnings]
     notes += [f"left running: {pending}" for pending in found.pending]
     if found.sockets > 0:
         notes.append(f"sockets left open: {found.sockets}")
-    return Output(run.job.model, run.ok, run.wall, run.transcript, run.problems, stderr, notes)
+    return Output(run.job.model, run.ok, run.wall, [clean(line) for line in run.transcript],
+                  [clean(p) for p in run.problems], stderr, [clean(n) for n in notes])  # fmt: skip
 
 
 @dataclass
@@ -216,178 +241,30 @@ def pages(runs: Sequence[runner.Run]) -> list[Page]:
 
 
 # -- benchmarks -----------------------------------------------------------------
-#
-# The bench JSON's exact shape belongs to ``shared.bench``: an object whose lists
-# of records are tables (``results`` holds one per workload), a figure being a
-# number or a summary ``{"min", "median", "max"}``. This renders whatever tables
-# it finds, at any depth, so that a new workload or column needs no change here.
-
-BIG_TABLE = 40  # rows: a table longer than this is folded away, and not charted
 
 
 @dataclass
-class Chart:
-    """A horizontal bar chart of one column, as inline SVG."""
+class BenchPage:
+    """The bench page: the README's tables and charts, the rest folded away."""
 
-    title: str
-    svg: Markup
-
-
-@dataclass
-class BenchTable:
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-    charts: list[Chart] = field(default_factory=list)
-
-    @property
-    def folded(self) -> bool:
-        return len(self.rows) > BIG_TABLE
+    summary: list[Markup]  # the README's tables
+    charts: list[tuple[str, str]]  # (file, what it shows)
+    facts: Markup  # where it was measured
+    details: list[Markup]  # each workload's table, folded
 
 
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def bench_page(document: Mapping[str, Any], out: Path) -> BenchPage:
+    """The bench page's parts, its charts drawn into ``out`` as SVG."""
+    from shared.bench import charts, output
 
-
-def _summary(value: Any) -> tuple[float, float, float] | None:
-    """(median, min, max) of a summary figure, or None if ``value`` is not one."""
-    if isinstance(value, dict) and _is_number(value.get("median")):
-        low, high = value.get("min", value["median"]), value.get("max", value["median"])
-        if _is_number(low) and _is_number(high):
-            return float(value["median"]), float(low), float(high)
-    return None
-
-
-def _figure(value: Any) -> float | None:
-    """The number to chart for a cell: itself, or a summary's median."""
-    if _is_number(value):
-        return float(value)
-    found = _summary(value)
-    return found[0] if found else None
-
-
-def number(value: float) -> str:
-    """Three significant figures or so, thousands separated."""
-    if isinstance(value, int):
-        return f"{value:,}"
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:.1f}"
-    if size >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
-
-
-def _cell(value: Any) -> str:
-    if _is_number(value):
-        return number(value)
-    found = _summary(value)
-    if found is not None:
-        median, low, high = found
-        return number(median) if low == high else f"{number(median)} ({number(low)}-{number(high)})"
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return "-" if value is None or value == "" else str(value)
-
-
-def _records(value: Any) -> list[dict[str, Any]] | None:
-    """``value`` as a list of flat records (a table), or None if it is not one."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return [_flatten(v) for v in value]
-    return None
-
-
-def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value and _summary(value) is None and len(value) <= 12:
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def bar_chart(title: str, bars: Sequence[tuple[str, float, str]]) -> Chart:
-    """Bars (label, value, model) with their values at their ends; the longest is the largest."""
-    bar, gap, label_width, plot_width = 18, 6, 170, 220  # a small viewBox: legible on a phone
-    height = len(bars) * (bar + gap) + gap
-    top = max(value for _, value, _ in bars) or 1.0
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {label_width + plot_width + 60} {height}" '
-        f'aria-label="{html.escape(title)}">'
-    ]
-    for index, (label, value, model) in enumerate(bars):
-        y = gap + index * (bar + gap)
-        length = max(1.0, plot_width * value / top) if value > 0 else 0.0
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y + bar * 0.72:.1f}" text-anchor="end">'
-            f"{html.escape(label[:27])}</text>"
-            f'<rect class="{html.escape(model)}" x="{label_width}" y="{y}" '
-            f'width="{length:.1f}" height="{bar}" rx="3"/>'
-            f'<text x="{label_width + length + 6:.1f}" y="{y + bar * 0.72:.1f}">'
-            f"{html.escape(number(value))}</text>"
-        )
-    parts.append("</svg>")
-    return Chart(title, Markup("".join(parts)))  # every text in it is escaped above
-
-
-def bench_tables(document: Mapping[str, Any]) -> tuple[list[BenchTable], dict[str, str]]:
-    """Every table found in a bench JSON, and its other values (the environment...)."""
-    tables: list[BenchTable] = []
-    facts: dict[str, str] = {}
-
-    def walk(value: Any, path: list[str]) -> None:
-        records = _records(value)
-        if records is not None:
-            tables.append(table(" / ".join(path) or "results", records))
-        elif isinstance(value, dict) and _summary(value) is None:
-            for key, item in value.items():
-                walk(item, [*path, str(key)])
-        elif path:
-            facts[".".join(path)] = _cell(value)
-
-    walk(document, [])
-    return sorted(tables, key=lambda t: t.folded), facts  # the long raw ones last
-
-
-def table(title: str, records: list[dict[str, Any]]) -> BenchTable:
-    """One table; its measured columns charted, each bar named by the columns before them.
-
-    A measured column holds summaries, or fractional numbers; the columns before
-    the first of them (model, variant, size...) say what each row measured.
-    """
-    columns = list(dict.fromkeys(key for record in records for key in record))
-    numeric = [
-        any(_figure(r.get(c)) is not None for r in records)
-        and all(_figure(r.get(c)) is not None or r.get(c) in (None, "") for r in records)
-        for c in columns
-    ]
-    rows = [[_cell(record.get(column)) for column in columns] for record in records]
-
-    def measured(column: str) -> bool:
-        values = [r.get(column) for r in records]
-        return any(_summary(v) for v in values) or any(isinstance(v, float) for v in values)
-
-    first = next((i for i, c in enumerate(columns) if measured(c)), len(columns))
-    summaries = [c for c in columns if any(_summary(r.get(c)) for r in records)]
-    charted = summaries or [c for c in columns[first:] if measured(c)]
-    charts = []
-    if len(records) <= BIG_TABLE:
-        for column in charted:
-            bars = [
-                (" · ".join(_cell(r.get(c)) for c in columns[:first] if r.get(c) not in (None, "")),
-                 figure, str(r.get("model", "")))
-                for r in records
-                if (figure := _figure(r.get(column))) is not None and figure >= 0
-            ]  # fmt: skip
-            if bars and any(value for _, value, _ in bars):
-                charts.append(bar_chart(column, bars))
-    return BenchTable(title, columns, rows, numeric, charts)
+    data = dict(document)
+    drawn = charts.write_charts(out, data, suffix="svg")
+    return BenchPage(
+        summary=[tables.html(table) for table in output.summary(data)],
+        charts=[(path.name, charts.CHARTS[path.stem]) for path in drawn],
+        facts=tables.html(output.facts(data)),
+        details=[tables.html(table) for table in output.details(data)],
+    )
 
 
 # -- the site -------------------------------------------------------------------
@@ -502,13 +379,14 @@ def build(
             context, page=page, title=page.name, **neighbours
         )
         write(page.href, text)
-    stale = out / "bench.html"
+    stale = [out / "bench.html", *(out / f"{name}.svg" for name in ("fanout", "memory"))]
+    for path in stale:
+        path.unlink(missing_ok=True)  # from an earlier report: they would not match these runs
     if bench is not None:
-        tables, facts = bench_tables(bench)
+        costs = bench_page(bench, out)
+        written += [out / name for name, _ in costs.charts]
         text = templates.get_template("bench.html.j2").render(
-            context, tables=tables, facts=facts, title="benchmarks"
+            context, bench=costs, title="benchmarks"
         )
         write("bench.html", text)
-    elif stale.exists():
-        stale.unlink()  # a bench page from an earlier report would not match these runs
     return written

@@ -11,6 +11,7 @@ from shared import scenarios, sources
 from shared import show as show_module
 from shared.cli import main
 from shared.contract import MODELS
+from tests.refusals import refused
 
 MARK = "❱"
 
@@ -152,8 +153,4 @@ BAD_USAGE = [
 # Bad input: one line on stderr, exit status 2, nothing on stdout.
 @pytest.mark.parametrize(("argv", "message"), BAD_USAGE, ids=[" ".join(a) for a, _ in BAD_USAGE])
 def test_show_bad_usage(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert status == 2
-    assert err.count("\n") == 1 and message in err, err
-    assert out == ""
+    assert message in refused(capsys, argv)

@@ -2,7 +2,7 @@
 
     python -m threads_impl bench switch --size 10000
 
-What each workload measures, and how, is said once in ``shared.bench.suite``.
+What each workload measures, and how, is said once in ``shared.bench.plan``.
 """
 
 from __future__ import annotations

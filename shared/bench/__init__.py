@@ -2,16 +2,23 @@
 
 The workloads themselves are model code, written once per model and mirrored:
 ``asyncio_impl/workloads.py``, ``gevent_impl/workloads.py``, ``threads_impl/workloads.py``.
-This package hosts and measures them:
+This package hosts and measures them, a module for each step (like pyperf's
+runner, worker, metadata and formatting):
 
-* ``records``: what a workload reports back (the types the model code returns),
-  and the probes it uses (memory in use, errors tallied by kind);
-* ``child``: runs one workload inside a model's own interpreter,
+* ``plan``: what a bench runs: the workloads (what each measures), the sizes,
+  the models, the jobs;
+* ``child`` and ``micro``: one workload inside a model's own interpreter,
   ``python -m <model>_impl bench WORKLOAD ...``; the micro-workloads (spawn,
-  switch) go through pyperf there;
-* ``suite``: the plan (sizes, repetitions), the jobs, the local services, the
-  statistics: every job in a fresh interpreter, one after the other;
-* ``output``: the terminal tables, the JSON, the PNG charts.
+  switch) go through pyperf's manager (``micro``), in a plain interpreter;
+* ``records``: what a workload reports back, and the memory it reads;
+* ``probes``: what the bench reads from the system around each job (CPU of a
+  process and of the machine, the machine's limits);
+* ``measure``: runs every job, one at a time, each a fresh interpreter, and
+  reads its figures;
+* ``figures``: the measurements grouped and summarised, and the JSON they make;
+* ``output`` and ``charts``: from that JSON alone, the tables (terminal,
+  README, report: ``shared.tables``) and the charts;
+* ``command``: the CLI command, with its progress bar.
 
 Only ``records`` and ``child`` are imported by a model's interpreter, so they
 stay light: no rich, no matplotlib, nothing that would patch or be patched late.

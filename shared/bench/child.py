@@ -8,7 +8,7 @@ recorder): the figures are those of the model as its users run it.
 The micro-workloads (``spawn``, ``switch``) go through pyperf: its manager
 (``shared.bench.micro``, a plain interpreter) starts its workers as this same
 command with pyperf's worker options, each a fresh interpreter of the model.
-The other workloads are run once here; the suite repeats the whole command.
+The other workloads are run once here; ``shared.bench.measure`` repeats the command.
 
 Run by hand it prints the result as JSON; ``--result FILE`` writes it there.
 """
@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from shared.bench.records import Parked
 from shared.contract import jsonable
 from shared.services import raise_open_files_limit
 
@@ -111,7 +112,23 @@ def run_once(
     outcome = call(workload, *arguments, loop_factory=loop_factory)
     after = os.times()
     cpu = (after.user - before.user) + (after.system - before.system)
-    return {"outcome": jsonable(outcome), "cpu_seconds": cpu, "load": load}
+    shown = per_task(outcome) if isinstance(outcome, Parked) else jsonable(outcome)
+    return {"outcome": shown, "cpu_seconds": cpu, "load": load}
+
+
+def per_task(parked: Parked) -> dict[str, Any]:
+    """The memory that parked tasks added, per task in KiB, as the bench's tables say it."""
+    tasks = parked.tasks
+
+    def kib(total: int) -> float | None:
+        return total / tasks / 1024 if tasks else None
+
+    return {
+        "tasks": tasks,
+        "resident_kib_per_task": kib(parked.resident),
+        "virtual_kib_per_task": kib(parked.virtual),
+        "stopped": parked.stopped,
+    }
 
 
 def main(model: str, argv: list[str]) -> int:

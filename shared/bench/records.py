@@ -1,15 +1,16 @@
 """What a workload reports back, and the probes the model code uses.
 
 The model code (``<model>_impl/workloads.py``) imports this module, so it stays
-standard library only and cheap to import.
+cheap to import: the standard library, and psutil for the memory in use.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import psutil
 
 
 @dataclass
@@ -42,11 +43,9 @@ class Throughput:
 
 
 def memory_in_use() -> tuple[int, int]:
-    """This process's resident and virtual memory, in bytes (Linux: ``/proc/self/statm``)."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        size, resident = (int(pages) for pages in statm.read().split()[:2])
-    page = os.sysconf("SC_PAGE_SIZE")
-    return resident * page, size * page
+    """This process's resident and virtual memory, in bytes."""
+    memory = psutil.Process().memory_info()
+    return memory.rss, memory.vms
 
 
 def tally(failures: Iterable[BaseException | None]) -> dict[str, int]:
