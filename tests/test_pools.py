@@ -77,15 +77,17 @@ def test_calls_waiting_for_a_slot(demo_runs: Runs, wire: Wire, model: str, start
         assert f"Most calls started at once: {started}" in run.transcript
 
 
-# map() gives the requests' order, after the slow request 1; unordered, the
-# quicker requests started with request 1 overtake it.
+# map() gives the requests' order, after the slow request 1; unordered, quicker
+# requests overtake it. (Which ones is not asserted: a thread of the pool that
+# starts late on a loaded machine takes its request late.)
 def test_order_of_results(demo_runs: Runs, model: str) -> None:
     run = demo_runs["pools", model]
     assert run.problems == [], "\n".join(run.transcript)
     result = outcome(run)
     assert result.mapped == list(range(1, 21))
     assert sorted(result.unordered) == result.mapped
-    assert result.overtaken_by == [2, 3, 4, 5]
+    assert result.slow_overtaken
+    assert result.unordered[0] != 1
     spec = PoolsSpec(scale=DEMO_SCALE)
     assert result.timings["mapped"] >= spec.seconds(spec.slow)
     assert result.timings["first"] >= spec.seconds(spec.alongside)

@@ -63,8 +63,9 @@ class PoolsOutcome(Outcome):
     # Request numbers as they came back unordered: reported, not compared, since
     # the quick ones that finish together come in any order.
     unordered: list[int] = field(default_factory=list)
-    # The requests started with request 1 that came back before it, unordered.
-    overtaken_by: list[int] = field(default_factory=list)
+    # Whether, unordered, the slow request 1 was overtaken: map() returns it first.
+    # (By which others depends on how fast the machine starts threads: not compared.)
+    slow_overtaken: bool = False
     answered: int = 0  # answers with status 200 and the events, over both passes
     on_the_wire: int = 0  # the most requests on the wire at once, counted by the client
     started: int = 0  # the most calls started and not finished at once, slot or not
@@ -119,7 +120,7 @@ def conclude(
     return PoolsOutcome(
         mapped=[number for number, _ in mapped],
         unordered=order,
-        overtaken_by=sorted(n for n in order[: order.index(1)] if n <= spec.limit),
+        slow_overtaken=order[0] != 1,
         answered=sum(ok for _, ok in mapped + unordered),
         on_the_wire=gauges.on_the_wire.most,
         started=gauges.started.most,
@@ -137,7 +138,7 @@ def expect(spec: PoolsSpec, model: str) -> Expected:
     return Expected(
         facts={
             "mapped": spec.numbers(),
-            "overtaken_by": list(range(2, spec.limit + 1)),
+            "slow_overtaken": True,
             "answered": 2 * spec.requests,
             "on_the_wire": spec.limit,
             # asyncio starts a task per request, and those beyond the limit wait
@@ -171,8 +172,8 @@ SCENARIO = Scenario(
         "Request 1 is slow, the four started with it quicker, the rest quicker still. "
         "Mapped over the pool, the results come back in the order of the requests, "
         "all at once after the slow one; taken unordered (gevent's imap_unordered, "
-        "as_completed in the others), they come as they are ready: the first well "
-        "before the slow one, which the four started with it overtake. asyncio has "
+        "as_completed in the others), they come as they are ready, and the quicker "
+        "ones overtake the slow one. asyncio has "
         "no pool: a Semaphore bounds the requests, but every task starts at once "
         "and waits for its turn; gevent's pool and the thread pool start only as "
         "many as they have room for and queue the rest."
