@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from shared import cli
+from shared import cli, postgres
 from shared.contract import DEMO_SCALE, MODELS
 from shared.postgres import HOST, free_port
 from shared.scenarios import database
@@ -90,6 +90,17 @@ def test_tags() -> None:
 def test_bad_specs(values: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         database.SCENARIO.spec(**values)
+
+
+# By hand, --postgres-url points the scenario at a server already running.
+def test_existing_postgres_by_hand(postgres_server: postgres.Starting) -> None:
+    command = [sys.executable, "-m", "threads_impl", "database", "--scale", str(DEMO_SCALE),
+               "--postgres-url", postgres_server.url()]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.count(f"Query {N} done, ") == 2  # both of threads' rounds
+    assert f"{N} queries took:" in done.stdout
 
 
 # By hand, a PostgreSQL that is not there: one line, exit status 2, no traceback.
