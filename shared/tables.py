@@ -158,7 +158,8 @@ STYLES: dict[Flag, str] = {"": "", "failed": "red", "skipped": "dim"}
 
 def grid(table: Table, widths: Sequence[int] | None = None) -> RichTable:
     """The rows in columns, as rich draws them; ``widths``: each column's, padding aside."""
-    drawn = RichTable(show_edge=False, pad_edge=False, header_style="bold")
+    headed = any(column.heading for column in table.columns)
+    drawn = RichTable(show_edge=False, pad_edge=False, header_style="bold", show_header=headed)
     for index, column in enumerate(table.columns):
         drawn.add_column(column.heading, justify=column.align,
                          width=widths[index] if widths else None)  # fmt: skip

@@ -315,7 +315,10 @@ def facts(document: dict[str, Any]) -> Table:
                   name="facts")  # fmt: skip
 
     def joined(pairs: Sequence[tuple[str, Any]]) -> str:
-        return " · ".join(f"{name} {value}" for name, value in pairs if value is not None)
+        def shown(value: Any) -> str:  # the kernel's limits are strings of digits
+            return f"{int(value):,}" if str(value).isdigit() else str(value)
+
+        return " · ".join(f"{name} {shown(value)}" for name, value in pairs if value is not None)
 
     cpus, memory = machine.get("cpus"), machine.get("memory_gib")
     table.add("machine", ", ".join([machine.get("cpu") or "a CPU",
@@ -330,11 +333,13 @@ def facts(document: dict[str, Any]) -> Table:
         ("somaxconn", machine.get("somaxconn")), ("open files", machine.get("open_files")),
         ("threads capped at", machine.get("thread_cap")),
     ]) or None)  # fmt: skip
-    table.add("plan", f"{plan['name']}: {plan['repeat']} interpreter(s) per measurement, "
+    runs = f"{plan['repeat']} interpreter{'s' if plan['repeat'] > 1 else ''}"
+    table.add("plan", f"{plan['name']}: {runs} per measurement, "
                       f"fan-out deadlines {plan['deadline']:g} s tuned, "
                       f"{plan['defaults_deadline']:g} s with the defaults")  # fmt: skip
     took = bench.get("seconds")
-    table.add("run", f"finished {bench.get('finished', '?')}"
+    finished = str(bench.get("finished", "?")).replace("T", " ")[:16]  # to the minute
+    table.add("run", f"finished {finished}"
                      + (f", {took:,.0f} s" if took is not None else ""))  # fmt: skip
     return table
 
