@@ -1,0 +1,226 @@
+"""What hurts a service: each experiment's quick form, the detectors, nothing left behind.
+
+One batch, started in the background with the suite's others: per model, the
+deployments the three experiments need start together, then the experiments
+run one after the other, the models side by side. The figures' speed belongs
+to the benchmark (``concurrency-compare hurts``); here their structure, their
+lower bounds from the spec (the upstream's D, the handler's C), the CPU each
+process used, and which detector fired for which model.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from rich.console import Console
+
+from shared.deploy import open_deployments
+from shared.hurts import command, experiments, output
+from shared.services import Services
+from tests.conftest import Batches, alive, batch
+
+TINY = experiments.Plan(
+    "tiny",
+    cpu_ms=(0, 20),
+    cpu_rate=10,  # 20% of a core at C = 20: carried even on a crowded machine
+    seconds=0.8,
+    warmup=0.2,
+    ladders=((20, (15,)),),
+    ladder_seconds=0.8,
+    two_workers=(),
+    block_every=20,  # 50 requests: two or three blocking calls
+    block_rate=50,
+    detector_seconds=0.6,  # 12 requests: two blocking calls
+    detector_every=5,
+    idle_counts=(300,),
+    idle_configs=(experiments.IDLE_RAISED,),
+    idle_seconds=0.8,
+    timeout=10.0,  # slow answers on a crowded machine are slow, not lost
+)
+FILES_LIMIT = resource.getrlimit(resource.RLIMIT_NOFILE)  # ours, before any experiment
+
+
+def one_model(model: str, upstream: Services) -> dict[str, Any]:
+    # Two deployments a model: the raised one holds the idle connections first (from a
+    # fresh worker), then serves the CPU and blocking figures (the same as the tuned for
+    # them); the other has the detectors on.
+    raised = experiments.idle_deployment(model, experiments.IDLE_RAISED)
+    observed_ = experiments.blocking_deployments(model)[1]
+    with open_deployments([raised, observed_], upstream.url) as (plain, observed):
+        idle = experiments.idle_on(TINY, plain, experiments.IDLE_RAISED, 300, upstream)
+        found = {
+            "idle": [idle],
+            "cpu": experiments.cpu_on(TINY, [plain], upstream),
+            "blocking": experiments.blocking_on(TINY, plain, observed, upstream),
+            "urls": [plain.url, observed.url],
+        }
+    return found
+
+
+@batch
+def hurts_runs(services: Services) -> dict[str, Any]:
+    with ThreadPoolExecutor(len(experiments.MODELS)) as pool:
+        per_model = list(pool.map(lambda m: one_model(m, services), experiments.MODELS))
+    doc: dict[str, Any] = {"experiment": "hurts", "plan": TINY.to_json()}
+    for name in ("cpu", "blocking"):
+        doc[name] = [found[name] for found in per_model]
+    doc["idle"] = [row for found in per_model for row in found["idle"]]
+    doc["urls"] = [url for found in per_model for url in found["urls"]]
+    return doc
+
+
+@pytest.fixture(scope="module")
+def doc(batches: Batches) -> dict[str, Any]:
+    return batches[hurts_runs]
+
+
+def ordered(latency: dict[str, float]) -> bool:
+    values = [latency[k] for k in ("p50", "p90", "p99", "p99.9", "max")]
+    return values == sorted(values)
+
+
+def every_answered(figure: dict[str, Any]) -> bool:
+    return figure["ok"] == figure["sent"] > 0 and not figure["errors"] and not figure["timeouts"]
+
+
+def by_model(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["model"]: row for row in rows}
+
+
+def test_cpu_in_the_handler(doc: dict[str, Any]) -> None:
+    delay_ms = TINY.delay * 1000
+    for model, found in by_model(doc["cpu"]).items():
+        fixed = {figure["cpu_ms"]: figure for figure in found["fixed"]}
+        assert sorted(fixed) == [0, 20], model
+        for cpu_ms, figure in fixed.items():
+            assert every_answered(figure), (model, cpu_ms)
+            assert ordered(figure["latency_ms"]), (model, cpu_ms)
+            # Every answer waited for the upstream, then spent its CPU: at least D + C.
+            assert figure["latency_ms"]["p50"] >= delay_ms + 0.9 * cpu_ms, (model, cpu_ms)
+            assert set(figure["cpu_pct"]) == {"generator", "upstream", "worker"}
+        # The CPU shows in the worker's figure: 10 requests a second for 1 s (warm-up
+        # included), 20 ms each, is 0.2 s of CPU more than with C = 0, however long
+        # a crowded machine made the run.
+        spent = {c: f["cpu_pct"]["worker"] * f["seconds"] / 100 for c, f in fixed.items()}
+        expected = TINY.cpu_rate * (TINY.warmup + TINY.seconds) * 0.020
+        assert spent[20] - spent[0] >= 0.7 * expected, (model, spent, expected)
+        (searched,) = found["searches"]
+        assert searched["cpu_ms"] == 20 and searched["workers"] == 1
+        assert searched["passes_at"] in (None, 15) and len(searched["steps"]) == 1
+
+
+def test_blocking_call_figures(doc: dict[str, Any]) -> None:
+    for model, found in by_model(doc["blocking"]).items():
+        figures = {figure["variant"]: figure for figure in found["figures"]}
+        assert list(figures) == ["none", "blocking", "fixed"], model
+        for name, figure in figures.items():
+            assert every_answered(figure), (model, name)
+            assert ordered(figure["latency_ms"]), (model, name)
+        # In every model the request that makes the call waits for it, fixed or not.
+        for name in ("blocking", "fixed"):
+            slowest = figures[name]["latency_ms"]["max"]
+            assert slowest >= TINY.block_ms + TINY.delay * 1000, (model, name)
+
+
+def test_which_detector_fires_for_which_model(doc: dict[str, Any]) -> None:
+    # A report counts when it points at the call: a busy machine may slow some other
+    # callback past asyncio's 0.1 s, which its debug mode reports too.
+    said = {
+        model: {
+            call: [r["detector"] for r in reports if r["about_the_call"]]
+            for call, reports in found["detectors"].items()
+        }
+        for model, found in by_model(doc["blocking"]).items()
+    }
+    assert said == {
+        "asyncio": {"blocking": ["asyncio debug mode"], "fixed": []},
+        "gevent": {"blocking": ["gevent monitor thread"], "fixed": []},
+        "threads": {"blocking": [], "fixed": []},  # no detector: the call holds its thread only
+    }
+    reports = {m: f["detectors"]["blocking"][0] for m, f in by_model(doc["blocking"]).items()
+               if f["detectors"]["blocking"]}  # fmt: skip
+    assert set(reports) == {"asyncio", "gevent"}  # nothing at all in threads
+    asyncio_words, gevent_words = reports["asyncio"]["words"], reports["gevent"]["words"]
+    assert asyncio_words.startswith("Executing <Task") and " took " in asyncio_words
+    seconds = float(asyncio_words.rsplit(" took ", 1)[1].split()[0])
+    assert seconds >= TINY.block_ms / 1000  # the callback held the loop for the whole call
+    assert "appears to be blocked" in gevent_words
+    assert reports["gevent"]["where"].startswith("gevent_impl/service.py:")
+    assert reports["gevent"]["where"].endswith(" in call_blocking")
+
+
+def test_idle_connections(doc: dict[str, Any]) -> None:
+    for model, row in by_model(doc["idle"]).items():
+        held = row["held"]
+        assert held["answered"] == held["open"] == 300, model
+        assert row["released"]["still_open"] == 300, model  # the raised keep-alive held them
+        # The worker holds a descriptor for every idle connection.
+        assert row["worker_files"] >= 300, (model, row["worker_files"])
+        assert row["kb_per_connection"] is not None and row["kb_per_connection"] > 0, model
+        assert every_answered(row["live"]), model
+        assert row["answers"]
+        assert ordered(row["live"]["latency_ms"])
+        assert row["live"]["latency_ms"]["p50"] >= TINY.delay * 1000
+        assert set(row["live"]["cpu_pct"]) == {"generator", "upstream", "worker", "holder"}
+
+
+def refused(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return False
+    except OSError:
+        return True
+
+
+def test_nothing_left_behind(doc: dict[str, Any]) -> None:
+    for row in doc["idle"]:
+        pids = row["pids"]
+        assert not any(alive(pid) for pid in (pids["master"], *pids["workers"], pids["holder"]))
+    assert all(refused(url) for url in doc["urls"])  # no server, so no socket of theirs
+    # The limits were raised in the deployments' processes only, which are gone.
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == FILES_LIMIT
+    holders = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"shared.hurts.holder" in cmdline and alive(int(entry)):
+                holders.append(int(entry))
+    assert not [pid for pid in holders if pid in {r["pids"]["holder"] for r in doc["idle"]}]
+
+
+def test_tables_charts_and_markdown(doc: dict[str, Any], tmp_path: Path) -> None:
+    console = Console(width=80, record=True)
+    console.print(output.terminal(doc))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text
+    for title in ("CPU in the handler", "A blocking call", "Who notices", "Idle keep-alive"):
+        assert title in text
+    assert "asyncio debug mode" in text and "gevent monitor thread" in text
+    markdown = output.markdown(doc)
+    rules = [line for line in markdown.splitlines() if line.startswith("|--")]
+    assert len(rules) == len(output.all_tables(doc))
+    charts = output.write_charts(str(tmp_path), doc)
+    assert [p.name for p in charts] == ["hurts-cpu.png", "hurts-blocking.png", "hurts-idle.png"]
+    assert all(p.stat().st_size > 10_000 for p in charts)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--only", "nope"], ["--only", "cpu,cpu"], ["--models", "asyncio+uvloop"], ["--json", "/"]],
+)
+def test_bad_input(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert command.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
