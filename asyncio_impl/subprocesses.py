@@ -23,11 +23,13 @@ from shared.scenarios.subprocesses import (
     SubprocessesSpec,
     command,
     exception_name,
+    overlapping,
     running_children,
 )
 
 
-async def run_child(seconds: float, name: str, out: Transcript) -> str:
+async def run_child(seconds: float, name: str, out: Transcript) -> tuple[str, tuple[float, float]]:
+    began = time.perf_counter()
     child = await asyncio.create_subprocess_exec(
         *command(seconds, name), stdout=asyncio.subprocess.PIPE
     )
@@ -35,7 +37,7 @@ async def run_child(seconds: float, name: str, out: Transcript) -> str:
     stdout, _ = await child.communicate()
     last = stdout.decode().splitlines()[-1]
     out.say(f"{name} said: {last}")
-    return last
+    return last, (began, time.perf_counter())
 
 
 async def give_up_on(spec: SubprocessesSpec, out: Transcript, outcome: SubprocessesOutcome) -> None:
@@ -67,7 +69,9 @@ async def main(spec: SubprocessesSpec, out: Transcript, outcome: SubprocessesOut
             for n, delay in enumerate(spec.delays, 1)
         ]
     outcome.timings["together"] = time.perf_counter() - began
-    outcome.outputs = [child.result() for child in children]
+    ran = [child.result() for child in children]
+    outcome.outputs = [output for output, _ in ran]
+    outcome.overlapped = overlapping([span for _, span in ran])
     out.say(f"All {len(children)} children done in {outcome.timings['together']:.2f} s")
     await give_up_on(spec, out, outcome)
 

@@ -92,7 +92,8 @@ def main(spec: BlockingSpec, out: Transcript, outcome: BlockingOutcome) -> None:
     # greenlet that is not started is false) takes it as gone and stops.
     # The reports come as events; stderr is left quiet.
     gevent.config.monitor_thread = True
-    gevent.config.max_blocking_time = spec.seconds(spec.threshold()) / 2
+    # Checked a few times per call, so that one check at least falls inside it.
+    gevent.config.max_blocking_time = spec.seconds(spec.block) / 4
     gevent.config.print_blocking_reports = False
     gevent.sleep(0)
     monitor = hub.start_periodic_monitoring_thread()

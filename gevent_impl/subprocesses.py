@@ -25,17 +25,19 @@ from shared.scenarios.subprocesses import (
     SubprocessesSpec,
     command,
     exception_name,
+    overlapping,
     running_children,
 )
 
 
-def run_child(seconds: float, name: str, out: Transcript) -> str:
+def run_child(seconds: float, name: str, out: Transcript) -> tuple[str, tuple[float, float]]:
+    began = time.perf_counter()
     with subprocess.Popen(command(seconds, name), stdout=subprocess.PIPE, text=True) as child:
         out.say(f"{name} started, sleeping {seconds:g} s")
         stdout, _ = child.communicate()
     last = str(stdout).splitlines()[-1]
     out.say(f"{name} said: {last}")
-    return last
+    return last, (began, time.perf_counter())
 
 
 def give_up_on(spec: SubprocessesSpec, out: Transcript, outcome: SubprocessesOutcome) -> None:
@@ -65,7 +67,9 @@ def main(spec: SubprocessesSpec, out: Transcript, outcome: SubprocessesOutcome) 
     ]
     gevent.joinall(children, raise_error=True)
     outcome.timings["together"] = time.perf_counter() - began
-    outcome.outputs = [child.get() for child in children]
+    ran = [child.get() for child in children]
+    outcome.outputs = [output for output, _ in ran]
+    outcome.overlapped = overlapping([span for _, span in ran])
     out.say(f"All {len(children)} children done in {outcome.timings['together']:.2f} s")
     give_up_on(spec, out, outcome)
 

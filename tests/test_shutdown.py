@@ -24,7 +24,7 @@ import pytest
 
 from shared import scenarios
 from shared.contract import MODELS, Expected
-from shared.scenarios.shutdown import SIGNALS, ShutdownOutcome
+from shared.scenarios.shutdown import SIGNALS, ShutdownOutcome, ShutdownSpec
 from shared.services import Services, open_services
 from tests.conftest import Batches, Runs, alive, batch
 
@@ -47,9 +47,10 @@ MET = {
     "SIGINT": dict.fromkeys(MODELS, "KeyboardInterrupt"),
 }
 
-# Half the article's durations: the signal at 0.6 s, 0.2 s from any request's
+# Half the spec's durations: the signal at 1 s, 0.6 s from any request's
 # start or end, wide enough for a test that reads a pipe and then sleeps.
 SCALE = 0.5
+SIGNAL_AFTER = ShutdownSpec().signal_after * SCALE
 
 
 @dataclass
@@ -93,7 +94,7 @@ def signal_from_outside(model: str, signame: str, services: Services) -> Signall
             try:
                 assert child.stdout is not None
                 child.stdout.readline()  # "pid N: ...", said just before its clock starts
-                time.sleep(1.2 * SCALE)
+                time.sleep(SIGNAL_AFTER)
                 child.send_signal(signal.Signals[signame])
                 child.communicate(timeout=60)
             finally:

@@ -67,6 +67,8 @@ def test_children_at_once(demo_runs: Runs, model: str) -> None:
         "child 2 slept 0.2 s",
         "child 3 slept 0.15 s",
     ]
+    # Every child had started before the first one ended.
+    assert outcome(demo_runs, model).overlapped
 
 
 # A timeout on a child: asyncio and gevent stop waiting and leave it running,

@@ -24,16 +24,18 @@ from shared.scenarios.subprocesses import (
     SubprocessesSpec,
     command,
     exception_name,
+    overlapping,
     running_children,
 )
 
 
-def run_child(seconds: float, name: str, out: Transcript) -> str:
+def run_child(seconds: float, name: str, out: Transcript) -> tuple[str, tuple[float, float]]:
+    began = time.perf_counter()
     out.say(f"{name} started, sleeping {seconds:g} s")
     done = subprocess.run(command(seconds, name), stdout=subprocess.PIPE, text=True, check=True)
     last = done.stdout.splitlines()[-1]
     out.say(f"{name} said: {last}")
-    return last
+    return last, (began, time.perf_counter())
 
 
 def give_up_on(spec: SubprocessesSpec, out: Transcript, outcome: SubprocessesOutcome) -> None:
@@ -59,7 +61,9 @@ def main(spec: SubprocessesSpec, out: Transcript, outcome: SubprocessesOutcome) 
             for n, delay in enumerate(spec.delays, 1)
         ]
     outcome.timings["together"] = time.perf_counter() - began
-    outcome.outputs = [child.result() for child in children]
+    ran = [child.result() for child in children]
+    outcome.outputs = [output for output, _ in ran]
+    outcome.overlapped = overlapping([span for _, span in ran])
     out.say(f"All {len(children)} children done in {outcome.timings['together']:.2f} s")
     give_up_on(spec, out, outcome)
 
