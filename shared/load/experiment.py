@@ -171,6 +171,21 @@ class Result:
         rates = [step.load["throughput"] for step in self.steps]
         return max(rates) if rates else None
 
+    def cpu_per_answer(self) -> float | None:
+        """The worker's CPU milliseconds per answer, at the busiest step it carried.
+
+        Less noisy than a rate on a shared machine: other programs take the
+        worker's turns on the CPU, but not (much) its CPU per request.
+        """
+        carried = [s for s in self.steps if not s.saturated and s.load["throughput"] > 0]
+        if not carried:
+            return None
+        busiest = max(carried, key=lambda s: s.rate)
+        share = busiest.cpu_pct.get("worker")
+        if share is None:
+            return None
+        return round(10 * share / float(busiest.load["throughput"]), 3)
+
     def to_json(self, delay: float) -> dict[str, Any]:
         deployment = self.deployment
         saturation = self.saturation()
@@ -187,6 +202,7 @@ class Result:
             "saturation": saturation,
             "wrk": self.wrk,
             "wrk_ratio": saturation / wrk_rate if saturation and wrk_rate else None,
+            "cpu_ms_per_answer": self.cpu_per_answer(),
             "steps": [step.to_json() for step in self.steps],
             "error": self.error,
         }

@@ -143,6 +143,7 @@ def summary(doc: dict[str, Any]) -> tables.Table:
             tables.Column("saturates", "/s"),
             tables.Column("wrk", "/s"),
             tables.Column("ratio"),
+            tables.Column("CPU", "ms/req"),
         ),
         name="as-a-service",
     )
@@ -154,12 +155,14 @@ def summary(doc: dict[str, Any]) -> tables.Table:
             _whole(deployment["saturation"]),
             _whole(wrk["requests_per_s"]) if wrk else None,
             deployment["wrk_ratio"],
+            deployment.get("cpu_ms_per_answer"),
             flag="failed" if deployment["error"] else "",
         )
     table.notes += [
         f"knee: the highest offered rate whose p99 stays under 2 x D = {2 * delay_ms:.0f} ms",
         "saturates: the most answers per second at any offered rate (open loop)",
         "wrk: closed loop, 4 x saturation x D connections; ratio: saturates / wrk",
+        "CPU: the worker's CPU per answer at the busiest rate it carried",
     ]
     return table
 
