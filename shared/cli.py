@@ -28,6 +28,7 @@ from rich.text import Text
 from shared import postgres, report, runner, scenarios, show
 from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS
+from shared.hurts import command as hurts_command
 from shared.load import command as load_command
 from shared.services import HOST, Services, ServicesError, use_services
 
@@ -145,6 +146,12 @@ def make_parser() -> Parser:
     )
     load_command.add_arguments(load)
     load.set_defaults(handler=command_load)
+
+    hurts = commands.add_parser(
+        "hurts", help="what hurts a service: CPU in the handler, a blocking call, idle connections"
+    )
+    hurts_command.add_arguments(hurts)
+    hurts.set_defaults(handler=command_hurts)
 
     from shared import introspect  # its own module: python -m shared.introspect runs it too
 
@@ -349,6 +356,10 @@ def command_load(args: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return load_command.run(console, args, environment())
+
+
+def command_hurts(args: argparse.Namespace, console: Console) -> int:
+    return hurts_command.run(console, args, environment())
 
 
 def command_serve(args: argparse.Namespace, console: Console) -> int:
