@@ -1,7 +1,10 @@
 """``concurrency-compare``: the command line.
 
-Exit status: 0 every model did what its scenario expects, 1 a model did not,
-2 bad usage (a one-line message, no traceback).
+Exit statuses: see ``shared.errors`` (0 as expected, 1 a model differs, 2 bad
+usage, 3 the environment failed, 4 a bug, 128+N a signal); ``--help`` lists them.
+Every argument is checked before any work starts. Whatever ends the program
+(Ctrl-C, SIGTERM, SIGHUP, a bug), the processes it started end with it and its
+temporary files go (``shared.processes``).
 """
 
 from __future__ import annotations
@@ -10,24 +13,41 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import platform
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from shared import postgres, report, runner, scenarios, show
+from shared import postgres, processes, report, runner, scenarios, show
 from shared.bench import command as bench_command
-from shared.contract import DEMO_SCALE, MODELS
+from shared.contract import DEMO_SCALE, MODELS, http_timeout
+from shared.errors import (
+    BUG,
+    DIFFERS,
+    ENVIRONMENT,
+    EXIT_STATUSES,
+    OK,
+    USAGE,
+    EnvironmentFailure,
+    Parser,
+    UsageError,
+    bug_report,
+    model_list,
+    port_number,
+    scale,
+    services_url,
+    writable_file,
+)
 from shared.hurts import command as hurts_command
 from shared.load import command as load_command
 from shared.services import HOST, Services, ServicesError, use_services
@@ -35,57 +55,30 @@ from shared.services import HOST, Services, ServicesError, use_services
 PROG = "concurrency-compare"
 
 
-class UsageError(Exception):
-    """Bad input: reported in one line with exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-# -- argument types -----------------------------------------------------------
-
-
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
-
-
-def model_list(text: str) -> list[str]:
-    models = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in models if m not in MODELS]
-    if unknown or not models:
-        raise argparse.ArgumentTypeError(
-            f"unknown model {', '.join(unknown) or repr(text)} (known: {', '.join(MODELS)})"
-        )
-    return models
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
-    return value
+# -- argument checks ----------------------------------------------------------
 
 
 def scenario_names(names: Sequence[str]) -> list[str]:
-    for name in names:
-        scenarios.get(name)  # raises LookupError with the known names
+    """The scenarios named (all of them if none); ``UsageError`` for an unknown name."""
+    unknown = [name for name in names if name not in scenarios.CATALOGUE]
+    if unknown:
+        known = ", ".join(scenarios.CATALOGUE)
+        raise UsageError(f"unknown scenario {unknown[0]!r} (known: {known})")
+    if len(set(names)) < len(names):
+        raise UsageError(f"a scenario named twice: {' '.join(names)}")
     return list(names) or list(scenarios.CATALOGUE)
 
 
 def make_parser() -> Parser:
-    parser = Parser(prog=PROG, description="The same I/O scenarios in asyncio, gevent and threads.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser = Parser(
+        prog=PROG,
+        description="The same I/O scenarios in asyncio, gevent and threads.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=Parser
+    )
 
     listing = commands.add_parser("list", help="the scenarios, one line each")
     listing.set_defaults(handler=command_list)
@@ -97,13 +90,15 @@ def make_parser() -> Parser:
     run.add_argument("--models", type=model_list, default=list(MODELS), help="comma-separated")
     run.add_argument(
         "--scale",
-        type=positive_number,
+        type=scale,
         default=DEMO_SCALE,
-        help=f"shrink the article's durations by this factor (default {DEMO_SCALE})",
+        help=f"multiply the article's durations by this factor (default {DEMO_SCALE})",
     )
-    run.add_argument("--services-url", help="use services already running there")
+    run.add_argument("--services-url", type=services_url, help="use services already running there")
     run.add_argument("--postgres-url", help="use a PostgreSQL already running there")
-    run.add_argument("--json", metavar="FILE", help="also write every run's details here")
+    run.add_argument(
+        "--json", metavar="FILE", type=writable_file, help="also write every run's details here"
+    )
     run.set_defaults(handler=command_run)
 
     show_ = commands.add_parser("show", help="a scenario's implementations side by side")
@@ -127,11 +122,13 @@ def make_parser() -> Parser:
     )
     report_.add_argument(
         "--scale",
-        type=positive_number,
+        type=scale,
         default=DEMO_SCALE,
-        help=f"the fresh run's scale (default {DEMO_SCALE})",
+        help=f"the fresh run's scale: multiplies the durations (default {DEMO_SCALE})",
     )
-    report_.add_argument("--services-url", help="use services already running there")
+    report_.add_argument(
+        "--services-url", type=services_url, help="use services already running there"
+    )
     report_.add_argument("--postgres-url", help="use a PostgreSQL already running there")
     report_.set_defaults(handler=command_report)
 
@@ -167,7 +164,10 @@ def make_parser() -> Parser:
 
 
 def command_list(args: argparse.Namespace, console: Console) -> int:
-    table = Table("scenario", "article", "what it shows", box=None)
+    table = Table(box=None)
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("article", no_wrap=True)  # "tutorial: Locks and Semaphores" stays whole
+    table.add_column("what it shows")
     for scenario in scenarios.CATALOGUE.values():
         table.add_row(scenario.name, scenario.article, scenario.summary)
     console.print(table)
@@ -176,28 +176,72 @@ def command_list(args: argparse.Namespace, console: Console) -> int:
 
 def command_run(args: argparse.Namespace, console: Console) -> int:
     names = scenario_names(args.scenarios)
-    if args.json:
-        check_writable(args.json)
+    models, note = models_for(args.models, gil_enabled())
+    check_jobs(names, models, args.scale)  # every spec, before anything starts
+    if note:
+        console.print(Text(note, style="yellow"))
     needs_services = any(scenarios.get(n).uses_services for n in names)
+    watch: runner.Watch | None = None
     with (
         postgres.in_background(uses_postgres(names), args.postgres_url) as database,
         use_services(args.services_url) if needs_services else contextlib.nullcontext() as svc,
     ):
-        jobs, later = jobs_now_and_later(names, args.models, svc, database, console, args.scale)
-        runs = run_with_progress(jobs, console, later)
+        jobs, later = jobs_now_and_later(names, models, svc, database, console, args.scale)
+        watch = runner.Watch(svc) if svc is not None else None
+        runs = run_with_progress(jobs, console, watch, later)
     by_scenario: dict[str, list[runner.Run]] = {}
     for run in runs:
         by_scenario.setdefault(run.job.scenario, []).append(run)
     for name, group in by_scenario.items():
         console.print(side_by_side(name, group))
-    all_ok = all(run.ok for run in runs) and not database.error
     if args.json:
         write_json(args.json, runs)
-    verdict = "every model did what each scenario expects" if all_ok else "a model differs"
+        console.print(f"wrote every run's details to {args.json}")
+    failures = environment_failures(runs, watch)
     if database.error:
-        verdict = "a scenario could not run"
+        failures.append(f"{database.error}: a scenario could not run")
+    for line in failures:
+        console.print(Text(f"environment failure: {line}", style="bold red"))
+    if failures:
+        console.print(Text("the environment failed, not a model", style="bold red"))
+        return ENVIRONMENT
+    all_ok = all(run.ok for run in runs)
+    verdict = "every model did what each scenario expects" if all_ok else "a model differs"
     console.print(Text(verdict, style="bold green" if all_ok else "bold red"))
-    return 0 if all_ok else 1
+    return OK if all_ok else DIFFERS
+
+
+def check_jobs(names: Sequence[str], models: Sequence[str], scale_: float) -> None:
+    """Every spec of the run made once, before anything starts: bad ones are bad usage."""
+    try:
+        runner.jobs_for(names, models, None, scale=scale_)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def environment_failures(runs: Sequence[runner.Run], watch: runner.Watch | None) -> list[str]:
+    """What failed in the environment during the runs, one line each; [] if nothing did."""
+    if watch is not None and watch.failure:
+        return [watch.failure]  # the runs it stopped say only that they were stopped
+    return [f"{run.job.scenario} in {run.job.model}: {run.environment}"
+            for run in runs if run.environment]  # fmt: skip
+
+
+def gil_enabled() -> bool:
+    """Whether this interpreter runs with the GIL (a free-threaded build may not)."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return bool(is_enabled()) if is_enabled is not None else True
+
+
+def models_for(models: Sequence[str], gil: bool) -> tuple[list[str], str]:
+    """The models to run on this interpreter, and a line saying why one is left out."""
+    if gil or "gevent" not in models:
+        return list(models), ""
+    kept = [m for m in models if m != "gevent"]
+    note = "gevent left out: it needs the GIL, and this free-threaded interpreter runs without it"
+    if not kept:
+        raise UsageError(note)
+    return kept, note
 
 
 def uses_postgres(names: list[str]) -> bool:
@@ -237,6 +281,7 @@ def jobs_now_and_later(
 def run_with_progress(
     jobs: list[runner.Job],
     console: Console,
+    watch: runner.Watch | None = None,
     later: Callable[[], list[runner.Job]] | None = None,
 ) -> list[runner.Run]:
     """Run the jobs, and alongside them the ``later`` ones as soon as they can start."""
@@ -256,7 +301,7 @@ def run_with_progress(
             return runner.run_all(more, on_done=advance) if more else []
 
         rest = side.submit(run_later)
-        return runner.run_all(jobs, on_done=advance) + rest.result()
+        return runner.run_all(jobs, on_done=advance, watch=watch) + rest.result()
 
 
 def side_by_side(name: str, runs: list[runner.Run]) -> Table:
@@ -275,6 +320,7 @@ def side_by_side(name: str, runs: list[runner.Run]) -> Table:
 
 def verdict_cell(run: runner.Run) -> Group:
     lines = [Text(f"as expected, {run.wall:.2f} s", style="green") if run.ok else
+             Text(f"failed: {run.environment}", style="bold red") if run.environment else
              Text("differs: " + "; ".join(run.problems), style="red")]  # fmt: skip
     diagnostics = run.diagnostics
     for phase, text in diagnostics.stderr.items():
@@ -289,12 +335,14 @@ def verdict_cell(run: runner.Run) -> Group:
 
 
 def check_writable(path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write {path}: no writable folder {folder}")
+    try:
+        writable_file(path)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def environment() -> dict[str, Any]:
+    """The machine and the interpreter the figures come from: in every JSON written."""
     versions = {}
     for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3", "uvloop", "pyperf"):
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -302,6 +350,7 @@ def environment() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
+        "gil_enabled": gil_enabled(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "packages": versions,
@@ -310,12 +359,15 @@ def environment() -> dict[str, Any]:
 
 def write_json(path: str, runs: list[runner.Run]) -> None:
     document = {"environment": environment(), "runs": [run.to_json() for run in runs]}
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(document, file, indent=2)
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(document, file, indent=2)
+    except OSError as exc:  # checked before the runs: the disk or the folder changed since
+        raise EnvironmentFailure(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def command_show(args: argparse.Namespace, console: Console) -> int:
-    scenarios.get(args.scenario)  # an unknown name is a usage error, before any reading
+    scenario_names([args.scenario])  # an unknown name is a usage error, before any reading
     show.show(console, args.scenario, args.models, args.layout)
     return 0
 
@@ -328,12 +380,13 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
     not_run = ""  # why a scenario could not run, if one could not
     if runs is None:
         names = list(scenarios.CATALOGUE)
+        check_jobs(names, MODELS, args.scale)
         with (
             postgres.in_background(uses_postgres(names), args.postgres_url) as database,
             use_services(args.services_url) as svc,
         ):
             jobs, later = jobs_now_and_later(names, MODELS, svc, database, console, args.scale)
-            runs = run_with_progress(jobs, console, later)
+            runs = run_with_progress(jobs, console, runner.Watch(svc), later)
             not_run = database.error
     report.build(out, runs, bench=bench, environment=environment())
     index = (out / "index.html").resolve()
@@ -345,7 +398,7 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def command_bench(args: argparse.Namespace, console: Console) -> int:
-    if args.json:
+    if args.json is not None:  # "" too: an empty name is refused, not ignored
         check_writable(args.json)
     return bench_command.run(console, args, environment())
 
@@ -380,18 +433,43 @@ def command_serve(args: argparse.Namespace, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM and SIGHUP (a CI runner, `timeout`, a closed terminal) clean up as
+    # Ctrl-C does; signals can only be handled in the main thread.
+    in_main = threading.current_thread() is threading.main_thread()
+    with processes.handle_termination() if in_main else contextlib.nullcontext():
+        return run_main(argv)
+
+
+def run_main(argv: list[str] | None) -> int:
     console = Console()
     try:
-        args = make_parser().parse_args(argv)
+        parser = make_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # bare `concurrency-compare`: what it can do
+            parser.print_help()
+            return OK
+        try:
+            http_timeout()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         status: int = args.handler(args, console)
         return status
-    except (UsageError, LookupError, ServicesError, report.ReportError) as exc:
+    except (UsageError, ServicesError, report.ReportError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"{PROG}: error: {message}", file=sys.stderr)
-        return 2
+        return USAGE
+    except EnvironmentFailure as exc:
+        print(f"{PROG}: the environment failed: {exc}", file=sys.stderr)
+        return ENVIRONMENT
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except processes.Terminated as exc:
+        print(f"{PROG}: ended by {exc}", file=sys.stderr)
+        return exc.exit_status
+    except Exception as exc:  # anything else is a bug of ours, and reads as one
+        print(bug_report(PROG, exc), file=sys.stderr)
+        return BUG
 
 
 if __name__ == "__main__":

@@ -181,10 +181,18 @@ def writable_file(text: str) -> str:
     folder = os.path.dirname(path)
     if os.path.isdir(path):
         raise argparse.ArgumentTypeError(f"cannot write {text}: it is a folder")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write {text}: not writable")
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+    if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(f"cannot write {text}: no writable folder {folder}")
+    # Really open it (permissions say nothing of /proc, read-only mounts, or
+    # root), appending so that nothing is lost, and leave no new file behind.
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {exc.strerror or exc}") from None
+    if not existed:
+        os.unlink(path)
     return text
 
 

@@ -1,8 +1,9 @@
 """Hosts one model in its own interpreter: ``python -m <model>_impl SCENARIO``.
 
 Run by hand, it prints the model's output in the article's style. Run by the
-runner (``--result FILE``), it also writes a JSON report: the outcome, the
-transcript, and the diagnostics, which say what the model did besides its job:
+runner (``--result FILE``), it also writes a JSON report (``HostReport`` in the
+contract): the outcome, the transcript, and the diagnostics, which say what the
+model did besides its job:
 
 * ``stderr``: what reached standard error while the scenario ran (``run``), while
   the garbage collector swept up after it (``collect``); the runner adds what
@@ -16,6 +17,10 @@ transcript, and the diagnostics, which say what the model did besides its job:
 
 This module is imported after the model's package, so gevent is already
 monkey-patched by then.
+
+Its exit statuses are the CLI's (``shared.errors``): 1 when the scenario
+raised (the model's failure, summarised in one line, ExceptionGroups
+included), 2 for bad usage, 3 when the services it started failed, 4 for a bug.
 """
 
 from __future__ import annotations
@@ -31,18 +36,42 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-from types import ModuleType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from shared import scenarios
 from shared.bench import child
-from shared.contract import MODELS, HttpSpec, Spec, Transcript
+from shared.contract import (
+    MAX_SCALE,
+    MIN_SCALE,
+    MODELS,
+    HostReport,
+    HttpSpec,
+    Outcome,
+    Runtime,
+    Scenario,
+    ScenarioModule,
+    Spec,
+    Transcript,
+    http_timeout,
+)
+from shared.errors import (
+    BUG,
+    DIFFERS,
+    ENVIRONMENT,
+    EXIT_STATUSES,
+    OK,
+    USAGE,
+    EnvironmentFailure,
+    Parser,
+    UsageError,
+    bug_report,
+    scale,
+    services_url,
+    summary,
+    writable_file,
+)
 from shared.postgres import PostgresError, PostgresSpec, use_postgres
 from shared.services import ServicesError, use_services
-
-
-class UsageError(Exception):
-    """Bad input from the command line: reported in one line, exit status 2."""
 
 
 class StderrRecorder:
@@ -102,76 +131,107 @@ def recording_warnings(log: list[str], recorder: StderrRecorder) -> Iterator[Non
         warnings.showwarning = shown
 
 
-def parse(model: str, argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def make_parser(model: str) -> Parser:
+    parser = Parser(
         prog=f"python -m {model}_impl",
         description=f"Run one scenario in the {model} model and print its output.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("scenario", help="one of: " + ", ".join(scenarios.CATALOGUE))
-    parser.add_argument("--scale", type=float, help="shrink every duration by this factor")
+    parser.add_argument(
+        "--scale",
+        type=scale,
+        help=f"multiply every duration by this factor ({MIN_SCALE:g} to {MAX_SCALE:g})",
+    )
     parser.add_argument("--spec", default="{}", help="spec fields as a JSON object")
-    parser.add_argument("--services-url", help="use running services instead of starting them")
+    parser.add_argument(
+        "--services-url", type=services_url, help="use running services instead of starting them"
+    )
     parser.add_argument("--postgres-url", help="use a running PostgreSQL instead of starting one")
-    parser.add_argument("--result", help="write the JSON report here (used by the runner)")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--result", type=writable_file, help="write the JSON report here (used by the runner)"
+    )
+    return parser
 
 
-def build_spec(args: argparse.Namespace) -> tuple[Any, Spec]:
+def parse(model: str, argv: list[str]) -> argparse.Namespace:
+    return make_parser(model).parse_args(argv)
+
+
+def build_spec(args: argparse.Namespace) -> tuple[Scenario[Any, Any], Spec]:
+    """The scenario and its spec from the arguments; ``UsageError`` if they make no sense."""
     try:
+        http_timeout()
         scenario = scenarios.get(args.scenario)
         values = json.loads(args.spec)
         if not isinstance(values, dict):
             raise ValueError("--spec must be a JSON object")
-        if args.scale is not None:
-            values["scale"] = args.scale
+    except LookupError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    except ValueError as exc:
+        text = f"--spec: {exc}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise UsageError(text) from None
+    if args.scale is not None:
+        values["scale"] = args.scale
+    try:
         return scenario, scenario.spec(**values)
-    except (LookupError, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
 
 
-def run_hosted(model: str, module: ModuleType, spec: Spec, result: str | None) -> int:
-    runtime = importlib.import_module(f"{model}_impl.runtime")
+def run_hosted(model: str, module: ScenarioModule[Any, Outcome], spec: Spec,
+               result: str | None) -> int:  # fmt: skip
+    runtime = cast(Runtime, importlib.import_module(f"{model}_impl.runtime"))
     out = Transcript()
     recorder = StderrRecorder(sys.stderr, clock=out.elapsed)
-    report: dict[str, Any] = {"model": model, "spec": spec.to_json(), "warnings": []}
-    status = 0
+    report = HostReport(model=model, spec=spec.to_json())
+    status = OK
     sys.stderr = recorder
     try:
-        with recording_warnings(report["warnings"], recorder):
+        with recording_warnings(report.warnings, recorder):
             runtime.prepare()
             try:
-                report["outcome"] = module.run(spec, out).to_json()
-            except Exception:
+                report.outcome = module.run(spec, out).to_json()
+            except Exception as exc:  # the model's own failure: its result, not ours
                 traceback.print_exc()
-                report["error"] = traceback.format_exc().strip().splitlines()[-1]
-                status = 1
-            report["pending"] = runtime.pending_work()
-            report["sockets"] = open_sockets()
+                report.error = summary(exc)
+                # The traceback's last line may be the border of an exception
+                # group's box: the summary says what failed, in one line.
+                print(f"python -m {model}_impl: the scenario failed: {report.error}",
+                      file=sys.stderr)  # fmt: skip
+                status = DIFFERS
+            report.pending = runtime.pending_work()
+            report.sockets = open_sockets()
             recorder.phase = "collect"
             gc.collect()
             recorder.phase = "exit"
     finally:
         sys.stderr = recorder.stream
-    report["transcript"] = {"lines": out.lines, "times": out.times}
-    report["stderr"] = recorder.by_phase
-    report["stderr_began"] = recorder.began
+    report.lines, report.times = out.lines, out.times
+    report.stderr = recorder.by_phase
+    report.stderr_began = recorder.began
     if result:
-        report["reported_at"] = time.time()
+        report.reported_at = time.time()
         with open(result, "w", encoding="utf-8") as file:
-            json.dump(report, file)
+            json.dump(report.to_json(), file)
     return status
 
 
 def main(model: str, argv: list[str] | None = None) -> int:
     """The ``__main__`` of every impl package."""
     assert model in MODELS
+    prog = f"python -m {model}_impl"
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:  # a benchmark workload, not a scenario: see shared.bench
         return child.main(model, argv[1:])
-    args = parse(model, argv)
     try:
+        args = parse(model, argv)
         scenario, spec = build_spec(args)
-        module = importlib.import_module(f"{model}_impl.{scenario.name}")
+        module = cast(
+            ScenarioModule[Any, Outcome],
+            importlib.import_module(f"{model}_impl.{scenario.name}"),
+        )
         if isinstance(spec, PostgresSpec) and not spec.postgres_url:
             with use_postgres(args.postgres_url) as server:
                 spec = spec.pointed_at_postgres(server.url)
@@ -182,5 +242,14 @@ def main(model: str, argv: list[str] | None = None) -> int:
             spec = spec.pointed_at(services.url, services.unreachable)
             return run_hosted(model, module, spec, args.result)
     except (UsageError, ServicesError, PostgresError) as exc:
-        print(f"python -m {model}_impl: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return USAGE
+    except EnvironmentFailure as exc:
+        print(f"{prog}: the environment failed: {exc}", file=sys.stderr)
+        return ENVIRONMENT
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # not the model's failure (that is caught in run_hosted): ours
+        print(bug_report(prog, exc), file=sys.stderr)
+        return BUG

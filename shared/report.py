@@ -47,7 +47,7 @@ def load_runs(path: Path) -> list[runner.Run]:
     """The runs written by ``concurrency-compare run --json FILE``."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        return [_run_from_json(data) for data in document["runs"]]
+        return [runner.Run.from_json(data) for data in document["runs"]]
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError, LookupError) as exc:

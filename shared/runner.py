@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared import processes, scenarios
-from shared.contract import MODELS, Expected, HttpSpec, Outcome, Spec
+from shared.contract import MODELS, Expected, HostReport, HttpSpec, Outcome, Spec
 from shared.postgres import PostgresSpec
 from shared.services import Services
 
 RUN_TIMEOUT = 120.0  # seconds: a run that takes longer is stopped and reported as failed
+#: Seconds the services may take to answer the watch's GET /stats before they
+#: count as hung: far above what a busy machine makes them take (milliseconds).
+SERVICES_PATIENCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,15 @@ class Run:
     diagnostics: Diagnostics
     returncode: int
     wall: float  # seconds, interpreter start-up and exit included
-    error: str = ""  # why there is no outcome
+    error: str = ""  # why there is no outcome: the scenario's failure, in one line
+    # Not empty when the environment failed rather than the model: the
+    # interpreter was killed, crashed before its report, or was stopped.
+    environment: str = ""
 
     @property
     def problems(self) -> list[str]:
+        if self.environment:
+            return [self.environment]
         if self.outcome is None:
             return [self.error or f"exit status {self.returncode}"]
         return self.expected.problems(self.outcome)
@@ -83,7 +91,30 @@ class Run:
             "diagnostics": dataclasses.asdict(self.diagnostics),
             "returncode": self.returncode,
             "wall": self.wall,
+            "error": self.error,
+            "environment": self.environment,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Run:
+        """The inverse of ``to_json``: the expectation is derived again from the spec."""
+        scenario = scenarios.get(data["scenario"])
+        spec = scenario.spec_type.from_json(data["spec"])
+        outcome = scenario.outcome_type.from_json(data["outcome"]) if data["outcome"] else None
+        problems = data.get("problems") or []
+        # Files written before "error" was kept: the first problem of a run without outcome.
+        error = data.get("error", "" if outcome else (problems[0] if problems else ""))
+        return cls(
+            job=Job(data["model"], data["scenario"], spec),
+            outcome=outcome,
+            expected=scenario.expect(spec, data["model"]),
+            transcript=list(data["transcript"]),
+            diagnostics=Diagnostics(**data["diagnostics"]),
+            returncode=data["returncode"],
+            wall=data["wall"],
+            error=error,
+            environment=data.get("environment", ""),
+        )
 
 
 def make_spec(
@@ -122,31 +153,44 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | 
         finally:
             os.unlink(result)
     returncode = child.returncode
-    if returncode is None:  # stopped at the deadline
-        return Run(job, None, expected, [], Diagnostics(stderr={"run": child.stderr}), -1,
-                   timeout, error=child.describe())  # fmt: skip
+    if returncode is None or child.stopped:
+        why = (
+            f"no result after {timeout:g} s: stopped at the runner's deadline"
+            if returncode is None
+            else f"stopped {child.seconds:.1f} s into its run"
+        )
+        return Run(job, None, expected, child.stdout.splitlines(),
+                   Diagnostics(stderr={"run": child.stderr}), -1, child.seconds,
+                   environment=why)  # fmt: skip
     if not written:
-        last = child.stderr.strip().splitlines()[-1:] or [child.describe()]
+        # The interpreter ended without its report: killed from outside, or
+        # crashed before the scenario could even fail (the host reports that).
+        last = child.stderr.strip().splitlines()[-1:]
+        why = child.describe() + (f": {last[0]}" if last and returncode >= 0 else "")
         return Run(job, None, expected, child.stdout.splitlines(),
                    Diagnostics(stderr={"run": child.stderr}), returncode, child.seconds,
-                   error=last[0])  # fmt: skip
-    report = json.loads(written)
+                   environment=f"the interpreter ended without a report ({why}) "
+                   f"{child.seconds:.1f} s into its run")  # fmt: skip
+    report = HostReport.from_json(json.loads(written))
     # What the host saw by phase; whatever came after its report came at exit.
-    phases: dict[str, str] = dict(report["stderr"])
+    phases: dict[str, str] = dict(report.stderr)
     seen = "".join(phases.values())
     if child.stderr.startswith(seen):
         phases["exit"] = child.stderr[len(seen) :]
     diagnostics = Diagnostics(
         stderr={phase: text for phase, text in phases.items() if text},
-        warnings=report["warnings"],
-        pending=report["pending"],
-        sockets=report["sockets"],
-        exit_seconds=max(0.0, ended - report["reported_at"]),
-        stderr_began=report.get("stderr_began", {}),
+        warnings=report.warnings,
+        pending=report.pending,
+        sockets=report.sockets,
+        exit_seconds=max(0.0, ended - report.reported_at),
+        stderr_began=report.stderr_began,
     )
-    outcome = scenario.outcome_type.from_json(report["outcome"]) if "outcome" in report else None
-    return Run(job, outcome, expected, report["transcript"]["lines"], diagnostics,
-               returncode, child.seconds, error=report.get("error", ""))  # fmt: skip
+    outcome = scenario.outcome_type.from_json(report.outcome) if report.outcome else None
+    environment = ""
+    if returncode < 0:  # its report was written, and then it was killed
+        environment = f"the interpreter was {child.describe()} after its report"
+    return Run(job, outcome, expected, report.lines, diagnostics, returncode, child.seconds,
+               error=report.error, environment=environment)  # fmt: skip
 
 
 def run_all(
@@ -154,10 +198,18 @@ def run_all(
     *,
     workers: int | None = None,
     on_done: Callable[[Run], None] | None = None,
+    watch: Watch | None = None,
 ) -> list[Run]:
-    """Run the jobs in parallel; the runs come back in the order of the jobs."""
+    """Run the jobs in parallel; the runs come back in the order of the jobs.
+
+    With a ``watch``, the services are watched meanwhile: if they die or stop
+    answering, the runs still going are stopped (their results would say
+    nothing of the models) and ``watch.failure`` says what happened, and when.
+    """
     workers = workers or min(len(jobs), 2 * (os.cpu_count() or 1) + 2) or 1
     group = processes.Group()
+    if watch is not None:
+        watch.start(group)
 
     def one(job: Job) -> Run:
         run = run_one(job, group=group)
@@ -176,6 +228,47 @@ def run_all(
         raise
     finally:
         pool.shutdown(wait=True)
+        if watch is not None:
+            watch.stop()
+
+
+class Watch:
+    """Watches the local services while a batch runs (see ``run_all``)."""
+
+    def __init__(self, services: Services, *, interval: float = 0.25,
+                 patience: float = SERVICES_PATIENCE) -> None:  # fmt: skip
+        self.services = services
+        self.interval = interval
+        self.patience = patience
+        self.failure = ""  # what happened to the services, and when; "" while they are well
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._began = time.perf_counter()
+
+    def start(self, group: processes.Group) -> None:
+        self._began = time.perf_counter()
+
+        def watch() -> None:
+            while not self._done.wait(self.interval):
+                problem = self.services.check(self.patience)
+                if problem and not self._done.is_set():
+                    self.failure = f"{problem}, {self._since()} into the run"
+                    group.stop()
+                    return
+
+        self._thread = threading.Thread(target=watch, name="services-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching, after one last look: runs that failed fast may end before a check."""
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        if not self.failure and (problem := self.services.check(self.patience)):
+            self.failure = f"{problem}, seen at the end of the run ({self._since()})"
+
+    def _since(self) -> str:
+        return f"{time.perf_counter() - self._began:.1f} s"
 
 
 # However many batches run at once, this many model interpreters at most: more
@@ -210,6 +303,8 @@ def agree(runs: Sequence[Run]) -> bool:
 
 def verdict(runs: Sequence[Run]) -> str:
     """One scenario's verdict over its runs, one per model."""
+    if any(run.environment for run in runs):
+        return "the environment failed, not a model"
     if not all(run.ok for run in runs):
         return "a model differs from the expectation"
     if agree(runs):

@@ -95,6 +95,10 @@ class Services:
                 answer.read()
         except (OSError, urllib.error.URLError) as exc:
             reason = getattr(exc, "reason", exc)
+            if self.process is not None:  # a dying server resets connections before it ends
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    ended = self.process.wait(timeout=1)
+                    return f"the local services ended ({processes.describe_status(ended)})"
             if isinstance(reason, TimeoutError):
                 return f"the local services stopped answering (nothing in {timeout:g} s)"
             return f"the local services failed ({reason})"

@@ -60,7 +60,11 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     # A zombie still answers kill(0): it is dead but not yet reaped.
-    return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # reaped between the two looks
+        return False
+    return "Z" not in stat.rsplit(")", 1)[1].split()[0]
 
 
 @pytest.fixture(params=MODELS)
