@@ -1,7 +1,7 @@
 """What a workload reports back, and the probes the model code uses.
 
 The model code (``<model>_impl/workloads.py``) imports this module, so it stays
-cheap to import: the standard library, and psutil for the memory in use.
+cheap to import: the standard library (psutil only when the memory is read).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import psutil
 
 
 @dataclass
@@ -44,6 +42,10 @@ class Throughput:
 
 def memory_in_use() -> tuple[int, int]:
     """This process's resident and virtual memory, in bytes."""
+    # Imported here: only the memory workload reads it, and it does so first
+    # before it parks anything, so the import is not in the figure.
+    import psutil
+
     memory = psutil.Process().memory_info()
     return memory.rss, memory.vms
 
