@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import os
 import time
@@ -170,6 +171,8 @@ def run_target(console: Console, args: argparse.Namespace, env: dict[str, Any]) 
 
 def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, Any]) -> int:
     plan = experiment.QUICK if args.quick else experiment.FULL
+    if args.poisson:
+        plan = dataclasses.replace(plan, poisson=True)
     use_wrk = not args.no_wrk
     began = time.perf_counter()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())

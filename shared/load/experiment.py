@@ -74,6 +74,7 @@ class Plan:
     generator_rate: float = 5000.0  # the rate the generator must keep alone (its own check)
     generator_seconds: float = 2.0
     delay: float = DELAY
+    poisson: bool = False  # Poisson arrivals instead of a constant rate
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +90,7 @@ class Plan:
             "generator_rate": self.generator_rate,
             "generator_seconds": self.generator_seconds,
             "delay": self.delay,
+            "poisson": self.poisson,
         }
 
 
@@ -257,12 +259,14 @@ class Generator:
         return self._child.pid
 
     def run(self, url: str, rate: float, duration: float, *, warmup: float,
-            timeout: float) -> dict[str, Any]:  # fmt: skip
+            timeout: float, poisson: bool = False) -> dict[str, Any]:  # fmt: skip
         """One run of the schedule; the generator's document."""
         child = self._child
         assert child.stdin is not None and child.stdout is not None
         arguments = ["--target", url, "--rate", f"{rate:g}", "--duration", f"{duration:g}",
                      "--warmup", f"{warmup:g}", "--timeout", f"{timeout:g}"]  # fmt: skip
+        if poisson:
+            arguments.append("--poisson")
         try:
             child.stdin.write(json.dumps(arguments) + "\n")
             child.stdin.flush()
@@ -356,7 +360,9 @@ def step(
     machine_before = machine_busy()
     target = f"{deployed.url}/?delay={plan.delay:g}"
     began = time.perf_counter()
-    load = generator.run(target, rate, plan.duration, warmup=plan.warmup, timeout=plan.timeout)
+    load = generator.run(
+        target, rate, plan.duration, warmup=plan.warmup, timeout=plan.timeout, poisson=plan.poisson
+    )
     wall = time.perf_counter() - began
     after = {role: process_cpu(pid) for role, pid in pids.items()}
     machine_after = machine_busy()
