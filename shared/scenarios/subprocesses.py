@@ -22,7 +22,7 @@ CHILD = (
 
 #: Seconds a child's interpreter may take to start on a crowded machine (about
 #: 20 ms on an idle one).
-STARTUP = 0.5
+STARTUP = 1.0
 
 #: What the child that outlives its timeout is when the model's timeout has
 #: expired: still "running", or already "killed".
