@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import io
 import json
+import platform
 import shutil
 import socket
 import subprocess
@@ -14,10 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from shared import scenarios
-from shared.cli import main
+from shared.cli import gil_enabled, main, models_for, side_by_side
+from shared.contract import MODELS
+from shared.errors import UsageError
+from shared.runner import Run
 from shared.services import Services
+from tests.conftest import Runs
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -46,14 +53,54 @@ def test_run_side_by_side(capsys: pytest.CaptureFixture[str], services: Services
 # --json writes every run with its outcome, expectation and diagnostics.
 def test_run_json(capsys: pytest.CaptureFixture[str], services: Services, tmp_path: Path) -> None:
     target = tmp_path / "runs.json"
-    status, _, _ = cli(capsys, "run", "fetch", "--models", "gevent", "--json", str(target),
-                       "--services-url", services.url)  # fmt: skip
+    status, out, _ = cli(capsys, "run", "fetch", "--models", "gevent", "--json", str(target),
+                         "--services-url", services.url)  # fmt: skip
     document = json.loads(target.read_text())
     assert status == 0
+    assert f"wrote every run's details to {target}" in " ".join(out.split())
     assert document["environment"]["packages"]["gevent"]
+    # The interpreter, as issue 10 asks: version, implementation, the GIL.
+    assert document["environment"]["python"] == platform.python_version()
+    assert document["environment"]["implementation"] == platform.python_implementation()
+    assert document["environment"]["gil_enabled"] is gil_enabled()
     [run] = document["runs"]
     assert (run["model"], run["scenario"], run["problems"]) == ("gevent", "fetch", [])
     assert run["outcome"]["concurrent"] == run["expected"]["facts"]["concurrent"]
+    # What was written reads back as the same run: Run.from_json is to_json's inverse.
+    again = Run.from_json(run)
+    assert again.to_json() == run
+
+
+# On a free-threaded interpreter gevent (which needs the GIL) is left out, with a line.
+def test_models_for_the_gil() -> None:
+    assert models_for(list(MODELS), gil=True) == (list(MODELS), "")
+    kept, note = models_for(list(MODELS), gil=False)
+    assert kept == ["asyncio", "threads"]
+    assert note.startswith("gevent left out: it needs the GIL")
+    assert models_for(["asyncio"], gil=False) == (["asyncio"], "")
+    with pytest.raises(UsageError, match="gevent left out"):
+        models_for(["gevent"], gil=False)
+
+
+# `run`'s tables read at 80 columns: every line fits, no cell is cut short.
+def test_run_reads_at_80_columns(demo_runs: Runs) -> None:
+    by_scenario: dict[str, list[Run]] = {}
+    for (name, _), run in sorted(demo_runs.items(), key=lambda item: MODELS.index(item[0][1])):
+        by_scenario.setdefault(name, []).append(run)
+    console = Console(width=80, record=True, file=io.StringIO())
+    for name, runs in by_scenario.items():
+        console.print(side_by_side(name, runs))
+    text = console.export_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+# mypy checks every scenario module against the host's protocol: all are listed.
+def test_every_scenario_is_checked_by_mypy() -> None:
+    listed = (Path(__file__).parents[1] / "shared" / "conformance.py").read_text()
+    for name in scenarios.CATALOGUE:
+        for model in MODELS:
+            assert f"import {model}_impl.{name}\n" in listed, (model, name)
 
 
 # When a model's results cannot meet the expectation, the verdict says so: exit 1.

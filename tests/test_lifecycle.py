@@ -1,4 +1,4 @@
-"""Nothing is left running: not after a run, not after Ctrl-C."""
+"""Nothing is left running: not after a run, not after Ctrl-C, SIGTERM, SIGHUP or a crash."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from tests.conftest import alive
+import pytest
+
+from shared import errors
+from shared.services import Services
+from tests.conftest import Batches, alive, batch
+
+T = TypeVar("T")
 
 # The CLI as a terminal starts it: with SIGINT at its default. A shell that runs
 # the tests as a background job ignores SIGINT in everything it starts, and an
@@ -34,6 +45,22 @@ def children_of(pid: int) -> set[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.add(int(entry.name))
     return found
+
+
+def command_line(pid: int) -> str:
+    """The command line of process ``pid``; "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def wait_for(condition: Callable[[], T], timeout: float) -> T:
+    """``condition()``'s first true value within ``timeout`` seconds; its last value otherwise."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
 
 
 def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
@@ -80,3 +107,74 @@ def test_ctrl_c_stops_serve() -> None:
     _, stderr = serve.communicate(timeout=30)
     assert serve.returncode == 0
     assert stderr == b""
+
+
+# -- whatever ends the CLI ------------------------------------------------------
+
+# The CLI with one more way to end: SIGUSR1 raises an exception nobody expects,
+# as a bug of ours would, in the middle of whatever the CLI is doing.
+CRASHING_CLI = [
+    sys.executable, "-c",
+    "import runpy, signal, sys\n"
+    "def crash(*_): raise RuntimeError('a crash, for the test')\n"
+    "signal.signal(signal.SIGUSR1, crash)\n"
+    "sys.argv[0] = 'concurrency-compare'; runpy.run_module('shared.cli', run_name='__main__')",
+]  # fmt: skip
+
+
+@dataclass
+class Ended:
+    status: int
+    stderr: str
+    left_running: set[int]
+    left_files: list[str]
+
+
+def end_a_run(signum: int) -> Ended:
+    """`run` with its own services, ended by ``signum`` once its models are under way."""
+    with tempfile.TemporaryDirectory(prefix="cc-test-") as scratch:
+        cli = subprocess.Popen(
+            [*CRASHING_CLI, "run", "fetch", "cooperative", "--models", "threads,gevent",
+             "--scale", "2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True, env={**os.environ, "TMPDIR": scratch},
+        )  # fmt: skip
+        children = wait_for_children(cli.pid, 3, timeout=60)  # services and two models
+        time.sleep(0.2)
+        os.kill(cli.pid, signum)  # the CLI alone, as `kill` or `timeout` would
+        try:
+            _, stderr = cli.communicate(timeout=60)
+        finally:
+            if cli.poll() is None:
+                os.killpg(cli.pid, signal.SIGKILL)
+                cli.communicate()
+        return Ended(cli.returncode, stderr, wait_gone(children), sorted(os.listdir(scratch)))
+
+
+ENDINGS = (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1)
+
+
+@batch
+def ended_runs(services: Services) -> dict[int, Ended]:
+    with ThreadPoolExecutor(len(ENDINGS)) as pool:
+        return dict(zip(ENDINGS, pool.map(end_a_run, ENDINGS), strict=True))
+
+
+# SIGTERM and SIGHUP end `run` as Ctrl-C does: a line, 128+N, nothing left.
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_termination_leaves_nothing(batches: Batches, signum: signal.Signals) -> None:
+    ended = batches[ended_runs][signum]
+    assert ended.status == 128 + signum, ended.stderr
+    assert ended.stderr.strip() == f"concurrency-compare: ended by {signum.name}"
+    assert ended.left_running == set() and ended.left_files == []
+
+
+# A bug in the CLI: the traceback, a line saying it is a bug, status 4, nothing left.
+def test_a_crash_leaves_nothing(batches: Batches) -> None:
+    ended = batches[ended_runs][signal.SIGUSR1]
+    assert ended.status == errors.BUG, ended.stderr
+    lines = ended.stderr.strip().splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "RuntimeError: a crash, for the test" in lines
+    assert lines[-1].startswith("concurrency-compare: this is a bug in concurrency-compare")
+    assert ended.left_running == set() and ended.left_files == []
