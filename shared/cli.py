@@ -374,10 +374,12 @@ def command_show(args: argparse.Namespace, console: Console) -> int:
 
 def command_report(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out)
-    bench = report.load_bench(Path(args.bench)) if args.bench else None
-    runs = report.load_runs(Path(args.runs)) if args.runs else None
+    # `is not None`: an empty name is refused as unreadable, not ignored.
+    bench = report.load_bench(Path(args.bench)) if args.bench is not None else None
+    runs = report.load_runs(Path(args.runs)) if args.runs is not None else None
     report.make_folder(out)  # before a run that would be lost
     not_run = ""  # why a scenario could not run, if one could not
+    watch: runner.Watch | None = None
     if runs is None:
         names = list(scenarios.CATALOGUE)
         check_jobs(names, MODELS, args.scale)
@@ -386,15 +388,23 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
             use_services(args.services_url) as svc,
         ):
             jobs, later = jobs_now_and_later(names, MODELS, svc, database, console, args.scale)
-            runs = run_with_progress(jobs, console, runner.Watch(svc), later)
+            watch = runner.Watch(svc)
+            runs = run_with_progress(jobs, console, watch, later)
             not_run = database.error
     report.build(out, runs, bench=bench, environment=environment())
     index = (out / "index.html").resolve()
-    all_ok = all(run.ok for run in runs) and not not_run
     console.print(f"report written: {index.as_uri()}")
+    failures = environment_failures(runs, watch)
+    if not_run:
+        failures.append(f"{not_run}: a scenario could not run")
+    for line in failures:
+        console.print(Text(f"environment failure: {line}", style="bold red"))
+    if failures:
+        return ENVIRONMENT
+    all_ok = all(run.ok for run in runs)
     if not all_ok:
         console.print(Text("a model differs from its expectation: see the verdicts", style="red"))
-    return 0 if all_ok else 1
+    return OK if all_ok else DIFFERS
 
 
 def command_bench(args: argparse.Namespace, console: Console) -> int:

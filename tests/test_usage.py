@@ -94,6 +94,8 @@ CLI_CASES: list[tuple[list[str], str]] = [
     (["report", "--runs", "/no/such/runs.json"], "cannot read"),
     (["report", "--bench", "/no/such/bench.json"], "cannot read"),
     (["report", "--out", "/proc/version"], "not a folder"),
+    (["report", "--runs", ""], "cannot read"),
+    (["report", "--bench", ""], "cannot read"),
     # bench
     (["bench", "nope"], "nope"),
     (["bench", "--models", "trio"], "trio"),
