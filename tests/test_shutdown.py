@@ -36,11 +36,12 @@ REQUESTS = {
     "threads": ["done", DROPPED, DROPPED, DROPPED, "never sent"],
 }
 # What the services saw: the requests on the wire aborted, or answered in full.
-# One more is served: the host's check that the services answer (GET /).
+# Two more are served: the host's check that the services answer (GET /) and
+# the scenario's warm-up request.
 ON_THE_WIRE = {
-    "asyncio": {"served": 1 + 1, "aborted": 3},
-    "gevent": {"served": 1 + 1, "aborted": 3},
-    "threads": {"served": 4 + 1, "aborted": 0},
+    "asyncio": {"served": 1 + 2, "aborted": 3},
+    "gevent": {"served": 1 + 2, "aborted": 3},
+    "threads": {"served": 4 + 2, "aborted": 0},
 }
 MET = {
     "SIGTERM": {"asyncio": "CancelledError", "gevent": "nothing", "threads": "KeyboardInterrupt"},

@@ -46,16 +46,21 @@ def marked_children() -> list[int]:
     return found
 
 
-def by_hand(model: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", f"{model}_impl", "subprocesses", *MARKED]
+def by_hand(model: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", f"{model}_impl", "subprocesses", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+BAD_SPECS = ('{"timeout": 3}', '{"delays": []}')
 
 
 @batch
 def run_by_hand(services: Services) -> dict[str, subprocess.CompletedProcess[str]]:
-    with ThreadPoolExecutor(len(MODELS)) as pool:
-        done = {model: pool.submit(by_hand, model) for model in MODELS}
-        return {model: future.result() for model, future in done.items()}
+    """Each model with the marked slow child, and the threads model with each bad spec."""
+    with ThreadPoolExecutor(len(MODELS) + len(BAD_SPECS)) as pool:
+        done = {model: pool.submit(by_hand, model, *MARKED) for model in MODELS}
+        done |= {spec: pool.submit(by_hand, "threads", "--spec", spec) for spec in BAD_SPECS}
+        return {key: future.result() for key, future in done.items()}
 
 
 # Every child's output comes back, in child order, all in about the slowest's time.
@@ -99,13 +104,9 @@ def test_python_m_leaves_no_child(batches: Batches, model: str) -> None:
     assert marked_children() == []
 
 
-@pytest.mark.parametrize("spec", ['{"timeout": 3}', '{"delays": []}'])
-def test_bad_spec_is_rejected(spec: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "threads_impl", "subprocesses", "--spec", spec],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+# A spec that makes no sense: one line, status 2, no traceback.
+@pytest.mark.parametrize("spec", BAD_SPECS)
+def test_bad_spec_is_rejected(batches: Batches, spec: str) -> None:
+    done = batches[run_by_hand][spec]
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
