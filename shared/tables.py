@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import html as html_module
 import math
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -242,6 +243,11 @@ def markdown(table: Table, *, title: bool = True) -> str:
 # -- HTML -----------------------------------------------------------------------
 
 
+#: A spread's ``(min-max)``: kept on one line, where a browser would break after the dash.
+RANGE = re.compile(r"(\([-\d.,]+-[-\d.,]+\))")
+UNBROKEN = r'<span class="range">\1</span>'
+
+
 def html(table: Table) -> Markup:
     """The table for the report: it scrolls sideways on a narrow screen, or becomes
     cards on a phone (each cell labelled with its column, see ``style.css``)."""
@@ -255,7 +261,8 @@ def html(table: Table) -> Markup:
     body = []
     for row, cells in zip(table.rows, table.texts(), strict=True):
         tds = "".join(
-            f'<td class="{column.align}" data-label="{escape(column.heading)}">{escape(cell)}</td>'
+            f'<td class="{column.align}" data-label="{escape(column.heading)}">'
+            f"{RANGE.sub(UNBROKEN, escape(cell))}</td>"
             for column, cell in zip(table.columns, cells, strict=True)
         )
         body.append(f'<tr class="{row.flag}">{tds}</tr>' if row.flag else f"<tr>{tds}</tr>")

@@ -343,6 +343,29 @@ def test_in_a_browser(browser: Any, site: Path) -> None:
     assert all(url.startswith("file://") for url in requests), requests
 
 
+# The bench page: the README's tables whole at 1280 px (no table scrolls sideways),
+# cards on a phone (the page does not scroll sideways), its charts loaded.
+def test_bench_page_in_a_browser(browser: Any, site: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    overflowing = """[...document.querySelectorAll('#summary .table-wrap')]
+        .filter(wrap => wrap.scrollWidth > wrap.clientWidth).length"""
+    try:
+        page.goto((site / "bench.html").as_uri())
+        assert page.evaluate(overflowing) == 0
+        loaded = "[...document.images].every(image => image.complete && image.naturalWidth > 0)"
+        assert page.evaluate(loaded)
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("#summary table thead").first.is_hidden()  # cards, labelled
+    finally:
+        context.close()
+    assert errors == []
+
+
 # The README's screenshot of a scenario page is in the repository.
 def test_readme_screenshot_exists() -> None:
     root = Path(__file__).resolve().parent.parent

@@ -100,11 +100,16 @@ class Cells(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "td":
             self.label = dict(attrs).get("data-label") or ""
+            self.cells.append((self.label, ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self.label = None
 
     def handle_data(self, data: str) -> None:
         if self.label is not None:
-            self.cells.append((self.label, data))
-            self.label = None
+            label, text = self.cells.pop()
+            self.cells.append((label, text + data))
 
 
 # HTML: every cell labelled with its column (the cards on a phone), all text escaped.
@@ -116,3 +121,5 @@ def test_html() -> None:
                                 ("wall s", "20.1 (19.5-21.3)")]  # fmt: skip
     assert 'id="fanout-10000"' in markup and '<tr class="failed">' in markup
     assert "&lt;unanswered&gt;" in markup and "<unanswered>" not in markup
+    # A spread's range stays on one line: a browser would break it after the dash.
+    assert '20.1 <span class="range">(19.5-21.3)</span>' in markup
