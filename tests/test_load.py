@@ -182,6 +182,8 @@ def test_cli_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         (["load", "--models", "twisted"], "unknown model twisted"),
         (["load", "--configs", "fast"], "configurations are defaults and tuned"),
         (["load", "--target", "http://127.0.0.1:9/", "--rate", "-3"], "positive number"),
+        (["load", "--quick", "--json", "/nonexistent/load.json"], "cannot write"),
+        (["load", "--quick", "--charts", "README.md/charts"], "cannot write charts"),
     ],
 )
 def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], says: str) -> None:

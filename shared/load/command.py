@@ -111,11 +111,15 @@ def check(args: argparse.Namespace) -> None:
         raise BadArguments("--charts is for the experiment, not for one --target run")
     if args.warmup < 0:
         raise BadArguments(f"--warmup must be 0 or more, not {args.warmup:g}")
-    for path in filter(None, (args.json, args.charts)):
-        folder = Path(path).resolve().parent if path == args.json else Path(path).resolve()
-        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if args.json:
+        folder = Path(args.json).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise BadArguments(f"cannot write {args.json}: no writable folder {folder}")
+    if args.charts:  # a folder of charts is made if need be, under one that exists
+        target = Path(args.charts).resolve()
+        existing = next((p for p in (target, *target.parents) if p.exists()), None)
         if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
-            raise BadArguments(f"cannot write {path}: no writable folder")
+            raise BadArguments(f"cannot write charts to {args.charts}: not a writable folder")
     if not args.target and not chosen(args):
         raise BadArguments("no deployment to run (asyncio+uvloop needs uvloop installed)")
 
