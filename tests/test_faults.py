@@ -54,7 +54,7 @@ def cli_under_fault(argv: list[str], fault: str, children: int) -> Ended:
             start_new_session=True, env=env,
         )  # fmt: skip
         try:
-            found = wait_for(lambda: _started(cli.pid, fault, children), timeout=60)
+            found = wait_for(lambda: _started(cli.pid, fault, children), timeout=180)
             assert found, f"the run never got under way: {command_line(cli.pid)}"
             time.sleep(0.3)  # well into the run: the models are waiting on the services
             os.kill(found, signal.SIGKILL)
@@ -112,7 +112,8 @@ def services_stopped(services: Services) -> Ended:
         cli = subprocess.Popen([*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True, env=env)  # fmt: skip
         try:
-            assert wait_for(lambda: len(children_of(cli.pid)) >= 2, timeout=60)
+            # Generous: on a machine kept busy, the CLI alone can take many seconds to start.
+            assert wait_for(lambda: len(children_of(cli.pid)) >= 1, timeout=180)
             seen = children_of(cli.pid)
             time.sleep(0.3)
             os.kill(own.pid, signal.SIGSTOP)

@@ -140,7 +140,7 @@ def end_a_run(signum: int) -> Ended:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True, env={**os.environ, "TMPDIR": scratch},
         )  # fmt: skip
-        children = wait_for_children(cli.pid, 3, timeout=60)  # services and two models
+        children = wait_for_children(cli.pid, 3, timeout=180)  # services and two models
         time.sleep(0.2)
         os.kill(cli.pid, signum)  # the CLI alone, as `kill` or `timeout` would
         try:
