@@ -34,7 +34,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.services import HOST, READY_TIMEOUT, ServicesError
+from shared.errors import EnvironmentFailure
+from shared.services import HOST, READY_TIMEOUT
 
 UPSTREAM_ENV = "CONCURRENCY_COMPARE_UPSTREAM"  # the upstream's base URL
 POOL_ENV = "CONCURRENCY_COMPARE_POOL"  # the upstream client's connections; unset: its default
@@ -177,8 +178,8 @@ def available(models: list[str] | None = None) -> list[Deployment]:
     return [d for d in wanted if d.model != UVLOOP or have_uvloop]
 
 
-class DeployError(ServicesError):
-    """A deployment did not start: the reason in one line (the CLI's exit status 2)."""
+class DeployError(EnvironmentFailure):
+    """A deployment did not start: the reason in one line (the CLI's exit status 3)."""
 
 
 @dataclass

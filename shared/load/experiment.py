@@ -43,8 +43,9 @@ from typing import Any
 
 from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Deployed, Deployment, open_deployment
+from shared.errors import EnvironmentFailure
 from shared.load.trivial import open_trivial
-from shared.services import ServicesError, open_services
+from shared.services import open_services
 
 #: D: seconds the upstream waits before answering every call of the service.
 DELAY = 0.05
@@ -54,8 +55,8 @@ SATURATED = 0.9
 FAILING = 0.01
 
 
-class LoadError(ServicesError):
-    """The generator or wrk failed: the reason in one line."""
+class LoadError(EnvironmentFailure):
+    """The generator or wrk failed: the reason in one line (the CLI's exit status 3)."""
 
 
 @dataclass(frozen=True)

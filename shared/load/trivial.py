@@ -28,7 +28,8 @@ import time
 from collections.abc import Iterator
 from typing import cast
 
-from shared.services import HOST, READY_TIMEOUT, ServicesError
+from shared.errors import EnvironmentFailure
+from shared.services import HOST, READY_TIMEOUT
 
 BODY = b'{"ok": true}'
 ANSWER = (
@@ -114,7 +115,7 @@ def open_trivial(stall_after: float = 0.0, stall_for: float = 0.0) -> Iterator[s
             ready = selector.select(READY_TIMEOUT)
         line = child.stdout.readline() if ready else b""
         if not line:
-            raise ServicesError("the trivial server did not start")
+            raise EnvironmentFailure("the trivial server did not start")
         yield str(json.loads(line)["url"])
     finally:
         child.stdin.close()
