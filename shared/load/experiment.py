@@ -102,7 +102,7 @@ QUICK = Plan(
     warmup=0.25,
     wrk_seconds=1,
     refine=2,
-    timeout=3.0,  # a saturated step drains in seconds, not in HTTP_TIMEOUT's ten
+    timeout=2.0,  # a saturated step drains in two seconds, not in HTTP_TIMEOUT's ten
     chart_rate=100.0,
 )
 FULL = Plan(
