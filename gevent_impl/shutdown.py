@@ -55,8 +55,8 @@ def fetch(
 def warm_up(spec: ShutdownSpec, session: requests.Session) -> None:
     """One request before the clock starts: a first request's costs are not the point.
 
-    Here they are large: the first request imports what requests imports
-    lazily, and starts the thread of gevent's resolver, while the hub waits.
+    Here they are large: the first lookup of an address starts the thread of
+    gevent's resolver.
     """
     session.get(spec.url("/events", delay=0), timeout=HTTP_TIMEOUT)
 
