@@ -30,7 +30,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from shared import readme, runner, scenarios, sources, tables
-from shared.contract import MODELS, Expected
+from shared.contract import MODELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LIGHT_STYLE, DARK_STYLE = "friendly", "github-dark"  # Pygments styles
@@ -52,24 +52,6 @@ def load_runs(path: Path) -> list[runner.Run]:
         raise ReportError(f"cannot read {path}: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError, LookupError) as exc:
         raise ReportError(f"{path} is not the JSON of `run --json`: {exc!r}") from None
-
-
-def _run_from_json(data: dict[str, Any]) -> runner.Run:
-    scenario = scenarios.get(data["scenario"])
-    spec = scenario.spec_type.from_json(data["spec"])
-    outcome = scenario.outcome_type.from_json(data["outcome"]) if data["outcome"] else None
-    expected: Expected = scenario.expect(spec, data["model"])
-    problems = data.get("problems") or []
-    return runner.Run(
-        job=runner.Job(data["model"], data["scenario"], spec),
-        outcome=outcome,
-        expected=expected,
-        transcript=list(data["transcript"]),
-        diagnostics=runner.Diagnostics(**data["diagnostics"]),
-        returncode=data["returncode"],
-        wall=data["wall"],
-        error="" if outcome else (problems[0] if problems else ""),
-    )
 
 
 def load_bench(path: Path) -> dict[str, Any]:
