@@ -103,7 +103,9 @@ def run(spec: ShutdownSpec, out: Transcript) -> ShutdownOutcome:
     with interruptible(spec):
         main(spec, out, outcome, states)
     outcome.requests = status(states, len(spec.delays))
-    out.say(f"{outcome.met} in main; stopped after {outcome.timings['stopped']:.2f} s")
+    stopped = outcome.timings["stopped"]
+    after = stopped - spec.seconds(spec.signal_after)  # when it was sent, or meant to be
+    out.say(f"{outcome.met} in main; stopped at {stopped:.2f} s, {after:.2f} s after the signal")
     for number, state in enumerate(outcome.requests, 1):
         if state != DONE:
             out.say(f"Request {number}: {state}")
