@@ -125,6 +125,7 @@ class Step:
     rate: float
     load: dict[str, Any]  # the generator's document
     cpu_pct: dict[str, float | None]  # generator, upstream, worker: % of one core
+    settled: float = 0.0  # seconds the worker took to work off its backlog after the step
 
     @property
     def failed(self) -> int:
@@ -146,6 +147,7 @@ class Step:
             "saturated": self.saturated,
             **self.load,
             "cpu_pct": self.cpu_pct,  # every process's, the generator's own among them
+            "settled": self.settled,
         }
 
 
@@ -429,6 +431,25 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, Any] | None:
 # -- the experiment ---------------------------------------------------------------
 
 
+def settle(deployed: Deployed, *, idle: float = 0.1, limit: float = 20.0) -> float:
+    """Wait until the worker is idle again; the seconds it took.
+
+    Beyond saturation a worker is left with a backlog of requests whose
+    clients have gone (gevent and threads finish them; nothing cancels them):
+    the next measurement must not start until it has worked through them.
+    Idle: under ``idle`` of a core for a quarter of a second.
+    """
+    began = time.perf_counter()
+    worker = deployed.worker()
+    while time.perf_counter() - began < limit:
+        before = process_cpu(worker)
+        time.sleep(0.25)
+        after = process_cpu(worker)
+        if before is None or after is None or (after - before) / 0.25 < idle:
+            break
+    return time.perf_counter() - began
+
+
 def run_deployment(
     deployment: Deployment,
     plan: Plan,
@@ -446,6 +467,8 @@ def run_deployment(
             on_step(deployment, rate)
             done = step(generator, deployed, upstream_pid, rate, plan)
             result.steps.append(done)
+            if done.saturated:  # its backlog must not fall on the next measurement
+                done.settled = round(settle(deployed), 2)
             return done
 
         good = 0.0
