@@ -20,6 +20,9 @@ def modules(package: str) -> list[str]:
     return sorted(p.name for p in (ROOT / package).glob("*.py"))
 
 
+TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+
+
 def public_names(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -27,7 +30,16 @@ def public_names(path: Path) -> list[str]:
 
 
 def imported(path: Path) -> set[str]:
+    """The top-level packages ``path`` imports when it runs.
+
+    Imports under ``if TYPE_CHECKING:`` are left out: mypy reads them, the
+    interpreter never does (``shared/conformance.py`` names every impl module
+    that way, so that mypy checks them against the host's protocols).
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in TYPE_CHECKING:
+            node.body = []
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
