@@ -164,6 +164,7 @@ def test_idle_connections(doc: dict[str, Any]) -> None:
         # The worker holds a descriptor for every idle connection.
         assert row["worker_files"] >= 300, (model, row["worker_files"])
         assert row["kb_per_connection"] is not None and row["kb_per_connection"] > 0, model
+        assert output.per_connection(row) == row["kb_per_connection"]
         assert every_answered(row["live"]), model
         assert row["answers"]
         assert ordered(row["live"]["latency_ms"])

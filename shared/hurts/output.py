@@ -152,7 +152,8 @@ def idle_tables(doc: dict[str, Any]) -> list[Table]:
     memory = Table(
         "Idle keep-alive connections: what holding them costs the worker",
         (Column("model", align="left"), Column("limits", align="left"), Column("idle"),
-         Column("served"), Column("still open"), Column("KiB each"), Column("fds")),
+         Column("served"), Column("kept"), Column("fds"), Column("KiB", "each"),
+         Column("CPU", "s")),
         name="hurts-idle",
     )  # fmt: skip
     live = Table(
@@ -165,8 +166,8 @@ def idle_tables(doc: dict[str, Any]) -> list[Table]:
     for row in doc["idle"]:
         flag: tables.Flag = "failed" if row["held"]["answered"] < row["connections"] else ""
         memory.add(row["model"], row["config"], row["connections"], row["held"]["answered"],
-                   row["released"]["still_open"], row["kb_per_connection"], row["worker_files"],
-                   flag=flag)  # fmt: skip
+                   row["released"]["still_open"], row["worker_files"], per_connection(row),
+                   row["opening_worker_cpu_seconds"], flag=flag)  # fmt: skip
         figure = row["live"]
         ok = 100 * figure["ok"] / figure["sent"] if figure["sent"] else None
         live.add(row["model"], row["config"], row["connections"], ok, _p(figure, "p50"),
@@ -174,9 +175,10 @@ def idle_tables(doc: dict[str, Any]) -> list[Table]:
                  flag=_flag(figure))  # fmt: skip
     limits = {f"{row['model']} {row['config']}": row["limits"] for row in doc["idle"]}
     memory.notes += [
-        "served: connections answered once (then left idle); still open: after the live "
-        "requests; KiB each: the worker's resident memory growth per connection held; fds: "
-        "the worker's open files",
+        "served: connections answered once (then left idle); kept: still open after the "
+        "live requests; fds: the worker's open files once they were served; KiB each: the "
+        "worker's resident memory grown per connection it holds (none when the server had "
+        "closed them by then); CPU s: the worker's, to accept and answer them all",
         *(f"{name}: {text}" for name, text in limits.items()),
     ]
     restarted = [f"{r['model']} {r['config']} ({r['connections']:,})"
@@ -190,6 +192,14 @@ def idle_tables(doc: dict[str, Any]) -> list[Table]:
         *_untrusted([row["live"] for row in doc["idle"]]),
     ]
     return [memory, live]
+
+
+def per_connection(row: dict[str, Any]) -> float | None:
+    """KiB of the worker's memory per idle connection, if it still held nearly all of them."""
+    if row["worker_files"] < 0.9 * row["connections"]:
+        return None  # closed by the server meanwhile: the growth is not per held connection
+    grown = float(row["worker_rss_kb"]["held"] - row["worker_rss_kb"]["before"])
+    return round(grown / int(row["connections"]), 2)
 
 
 def all_tables(doc: dict[str, Any]) -> list[Table]:
@@ -279,7 +289,8 @@ def write_charts(folder: str, doc: dict[str, Any], suffix: str = "png") -> list[
             rows = [r for r in doc["idle"] if r["model"] == model and r["config"] == config]
             counts = [r["connections"] for r in rows]
             style = "-" if config != "defaults" else "--"
-            axes[0].plot(counts, [r["kb_per_connection"] or 0 for r in rows], style,
+            kib = [per_connection(r) for r in rows]
+            axes[0].plot(counts, [float("nan") if k is None else k for k in kib], style,
                          marker="o", markersize=3, label=f"{model} {config}")  # fmt: skip
             axes[1].plot(counts, [r["live"]["latency_ms"].get("p99", float("nan"))
                                   for r in rows], style, marker="o", markersize=3,
