@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ T = TypeVar("T")
 Build = Callable[[Services], Any]
 
 _declared: list[Build] = []
+_heavy: set[Build] = set()
 # The session's PostgreSQL, started in the background with the batches (initdb
 # takes a second or two): a batch that needs it calls ``postgres_url()``.
 _postgres: list[postgres.Starting] = []
@@ -40,6 +41,17 @@ def batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
     """Declare a batch of runs; ``batches[build]`` is its result once it is done."""
     _declared.append(build)
     return build
+
+
+def heavy_batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
+    """Declare a batch that keeps the CPU busy on purpose (a service under load).
+
+    Heavy batches run one at a time, once every other batch is done: run beside
+    the scenarios, they would starve the interpreters whose timings the other
+    tests check, and each other's figures.
+    """
+    _heavy.add(build)
+    return batch(build)
 
 
 class Batches:
@@ -119,8 +131,18 @@ def postgres_server() -> Iterator[postgres.Starting]:
 
 @pytest.fixture(scope="session")
 def batches(postgres_server: postgres.Starting, services: Services) -> Iterator[Batches]:
-    with ThreadPoolExecutor(len(_declared)) as pool:
-        yield Batches({build: pool.submit(build, services) for build in _declared})
+    light = [build for build in _declared if build not in _heavy]
+    heavy = [build for build in _declared if build in _heavy]
+    with ThreadPoolExecutor(len(light)) as pool, ThreadPoolExecutor(1) as one_by_one:
+        futures = {build: pool.submit(build, services) for build in light}
+        light_ones = list(futures.values())
+
+        def after_the_light_ones(build: Build) -> Any:
+            wait(light_ones)
+            return build(services)
+
+        futures |= {build: one_by_one.submit(after_the_light_ones, build) for build in heavy}
+        yield Batches(futures)
 
 
 @pytest.fixture(scope="session")

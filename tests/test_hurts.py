@@ -24,7 +24,7 @@ from rich.console import Console
 from shared.deploy import open_deployments
 from shared.hurts import command, experiments, output
 from shared.services import Services
-from tests.conftest import Batches, alive, batch
+from tests.conftest import Batches, alive, heavy_batch
 
 TINY = experiments.Plan(
     "tiny",
@@ -64,7 +64,7 @@ def one_model(model: str, upstream: Services) -> dict[str, Any]:
     return found
 
 
-@batch
+@heavy_batch
 def hurts_runs(services: Services) -> dict[str, Any]:
     with ThreadPoolExecutor(len(experiments.MODELS)) as pool:
         per_model = list(pool.map(lambda m: one_model(m, services), experiments.MODELS))

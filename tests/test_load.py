@@ -19,7 +19,7 @@ from shared.load import experiment
 from shared.load.generator import schedule
 from shared.load.trivial import open_trivial
 from shared.services import Services
-from tests.conftest import Batches, batch
+from tests.conftest import Batches, heavy_batch
 
 RATE = 200  # requests per second of the stall run
 SECONDS = 3.0  # its duration
@@ -56,7 +56,7 @@ def tiny(services: Services) -> dict[str, experiment.Result]:
         return dict(zip(TINY_DEPLOYMENTS, pool.map(one, TINY_DEPLOYMENTS), strict=True))
 
 
-@batch
+@heavy_batch
 def load_runs(services: Services) -> dict[str, Any]:
     with ThreadPoolExecutor(4) as pool:
         runs = {

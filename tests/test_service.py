@@ -21,7 +21,7 @@ from shared import deploy
 from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Ask, DeployError, Deployment
 from shared.services import EVENTS, Services
-from tests.conftest import Batches, alive, batch
+from tests.conftest import Batches, alive, heavy_batch
 
 #: Requests sent at once to each deployment, each answered by the upstream after D:
 #: one after the other they take 2.5 s, at once 0.5 s; the bounds sit 1.5 s apart.
@@ -64,7 +64,7 @@ class Seen:
     still_listening: list[str]
 
 
-@batch
+@heavy_batch
 def every_deployment(services: Services) -> Seen:
     chosen = deploy.available()
     with deploy.open_deployments(chosen, services.url) as running:
