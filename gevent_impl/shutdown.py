@@ -75,11 +75,13 @@ def main(
     workers = BoundedSemaphore(spec.workers)
     with requests.Session() as session:
         warm_up(spec, session)
-        out.say(f"pid {os.getpid()}: {len(spec.delays)} requests, {spec.workers} at a time")
         # The hub's clock was last read when it last woke: a timer set now
         # would count from then, and fire early.
         gevent.get_hub().loop.update_now()
+        # The clock starts before the pid is said: a signal sent from outside
+        # on that line can then never seem to come early.
         began = time.perf_counter()
+        out.say(f"pid {os.getpid()}: {len(spec.delays)} requests, {spec.workers} at a time")
         sender = (
             gevent.spawn_later(spec.seconds(spec.signal_after), os.kill, os.getpid(), signum)
             if spec.sender == "self"

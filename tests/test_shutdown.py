@@ -94,7 +94,7 @@ def signal_from_outside(model: str, signame: str, services: Services) -> Signall
         with subprocess.Popen(command, text=True, **pipes) as child:
             try:
                 assert child.stdout is not None
-                child.stdout.readline()  # "pid N: ...", said just before its clock starts
+                child.stdout.readline()  # "pid N: ...", said just after its clock starts
                 time.sleep(SIGNAL_AFTER)
                 child.send_signal(signal.Signals[signame])
                 child.communicate(timeout=60)

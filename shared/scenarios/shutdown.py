@@ -136,7 +136,7 @@ def expect(spec: ShutdownSpec, model: str) -> Expected:
     if not flying:
         return Expected(facts=facts)
     # From outside, the signal is sent ``signal_after`` seconds after the
-    # process says its pid, just before it starts the clock: the same bounds hold.
+    # process says its pid, just after it starts the clock: the same bounds hold.
     signalled = spec.seconds(spec.signal_after)
     if IN_FLIGHT[model] == STOPPED:
         # Stopped soon after the signal: well before the first request in flight ends.
