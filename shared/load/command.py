@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import math
+import functools
 import os
 import time
 from pathlib import Path
@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from shared import deploy
+from shared import deploy, errors
 from shared.contract import HTTP_TIMEOUT
 from shared.load import experiment, output
 from shared.load.generator import Target
@@ -36,25 +36,10 @@ def url(text: str) -> str:
     return text
 
 
-def positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
-
-
-def model_list(text: str) -> list[str]:
-    known = list(dict.fromkeys(d.model for d in deploy.DEPLOYMENTS.values()))
-    models = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in models if m not in known]
-    if unknown or not models:
-        raise argparse.ArgumentTypeError(
-            f"unknown model {', '.join(unknown) or repr(text)} (known: {', '.join(known)})"
-        )
-    return models
+#: ``--models``: the models that have a deployment (asyncio+uvloop among them).
+model_list = functools.partial(
+    errors.model_list, known=list(dict.fromkeys(d.model for d in deploy.DEPLOYMENTS.values()))
+)
 
 
 def config_list(text: str) -> list[str]:
@@ -68,9 +53,14 @@ def config_list(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", type=url, metavar="URL", help="load this URL only")
-    parser.add_argument("--rate", type=positive, help="with --target: requests per second")
     parser.add_argument(
-        "--duration", type=positive, default=10.0, help="with --target: seconds (default 10)"
+        "--rate", type=errors.positive_number, help="with --target: requests per second"
+    )
+    parser.add_argument(
+        "--duration",
+        type=errors.positive_number,
+        default=10.0,
+        help="with --target: seconds (default 10)",
     )
     parser.add_argument(
         "--warmup", type=float, default=0.0, help="with --target: seconds sent, not measured"
@@ -78,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
     parser.add_argument(
         "--timeout",
-        type=positive,
+        type=errors.positive_number,
         default=HTTP_TIMEOUT,
         help=f"seconds a request may take (default {HTTP_TIMEOUT:g})",
     )
