@@ -117,6 +117,8 @@ def make_parser() -> Parser:
     )
     report_.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
     report_.add_argument("--bench", metavar="FILE", help="add the tables of `bench --json FILE`")
+    report_.add_argument("--load", metavar="FILE", help="add the tables of `load --json FILE`")
+    report_.add_argument("--hurts", metavar="FILE", help="add the tables of `hurts --json FILE`")
     report_.add_argument(
         "--runs", metavar="FILE", help="the runs of `run --json FILE` instead of a fresh run"
     )
@@ -376,6 +378,8 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out)
     # `is not None`: an empty name is refused as unreadable, not ignored.
     bench = report.load_bench(Path(args.bench)) if args.bench is not None else None
+    load = report.load_load(Path(args.load)) if args.load is not None else None
+    hurts = report.load_hurts(Path(args.hurts)) if args.hurts is not None else None
     runs = report.load_runs(Path(args.runs)) if args.runs is not None else None
     report.make_folder(out)  # before a run that would be lost
     not_run = ""  # why a scenario could not run, if one could not
@@ -391,7 +395,7 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
             watch = runner.Watch(svc)
             runs = run_with_progress(jobs, console, watch, later)
             not_run = database.error
-    report.build(out, runs, bench=bench, environment=environment())
+    report.build(out, runs, bench=bench, load=load, hurts=hurts, environment=environment())
     index = (out / "index.html").resolve()
     console.print(f"report written: {index.as_uri()}")
     failures = environment_failures(runs, watch)

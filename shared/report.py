@@ -54,7 +54,8 @@ def load_runs(path: Path) -> list[runner.Run]:
         raise ReportError(f"{path} is not the JSON of `run --json`: {exc!r}") from None
 
 
-def load_bench(path: Path) -> dict[str, Any]:
+def load_figures(path: Path, command: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The JSON that ``concurrency-compare COMMAND --json`` wrote, with its ``keys``."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -62,14 +63,36 @@ def load_bench(path: Path) -> dict[str, Any]:
     except ValueError as exc:
         raise ReportError(f"{path} is not JSON: {exc}") from None
     if not isinstance(document, dict):
-        raise ReportError(f"{path} is not the JSON of `bench --json`: not an object")
-    missing = [
-        key for key in ("plan", "bench", "results") if not isinstance(document.get(key), dict)
-    ]
+        raise ReportError(f"{path} is not the JSON of `{command} --json`: not an object")
+    missing = [key for key in keys if key not in document]
     if missing:
-        raise ReportError(f"{path} is not the JSON of `bench --json`: no {missing[0]!r}")
+        raise ReportError(f"{path} is not the JSON of `{command} --json`: no {missing[0]!r}")
     found: dict[str, Any] = document
     return found
+
+
+def load_bench(path: Path) -> dict[str, Any]:
+    document = load_figures(path, "bench", ("plan", "bench", "results"))
+    missing = [key for key in ("plan", "bench", "results") if not isinstance(document[key], dict)]
+    if missing:
+        raise ReportError(f"{path} is not the JSON of `bench --json`: no {missing[0]!r}")
+    return document
+
+
+def load_load(path: Path) -> dict[str, Any]:
+    """The JSON of ``concurrency-compare load --json`` (the experiment, not one --target run)."""
+    return load_figures(path, "load", ("plan", "deployments"))
+
+
+LOAD_CHARTS = {
+    "latency": "p50 and p99 latency against the offered rate, per deployment",
+    "distribution": "the latency distribution of every deployment at one rate",
+}
+
+
+def load_hurts(path: Path) -> dict[str, Any]:
+    """The JSON of ``concurrency-compare hurts --json``."""
+    return load_figures(path, "hurts", ("plan",))
 
 
 # -- code -----------------------------------------------------------------------
@@ -320,6 +343,8 @@ def build(
     runs: Sequence[runner.Run],
     *,
     bench: Mapping[str, Any] | None = None,
+    load: Mapping[str, Any] | None = None,
+    hurts: Mapping[str, Any] | None = None,
     environment: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write the site into ``out`` (created if need be); returns the files written."""
@@ -337,6 +362,8 @@ def build(
         "scenario_rows": readme.scenario_rows(),
         "difference_groups": differences_by_scenario(),
         "has_bench": bench is not None,
+        "has_load": load is not None,
+        "has_hurts": hurts is not None,
         "environment": dict(environment or {}),
         "made": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "runs": len(runs),
@@ -362,6 +389,8 @@ def build(
         )
         write(page.href, text)
     stale = [out / "bench.html", *(out / f"{name}.svg" for name in ("fanout", "memory"))]
+    stale += [out / "load.html", out / "hurts.html"]
+    stale += [*out.glob("latency.png"), *out.glob("distribution.png"), *out.glob("hurts-*.svg")]
     for path in stale:
         path.unlink(missing_ok=True)  # from an earlier report: they would not match these runs
     if bench is not None:
@@ -371,4 +400,21 @@ def build(
             context, bench=costs, title="benchmarks"
         )
         write("bench.html", text)
+    if load is not None:
+        from shared.load import output as load_output
+
+        data = dict(load)
+        charts = load_output.write_charts(str(out), data)
+        written += charts
+        text = templates.get_template("load.html.j2").render(
+            context,
+            title="as a service",
+            tables=[tables.html(table) for table in load_output.all_tables(data)],
+            charts=[(path.name, LOAD_CHARTS.get(path.stem, path.stem)) for path in charts],
+        )
+        write("load.html", text)
+    if hurts is not None:
+        from shared.hurts import output as hurts_output
+
+        written += hurts_output.write_page(out, dict(hurts), context)
     return written

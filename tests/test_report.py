@@ -374,3 +374,32 @@ def test_readme_screenshot_exists() -> None:
     assert "docs/report-scenario.png" in images
     for image in images:
         assert (root / image).is_file(), image
+
+
+# The service's figures (load --json, hurts --json) get a page each, linked from
+# every page, with the tables the terminal prints and their charts.
+def test_service_pages(tmp_path: Path) -> None:
+    from shared.hurts import output as hurts_output
+    from shared.load import output as load_output
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    load = report.load_load(docs / "load" / "load.json")
+    hurts = report.load_hurts(docs / "hurts" / "hurts.json")
+    report.build(tmp_path, [], load=load, hurts=hurts)
+    assert {"load.html", "hurts.html"} <= set(parse(tmp_path / "index.html").links)
+    for name, made in (("load", load_output.all_tables), ("hurts", hurts_output.all_tables)):
+        page = parse(tmp_path / f"{name}.html")
+        text = " ".join(" ".join(page.text).split())
+        for table in made(load if name == "load" else hurts):
+            assert " ".join(table.title.split()) in text, (name, table.title)
+        assert "…" not in text and not re.search(r"\d[eE][-+]\d", text)
+        images = [link for link in page.links if link.endswith((".png", ".svg"))]
+        assert images and all((tmp_path / image).is_file() for image in images), name
+
+
+# A file of another command's JSON is refused in one line.
+def test_service_file_of_another_shape(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"plan": {}}))
+    with pytest.raises(report.ReportError, match="is not the JSON of `load --json`"):
+        report.load_load(other)
