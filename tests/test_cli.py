@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,3 +186,22 @@ def test_console_script() -> None:
     assert script is not None
     done = subprocess.run([script, "list"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "context_switch" in done.stdout
+
+
+# Every folder of code is in the wheel: a package missing from pyproject.toml
+# passes every test run from the checkout and breaks the installed command.
+def test_every_package_is_installed() -> None:
+    root = Path(__file__).resolve().parent.parent
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    folders = [
+        folder
+        for top in ("shared", "asyncio_impl", "gevent_impl", "threads_impl")
+        for folder in [root / top, *(root / top).rglob("*")]
+        if folder.is_dir() and folder.name != "__pycache__"
+    ]
+    with_code = {
+        ".".join(folder.relative_to(root).parts)
+        for folder in folders
+        if any(folder.glob("*.py")) or any(folder.glob("*.j2"))
+    }
+    assert with_code == set(pyproject["tool"]["setuptools"]["packages"])
