@@ -110,7 +110,10 @@ def test_every_workload_gives_figures(lanes: dict[str, Lane], model: str) -> Non
     assert bench.ok
     assert {c.workload for c in bench.cells.values()} == set(WORKLOADS)
     for found in bench.cells.values():
-        assert found.measures and not found.notes, (found.workload, found.notes)
+        # Accept-queue overflows are counted for the whole machine (/proc/net/netstat):
+        # the suite's other servers, busy at the same time, can add to them.
+        notes = [note for note in found.notes if note != "the server's accept queue overflowed"]
+        assert found.measures and not notes, (found.workload, found.notes)
         assert found.load is not None and found.load >= 0
 
 
