@@ -275,6 +275,8 @@ def _wait_ready(child: subprocess.Popen[bytes], running: Deployed) -> None:
             with urllib.request.urlopen(probe, timeout=1) as answer:
                 if answer.status == 200:
                     return
+        except urllib.error.HTTPError as exc:  # answering, not yet as it should
+            exc.close()
         except (OSError, urllib.error.URLError):
             pass
         if time.monotonic() > deadline:
