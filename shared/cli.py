@@ -324,6 +324,9 @@ def verdict_cell(run: runner.Run) -> Group:
     lines = [Text(f"as expected, {run.wall:.2f} s", style="green") if run.ok else
              Text(f"failed: {run.environment}", style="bold red") if run.environment else
              Text("differs: " + "; ".join(run.problems), style="red")]  # fmt: skip
+    if run.remeasured:
+        lines.append(Text(f"measured {len(run.remeasured) + 1} times: over a timing bound "
+                          "before (a busy machine?)", style="yellow"))  # fmt: skip
     diagnostics = run.diagnostics
     for phase, text in diagnostics.stderr.items():
         lines.append(Text(f"stderr at {phase}: {len(text.splitlines())} line(s)", style="yellow"))

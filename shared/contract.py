@@ -302,6 +302,24 @@ class Expected:
                 found.append(f"timing {name!r} = {value:.3f} s, outside {bound}")
         return found
 
+    def only_too_slow(self, outcome: Outcome) -> bool:
+        """Whether the one thing wrong with ``outcome`` is a timing above its bound.
+
+        Such a run is worth measuring again. A busy machine only ever adds time,
+        and a bound's upper end is where the wrong behaviour lands (the sum of
+        the delays for work meant to overlap): a wrong model stays above it
+        however often it runs, a right one on a busy machine gets under it the
+        next time the CPU is free. A timing under its lower end is never
+        measured again: no machine makes a sleep shorter.
+        """
+        facts = outcome.facts()
+        if any(self.facts.get(key) != facts.get(key) for key in set(self.facts) | set(facts)):
+            return False
+        timings = [(outcome.timings.get(name), bound) for name, bound in self.bounds.items()]
+        if any(value is None or value < bound.low for value, bound in timings):
+            return False
+        return any(value is not None and value > bound.high for value, bound in timings)
+
 
 # -- scenarios ----------------------------------------------------------------
 

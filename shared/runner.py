@@ -26,6 +26,9 @@ from shared.postgres import PostgresSpec
 from shared.services import Services
 
 RUN_TIMEOUT = 120.0  # seconds: a run that takes longer is stopped and reported as failed
+#: How many times a run is measured when its only problem is a timing over its
+#: bound (see ``Expected.only_too_slow``): the machine was busy, not the model wrong.
+ATTEMPTS = 3
 #: Seconds the services may take to answer the watch's GET /stats before they
 #: count as hung: far above what a busy machine makes them take (milliseconds).
 SERVICES_PATIENCE = 3.0
@@ -66,6 +69,9 @@ class Run:
     # Not empty when the environment failed rather than the model: the
     # interpreter was killed, crashed before its report, or was stopped.
     environment: str = ""
+    # The problems of each earlier attempt, one line each, when a timing over
+    # its bound made the runner measure the run again: shown, never hidden.
+    remeasured: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -93,6 +99,7 @@ class Run:
             "wall": self.wall,
             "error": self.error,
             "environment": self.environment,
+            "remeasured": self.remeasured,
         }
 
     @classmethod
@@ -114,6 +121,7 @@ class Run:
             wall=data["wall"],
             error=error,
             environment=data.get("environment", ""),
+            remeasured=list(data.get("remeasured", [])),
         )
 
 
@@ -129,7 +137,29 @@ def make_spec(
     return spec
 
 
-def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | None = None) -> Run:
+def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | None = None,
+            attempts: int = ATTEMPTS) -> Run:  # fmt: skip
+    """Run ``job`` in an interpreter of its own; again, up to ``attempts`` in all,
+    while its only problem is a timing over its bound (the earlier problems are
+    kept in ``Run.remeasured``)."""
+    earlier: list[str] = []
+    while True:
+        run = _run_once(job, timeout=timeout, group=group)
+        run.remeasured = earlier
+        if run.outcome is None or run.environment or len(earlier) + 1 >= attempts:
+            return run
+        if not run.expected.only_too_slow(run.outcome):
+            return run
+        earlier = [*earlier, "; ".join(run.problems)]
+        REMEASURED.append((job, run.problems))
+
+
+#: Every (job, problems) measured again in this process: the suite lists them at
+#: its end, so that how often the machine's noise hit a bound stays in sight.
+REMEASURED: list[tuple[Job, list[str]]] = []
+
+
+def _run_once(job: Job, *, timeout: float, group: processes.Group | None) -> Run:
     scenario = scenarios.get(job.scenario)
     expected = scenario.expect(job.spec, job.model)
     if isinstance(job.spec, HttpSpec) and not job.spec.services_url:

@@ -148,3 +148,12 @@ def batches(postgres_server: postgres.Starting, services: Services) -> Iterator[
 @pytest.fixture(scope="session")
 def demo_runs(batches: Batches) -> Runs:
     return {**batches[demo], **batches[demo_database]}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the runs measured again, so that the machine's noise stays in sight."""
+    if not runner.REMEASURED:
+        return
+    terminalreporter.section("timings measured again (see runner.ATTEMPTS)")
+    for job, problems in runner.REMEASURED:
+        terminalreporter.write_line(f"{job.scenario} {job.model}: {'; '.join(problems)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from shared import runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.context_switch import LINES
+from shared.scenarios.fetch import FetchOutcome
 from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
@@ -114,3 +116,23 @@ def test_python_m_rejects_an_unknown_scenario(batches: Batches, model: str) -> N
     done = batches[run_by_hand][model, "unknown"]
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "unknown scenario 'nope'" in done.stderr
+
+
+# Only a run whose one problem is a timing over its bound is measured again.
+def test_only_too_slow_runs_are_measured_again(demo_runs: Runs) -> None:
+    run, expected = demo_runs["fetch", "asyncio"], demo_runs["fetch", "asyncio"].expected
+    assert isinstance(run.outcome, FetchOutcome) and run.ok
+    bound = expected.bounds["concurrent"]
+
+    def taking(seconds: float) -> FetchOutcome:
+        outcome = copy.deepcopy(run.outcome)
+        assert isinstance(outcome, FetchOutcome)
+        outcome.timings["concurrent"] = seconds
+        return outcome
+
+    assert not expected.only_too_slow(run.outcome)  # nothing wrong
+    assert expected.only_too_slow(taking(bound.high + 0.1))
+    assert not expected.only_too_slow(taking(bound.low - 0.01))  # no machine makes it faster
+    wrong = taking(bound.high + 0.1)
+    wrong.concurrent = []  # a fact wrong too: measuring again would not mend it
+    assert not expected.only_too_slow(wrong)
