@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO, cast
 
 from shared import scenarios
-from shared.bench import child
 from shared.contract import (
     MAX_SCALE,
     MIN_SCALE,
@@ -224,6 +223,9 @@ def main(model: str, argv: list[str] | None = None) -> int:
     prog = f"python -m {model}_impl"
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:  # a benchmark workload, not a scenario: see shared.bench
+        # Imported here: it brings asyncio, which a threads run would pay for.
+        from shared.bench import child
+
         return child.main(model, argv[1:])
     try:
         args = parse(model, argv)
