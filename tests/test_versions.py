@@ -109,13 +109,15 @@ def test_event_loop_policies(probe: dict[str, Any]) -> None:
 
 # uvloop's own policy helper warns from 3.12 on (uvloop's choice, by version).
 def test_uvloop_install(probe: dict[str, Any]) -> None:
+    if probe["uvloop_install"] == "not installed":
+        pytest.skip("uvloop is an optional extra: pip install -e '.[test,uvloop]'")
     deprecated = change("`uvloop.install()`", "3.12")
     assert probe["uvloop_install"] == ("DeprecationWarning" if deprecated.holds() else "silent")
 
 
 # The project picks uvloop with loop_factory: no warning on any version.
 def test_uvloop_by_loop_factory_is_silent() -> None:
-    import uvloop
+    uvloop = pytest.importorskip("uvloop", reason="an optional extra: '.[test,uvloop]'")
 
     async def which() -> str:
         return type(asyncio.get_running_loop()).__module__
