@@ -242,9 +242,17 @@ def started(
     return DEFAULT.started(command, grace=grace, **popen)
 
 
-def stop_all() -> None:
-    """Kill every child still running, in every group (the default one stays open)."""
+def stop_all(*, close: bool = False) -> None:
+    """Kill every child still running, in every group.
+
+    The groups stay open (the default one serves the clean-up at exit) unless
+    ``close``: then they start no more children either, for a program stopped
+    from outside whose threads would otherwise go on starting the next ones.
+    """
     for group in list(_groups):
+        if close:
+            group.stop()
+            continue
         for child in group.running():
             kill_group(child)
 

@@ -15,6 +15,7 @@ loads the machine; the runner caps how many model interpreters run at once.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from shared import postgres, runner, scenarios
+from shared import postgres, processes, runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
 from shared.services import Services, open_services
 
@@ -35,6 +36,8 @@ _heavy: set[Build] = set()
 # The session's PostgreSQL, started in the background with the batches (initdb
 # takes a second or two): a batch that needs it calls ``postgres_url()``.
 _postgres: list[postgres.Starting] = []
+# Not empty once SIGTERM or SIGHUP stopped the suite (see pytest_configure).
+_interrupted: list[int] = []
 
 
 def batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
@@ -77,6 +80,24 @@ def alive(pid: int) -> bool:
     except OSError:  # reaped between the two looks
         return False
     return "Z" not in stat.rsplit(")", 1)[1].split()[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let SIGTERM and SIGHUP stop the suite as Ctrl-C does.
+
+    CI runners, ``timeout`` and a closed terminal stop a suite with them, and by
+    default Python then dies on the spot: the fixtures' clean-up never runs,
+    and the services, gunicorns and PostgreSQL the suite started stay behind.
+    As a KeyboardInterrupt, pytest unwinds and every fixture stops what it began.
+    """
+
+    def interrupt(signum: int, _frame: object) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second one ends it at once
+        _interrupted.append(signum)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 @pytest.fixture(params=MODELS)
@@ -139,10 +160,16 @@ def batches(postgres_server: postgres.Starting, services: Services) -> Iterator[
 
         def after_the_light_ones(build: Build) -> Any:
             wait(light_ones)
+            if _interrupted:
+                raise KeyboardInterrupt("the suite was stopped before this batch began")
             return build(services)
 
         futures |= {build: one_by_one.submit(after_the_light_ones, build) for build in heavy}
         yield Batches(futures)
+        if _interrupted:  # stopped from outside: start no batch, stop every run
+            for future in futures.values():
+                future.cancel()
+            processes.stop_all(close=True)
 
 
 @pytest.fixture(scope="session")
