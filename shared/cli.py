@@ -32,18 +32,16 @@ from shared import postgres, processes, report, runner, scenarios, show
 from shared.bench import command as bench_command
 from shared.contract import DEMO_SCALE, MODELS, http_timeout
 from shared.errors import (
-    BUG,
     DIFFERS,
     ENVIRONMENT,
     EXIT_STATUSES,
     OK,
-    USAGE,
     EnvironmentFailure,
     Parser,
     UsageError,
-    bug_report,
     model_list,
     port_number,
+    run_command,
     scale,
     services_url,
     writable_file,
@@ -459,34 +457,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_main(argv: list[str] | None) -> int:
     console = Console()
+    return run_command(PROG, lambda: run_parsed(argv, console), (ServicesError, report.ReportError))
+
+
+def run_parsed(argv: list[str] | None, console: Console) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `concurrency-compare`: what it can do
+        parser.print_help()
+        return OK
     try:
-        parser = make_parser()
-        args = parser.parse_args(argv)
-        if args.command is None:  # bare `concurrency-compare`: what it can do
-            parser.print_help()
-            return OK
-        try:
-            http_timeout()
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        status: int = args.handler(args, console)
-        return status
-    except (UsageError, ServicesError, report.ReportError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return USAGE
-    except EnvironmentFailure as exc:
-        print(f"{PROG}: the environment failed: {exc}", file=sys.stderr)
-        return ENVIRONMENT
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except processes.Terminated as exc:
-        print(f"{PROG}: ended by {exc}", file=sys.stderr)
-        return exc.exit_status
-    except Exception as exc:  # anything else is a bug of ours, and reads as one
-        print(bug_report(PROG, exc), file=sys.stderr)
-        return BUG
+        http_timeout()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    status: int = args.handler(args, console)
+    return status
 
 
 if __name__ == "__main__":

@@ -23,10 +23,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NoReturn
 from urllib.parse import urlsplit
+
+from shared.processes import Terminated
 
 OK = 0
 DIFFERS = 1
@@ -91,6 +94,36 @@ def bug_report(prog: str, exc: BaseException) -> str:
         f"{prog}: this is a bug in concurrency-compare, not in a model or in your input "
         f"({summary(exc, 120)}); please report it, with the lines above, to {ISSUES}"
     )
+
+
+def run_command(
+    prog: str, command: Callable[[], int], usage_errors: tuple[type[Exception], ...] = ()
+) -> int:
+    """Runs ``command`` and returns its status, or the status of what ended it.
+
+    What ends it early is said in one line on stderr, except a bug, which
+    shows its traceback. ``usage_errors`` are the caller's own ways of being
+    pointed at something that is not there (services, a report's input): the
+    user's to mend, so they read as bad usage, like ``UsageError``.
+    """
+    usage: tuple[type[Exception], ...] = (UsageError, *usage_errors)
+    try:
+        return command()
+    except usage as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return USAGE
+    except EnvironmentFailure as exc:
+        print(f"{prog}: the environment failed: {exc}", file=sys.stderr)
+        return ENVIRONMENT
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT: the shell's status for a program ended by Ctrl-C
+    except Terminated as exc:  # only where the program asked for it: handle_termination
+        print(f"{prog}: ended by {exc}", file=sys.stderr)
+        return exc.exit_status
+    except Exception as exc:  # a model's failure is a result, caught where it runs: this is ours
+        print(bug_report(prog, exc), file=sys.stderr)
+        return BUG
 
 
 def names(values: Iterable[str]) -> str:

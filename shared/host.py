@@ -54,16 +54,12 @@ from shared.contract import (
     http_timeout,
 )
 from shared.errors import (
-    BUG,
     DIFFERS,
-    ENVIRONMENT,
     EXIT_STATUSES,
     OK,
-    USAGE,
-    EnvironmentFailure,
     Parser,
     UsageError,
-    bug_report,
+    run_command,
     scale,
     services_url,
     summary,
@@ -227,31 +223,25 @@ def main(model: str, argv: list[str] | None = None) -> int:
         from shared.bench import child
 
         return child.main(model, argv[1:])
-    try:
-        args = parse(model, argv)
-        scenario, spec = build_spec(args)
-        module = cast(
-            ScenarioModule[Any, Outcome],
-            importlib.import_module(f"{model}_impl.{scenario.name}"),
-        )
-        if isinstance(spec, PostgresSpec) and not spec.postgres_url:
-            with use_postgres(args.postgres_url) as server:
-                spec = spec.pointed_at_postgres(server.url)
-                return run_hosted(model, module, spec, args.result)
-        if not isinstance(spec, HttpSpec) or spec.services_url:
+    # A model's failure is its result (run_hosted catches it): what ends the
+    # host otherwise is the environment's, the user's or ours.
+    return run_command(prog, lambda: host_scenario(model, argv), (ServicesError, PostgresError))
+
+
+def host_scenario(model: str, argv: list[str]) -> int:
+    """Runs the scenario ``argv`` names, with the services or the database it needs."""
+    args = parse(model, argv)
+    scenario, spec = build_spec(args)
+    module = cast(
+        ScenarioModule[Any, Outcome],
+        importlib.import_module(f"{model}_impl.{scenario.name}"),
+    )
+    if isinstance(spec, PostgresSpec) and not spec.postgres_url:
+        with use_postgres(args.postgres_url) as server:
+            spec = spec.pointed_at_postgres(server.url)
             return run_hosted(model, module, spec, args.result)
-        with use_services(args.services_url) as services:
-            spec = spec.pointed_at(services.url, services.unreachable)
-            return run_hosted(model, module, spec, args.result)
-    except (UsageError, ServicesError, PostgresError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return USAGE
-    except EnvironmentFailure as exc:
-        print(f"{prog}: the environment failed: {exc}", file=sys.stderr)
-        return ENVIRONMENT
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # not the model's failure (that is caught in run_hosted): ours
-        print(bug_report(prog, exc), file=sys.stderr)
-        return BUG
+    if not isinstance(spec, HttpSpec) or spec.services_url:
+        return run_hosted(model, module, spec, args.result)
+    with use_services(args.services_url) as services:
+        spec = spec.pointed_at(services.url, services.unreachable)
+        return run_hosted(model, module, spec, args.result)
