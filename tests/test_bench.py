@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared import processes
-from shared.bench import charts, figures, measure, output, plan, probes
+from shared import processes, tables
+from shared.bench import charts, figures, measure, output, plan, probes, versions
 from shared.bench.child import VARIANTS, WORKLOADS
 from shared.cli import environment
 from shared.contract import MODELS
@@ -319,6 +319,25 @@ def test_readme_tables_come_from_the_json() -> None:
                          " --markdown -->\n", 1)[1]  # fmt: skip
     expected = output.markdown(json.loads(FULL_RUN.read_text(encoding="utf-8")))
     assert block.startswith(expected + "\n")
+
+
+# Two interpreters' benches side by side: a bench against itself changes nothing,
+# and the table reads at 80 columns.
+def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads(FULL_RUN.read_text(encoding="utf-8"))
+    table = versions.changes(document, document)
+    assert len(table.rows) == len(versions.FIGURES) * len(document["bench"]["models"])
+    changes = [row.cells[-1] for row in table.rows]
+    assert set(changes) <= {"same", "-"} and changes.count("same") >= len(changes) - 1
+    shown = printed(tables.rich(table))
+    assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 80
+    faster = json.loads(json.dumps(document))
+    for record in faster["results"]["spawn"]:
+        record["us_per_task"]["median"] /= 2
+    spawn = versions.changes(document, faster).rows[0].cells
+    assert spawn[-1] == "-50 % (better)"
+    assert versions.main([str(FULL_RUN), "/no/such/bench.json"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 BAD_USAGE = [
