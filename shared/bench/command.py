@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from shared import errors
+from shared import documents, errors
 from shared.bench import charts, figures, measure, output, plan
 from shared.bench.child import WORKLOADS
 
@@ -90,12 +90,7 @@ def run(
         )
     document = figures.document(bench, environment)
     console.print(output.terminal(document))
-    if args.json:
-        figures.write_json(args.json, document)
-        console.print(f"figures written to {args.json}")
-    if args.charts:
-        for chart in charts.write_charts(args.charts, document):
-            console.print(f"chart written to {chart}")
+    documents.save(console.print, document, args, figures.write_json, charts.write_charts)
     if not bench.ok:
         console.print(Text("a job gave no figures: see the notes in red", style="bold red"))
     return 0 if bench.ok else 1

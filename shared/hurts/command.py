@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from shared import documents
 from shared.errors import (
     ENVIRONMENT,
     OK,
@@ -85,12 +86,7 @@ def run(console: Console, args: argparse.Namespace, environment: dict[str, Any])
     env = {**environment, "load": os.getloadavg()[0]}
     doc = experiments.document(plan, results, env, time.perf_counter() - began)
     console.print(output.terminal(doc))
-    if args.json:
-        output.write_json(args.json, doc)
-        console.print(f"figures written to {args.json}")
-    if args.charts:
-        for path in output.write_charts(args.charts, doc):
-            console.print(f"chart written to {path}")
+    documents.save(console.print, doc, args, output.write_json, output.write_charts)
     return OK
 
 

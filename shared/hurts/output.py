@@ -7,7 +7,6 @@ run, in the terminal or as the README's Markdown.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 from rich.console import Console, Group
 
-from shared import tables
+from shared import documents, tables
 from shared.tables import Column, Table
 
 CPU_NOTE = "CPU: % of one core over the run: generator, upstream, service worker(s)"
@@ -310,12 +309,7 @@ def write_charts(folder: str, doc: dict[str, Any], suffix: str = "png") -> list[
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.hurts.output")
-    parser.add_argument("file", help="the JSON of `concurrency-compare hurts --json`")
-    parser.add_argument("--charts", metavar="DIR", help="also write the charts here")
-    parser.add_argument("--markdown", action="store_true", help="the tables as Markdown")
-    args = parser.parse_args(argv)
-    doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    args, doc = documents.read_back("hurts", "the tables as Markdown", argv)
     if args.markdown:
         print(markdown(doc))
     else:

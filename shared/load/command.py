@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from shared import deploy, errors
+from shared import deploy, documents, errors
 from shared.contract import HTTP_TIMEOUT
 from shared.load import experiment, output
 from shared.load.generator import Target
@@ -193,11 +193,6 @@ def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, An
                 style="bold red",
             )
         )
-    if args.json:
-        output.write_json(args.json, doc)
-        console.print(f"figures written to {args.json}")
-    if args.charts:
-        for chart in output.write_charts(args.charts, doc):
-            console.print(f"chart written to {chart}")
+    documents.save(console.print, doc, args, output.write_json, output.write_charts)
     console.print(f"{plan.name} run: {doc['seconds']:.0f} s")
     return 0 if not untrusted else 1

@@ -7,7 +7,6 @@ charts of an earlier run.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from shared import tables
+from shared import documents, tables
 
 
 def _ms(value: float | None) -> str:
@@ -280,12 +279,7 @@ def write_charts(folder: str, doc: dict[str, Any]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.load.output")
-    parser.add_argument("file", help="the JSON of `concurrency-compare load --json`")
-    parser.add_argument("--charts", metavar="DIR", help="also write the charts here")
-    parser.add_argument("--markdown", action="store_true", help="the README's tables too")
-    args = parser.parse_args(argv)
-    doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    args, doc = documents.read_back("load", "the README's tables too", argv)
     Console(width=80).print(rendered(doc))
     if args.markdown:
         print(markdown(doc))
