@@ -8,7 +8,7 @@ run, in the terminal or as the README's Markdown.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,24 @@ def _untrusted(rows: Sequence[dict[str, Any]]) -> list[str]:
     return notes
 
 
+def _add_figures(
+    table: Table,
+    models: list[dict[str, Any]],
+    key: str,
+    cells: Callable[[dict[str, Any]], tuple[tables.Value, ...]],
+) -> list[dict[str, Any]]:
+    """A row per figure in each model's ``key``: the model, its ``cells``, its flag.
+
+    Returns the figures, whose untrusted and failing ones the table's notes count.
+    """
+    figures = []
+    for model in models:
+        for figure in model[key]:
+            figures.append(figure)
+            table.add(model["model"], *cells(figure), flag=_flag(figure))
+    return figures
+
+
 def cpu_tables(doc: dict[str, Any]) -> list[Table]:
     plan = doc["plan"]
     delay_ms = plan["delay"] * 1000
@@ -57,13 +75,10 @@ def cpu_tables(doc: dict[str, Any]) -> list[Table]:
          Column("up", "%"), Column("svc", "%")),
         name="hurts-cpu",
     )  # fmt: skip
-    rows = []
-    for model in doc["cpu"]:
-        for figure in model["fixed"]:
-            rows.append(figure)
-            fixed.add(model["model"], figure["cpu_ms"], _p(figure, "p50"), _p(figure, "p99"),
-                      _p(figure, "p99.9"), _cpu(figure, "generator"), _cpu(figure, "upstream"),
-                      _cpu(figure, "worker"), flag=_flag(figure))  # fmt: skip
+    rows = _add_figures(fixed, doc["cpu"], "fixed", lambda figure: (
+        figure["cpu_ms"], _p(figure, "p50"), _p(figure, "p99"), _p(figure, "p99.9"),
+        _cpu(figure, "generator"), _cpu(figure, "upstream"), _cpu(figure, "worker"),
+    ))  # fmt: skip
     fixed.notes += [
         "C: ms of pure-Python CPU per request, after the upstream's answer; latency from "
         "each request's intended send time",
@@ -108,13 +123,10 @@ def blocking_tables(doc: dict[str, Any]) -> list[Table]:
          Column("gen", "%")),
         name="hurts-blocking",
     )  # fmt: skip
-    rows = []
-    for model in doc["blocking"]:
-        for figure in model["figures"]:
-            rows.append(figure)
-            table.add(model["model"], figure["variant"], _p(figure, "p50"), _p(figure, "p90"),
-                      _p(figure, "p99"), _p(figure, "p99.9"), _cpu(figure, "worker"),
-                      _cpu(figure, "generator"), flag=_flag(figure))  # fmt: skip
+    rows = _add_figures(table, doc["blocking"], "figures", lambda figure: (
+        figure["variant"], _p(figure, "p50"), _p(figure, "p90"), _p(figure, "p99"),
+        _p(figure, "p99.9"), _cpu(figure, "worker"), _cpu(figure, "generator"),
+    ))  # fmt: skip
     table.notes += [
         "call: none; blocking (time.sleep in the coroutine, gevent's unpatched time.sleep, "
         "time.sleep in the thread); fixed (asyncio.to_thread, gevent's threadpool, the same)",
