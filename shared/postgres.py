@@ -33,7 +33,6 @@ import importlib.util
 import json
 import os
 import pwd
-import selectors
 import shutil
 import signal
 import socket
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import Self
 
 from shared.contract import Spec
+from shared.pipes import last_line, line_within
 
 HOST = "127.0.0.1"  # as for the services: no name resolution in any timing
 USER = "postgres"  # the database role initdb creates; local connections are trusted
@@ -190,15 +190,11 @@ def open_postgres() -> Iterator[Postgres]:
 
 def _wait_ready(child: subprocess.Popen[bytes]) -> Postgres:
     assert child.stdout is not None and child.stderr is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        ready = selector.select(READY_TIMEOUT)
-    line = child.stdout.readline() if ready else b""
+    line = line_within(child.stdout, READY_TIMEOUT)
     if not line:
         child.kill()
         child.wait()
-        error = child.stderr.read().decode(errors="replace").strip().splitlines()
-        last = error[-1] if error else f"not ready after {READY_TIMEOUT:.0f} s"
+        last = last_line(child.stderr.read()) or f"not ready after {READY_TIMEOUT:.0f} s"
         raise PostgresError(f"PostgreSQL did not start: {last}")
     about = json.loads(line)
     return Postgres(url=about["url"], pid=child.pid, folder=about["folder"])

@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import json
 import resource
-import selectors
 import subprocess
 import sys
 import urllib.error
@@ -44,6 +43,7 @@ from dataclasses import dataclass, field
 
 from shared import processes
 from shared.errors import EnvironmentFailure
+from shared.pipes import last_line, line_within
 
 HOST = "127.0.0.1"  # never "localhost": name resolution would be part of every timing
 IP = "203.0.113.7"  # the IP the echo services report: an address reserved for documentation
@@ -157,15 +157,11 @@ def open_services(port: int = 0) -> Iterator[Services]:
 
 def _wait_ready(child: subprocess.Popen[bytes]) -> Services:
     assert child.stdout is not None and child.stderr is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        ready = selector.select(READY_TIMEOUT)
-    line = child.stdout.readline() if ready else b""
+    line = line_within(child.stdout, READY_TIMEOUT)
     if not line:
         processes.kill_group(child)
         child.wait()
-        error = child.stderr.read().decode(errors="replace").strip().splitlines()
-        last = error[-1] if error else "no answer in time"
+        last = last_line(child.stderr.read()) or "no answer in time"
         raise EnvironmentFailure(f"the local services did not start: {last}")
     urls = json.loads(line)
     return Services(url=urls["url"], unreachable=urls["unreachable"], pid=child.pid, process=child)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared import processes
 from shared.deploy import DEPLOYMENTS, Deployed, Deployment, open_deployments
 from shared.hurts.holder import rss_kb
 from shared.load.experiment import LoadError, generate, process_cpu
@@ -418,22 +419,11 @@ def holding(url: str, connections: int, timeout: float) -> Iterator[subprocess.P
     """The holder in a process of its own, ended (and waited for) on exit."""
     command = [sys.executable, "-m", "shared.hurts.holder", "--target", url,
                "--connections", str(connections), "--timeout", f"{timeout:g}"]  # fmt: skip
-    child = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
+    # Closing its stdin (on leaving the block) lets go of the connections.
+    with processes.started(
+        command, grace=10, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
         yield child
-    finally:
-        if child.stdin is not None:
-            with contextlib.suppress(OSError):
-                child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
 
 
 def read_line(child: subprocess.Popen[str]) -> dict[str, Any]:

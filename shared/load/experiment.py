@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import selectors
 import shutil
 import signal
 import subprocess
@@ -41,10 +40,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import processes
 from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Deployed, Deployment, open_deployment
 from shared.errors import EnvironmentFailure
 from shared.load.trivial import open_trivial
+from shared.pipes import last_line, line_within
 from shared.services import open_services
 
 #: D: seconds the upstream waits before answering every call of the service.
@@ -248,13 +249,13 @@ class Generator:
 
     def __init__(self) -> None:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process
-        self._child = subprocess.Popen(
+        # Closing its stdin (``close``) ends it.
+        self._child = processes.DEFAULT.spawn(
             [sys.executable, "-m", "shared.load.generator", "--steps"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
-            start_new_session=True,  # Ctrl-C stays ours; closing its stdin ends it
         )
 
     @property
@@ -275,30 +276,16 @@ class Generator:
             child.stdin.flush()
         except OSError:
             pass  # it has ended: the read below says why
-        with selectors.DefaultSelector() as selector:
-            selector.register(child.stdout, selectors.EVENT_READ)
-            ready = selector.select(warmup + duration + timeout + 30)
-        line = child.stdout.readline() if ready else ""
+        line = line_within(child.stdout, warmup + duration + timeout + 30)
         if not line:
             self._log.seek(0)
-            lines = self._log.read().decode(errors="replace").strip().splitlines()
-            raise LoadError(f"the load generator failed: {lines[-1] if lines else 'no answer'}")
+            last = last_line(self._log.read()) or "no answer"
+            raise LoadError(f"the load generator failed: {last}")
         document: dict[str, Any] = json.loads(line)
         return document
 
     def close(self) -> None:
-        child = self._child
-        if child.stdin is not None:
-            with contextlib.suppress(OSError):
-                child.stdin.close()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
+        processes.DEFAULT.finish(self._child, grace=5)
         self._log.close()
 
     def __enter__(self) -> Generator:

@@ -21,14 +21,15 @@ import asyncio
 import contextlib
 import json
 import os
-import selectors
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from typing import cast
 
+from shared import processes
 from shared.errors import EnvironmentFailure
+from shared.pipes import line_within
 from shared.services import HOST, READY_TIMEOUT
 
 BODY = b'{"ok": true}'
@@ -101,30 +102,15 @@ def open_trivial(stall_after: float = 0.0, stall_for: float = 0.0) -> Iterator[s
     """Run the server in a child process; its URL. It stops, whatever happens, on exit."""
     command = [sys.executable, "-m", "shared.load.trivial",
                "--stall-after", f"{stall_after:g}", "--stall-for", f"{stall_for:g}"]  # fmt: skip
-    child = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # Ctrl-C stays ours; closing its stdin stops it
-    )
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        with selectors.DefaultSelector() as selector:
-            selector.register(child.stdout, selectors.EVENT_READ)
-            ready = selector.select(READY_TIMEOUT)
-        line = child.stdout.readline() if ready else b""
+    # Closing its stdin (on leaving the block) stops it.
+    with processes.started(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as child:
+        assert child.stdout is not None
+        line = line_within(child.stdout, READY_TIMEOUT)
         if not line:
             raise EnvironmentFailure("the trivial server did not start")
         yield str(json.loads(line)["url"])
-    finally:
-        child.stdin.close()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        child.stdout.close()
 
 
 def main(argv: list[str] | None = None) -> None:
