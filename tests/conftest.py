@@ -14,8 +14,10 @@ loads the machine; the runner caps how many model interpreters run at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -184,3 +186,27 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("timings measured again (see runner.ATTEMPTS)")
     for job, problems in runner.REMEASURED:
         terminalreporter.write_line(f"{job.scenario} {job.model}: {'; '.join(problems)}")
+
+
+# -- services of a test's own, for counters no other run disturbs -------------
+
+
+@contextlib.contextmanager
+def own_services(count: int) -> Iterator[list[Services]]:
+    """``count`` separate instances of the local services, started in parallel."""
+    managers = [open_services() for _ in range(count)]
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(manager.__enter__) for manager in managers]
+        wait(futures)
+        for manager, future in zip(managers, futures, strict=True):
+            if future.exception() is None:
+                stack.push(manager)  # stopped on the way out, whatever happens
+        yield [future.result() for future in futures]
+
+
+def settled(services: Services) -> dict[str, int]:
+    """The counters once no request is in flight: a hang-up reaches the server a little late."""
+    deadline = time.monotonic() + 10
+    while (stats := services.stats())["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stats

@@ -8,20 +8,16 @@ counts of every run in flight.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 
 from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.first_response import MODES, FirstResponseSpec, left_behind
-from shared.services import Services, open_services
-from tests.conftest import Batches, batch
+from shared.services import Services
+from tests.conftest import Batches, batch, own_services, settled
 
 #: The loser answers after 1 s at the demo scale: long enough that an
 #: interpreter waiting for it at exit stands well apart from one that just ends.
@@ -29,27 +25,6 @@ SLOW = {"scale": DEMO_SCALE, "ipify": 4.0}
 LOSER_SECONDS = 1.0
 
 Wire = dict[tuple[str, str], tuple[runner.Run, dict[str, int]]]
-
-
-@contextlib.contextmanager
-def own_services(count: int) -> Iterator[list[Services]]:
-    """``count`` separate instances of the local services, started in parallel."""
-    managers = [open_services() for _ in range(count)]
-    with contextlib.ExitStack() as stack, ThreadPoolExecutor(count) as pool:
-        futures = [pool.submit(manager.__enter__) for manager in managers]
-        wait(futures)
-        for manager, future in zip(managers, futures, strict=True):
-            if future.exception() is None:
-                stack.push(manager)  # stopped on the way out, whatever happens
-        yield [future.result() for future in futures]
-
-
-def settled(services: Services) -> dict[str, int]:
-    """The counters once no request is in flight: a hang-up reaches the server a little late."""
-    deadline = time.monotonic() + 10
-    while (stats := services.stats())["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return stats
 
 
 @batch

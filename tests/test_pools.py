@@ -7,36 +7,15 @@ own, started in parallel: the session's services see every run at once.
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.pools import PoolsOutcome, PoolsSpec
-from shared.services import Services, open_services
-from tests.conftest import Batches, Runs, batch
+from shared.services import Services
+from tests.conftest import Batches, Runs, batch, own_services, settled
 
 Wire = dict[str, tuple[runner.Run, dict[str, int]]]
-
-
-@contextlib.contextmanager
-def own_services(count: int) -> Iterator[list[Services]]:
-    """``count`` separate instances of the local services, started in parallel."""
-    with contextlib.ExitStack() as stack, ThreadPoolExecutor(count) as pool:
-        started = [pool.submit(stack.enter_context, open_services()) for _ in range(count)]
-        yield [future.result() for future in started]
-
-
-def settled(services: Services) -> dict[str, int]:
-    """The counters once no request is in flight any more."""
-    deadline = time.monotonic() + 10
-    while (stats := services.stats())["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return stats
 
 
 @batch
