@@ -38,7 +38,7 @@ _heavy: set[Build] = set()
 # The session's PostgreSQL, started in the background with the batches (initdb
 # takes a second or two): a batch that needs it calls ``postgres_url()``.
 _postgres: list[postgres.Starting] = []
-# Not empty once SIGTERM or SIGHUP stopped the suite (see pytest_configure).
+# Not empty once a signal stopped the suite (see pytest_configure).
 _interrupted: list[int] = []
 
 
@@ -85,12 +85,13 @@ def alive(pid: int) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Let SIGTERM and SIGHUP stop the suite as Ctrl-C does.
+    """Let Ctrl-C, SIGTERM and SIGHUP stop the suite at once, and cleanly.
 
-    CI runners, ``timeout`` and a closed terminal stop a suite with them, and by
-    default Python then dies on the spot: the fixtures' clean-up never runs,
-    and the services, gunicorns and PostgreSQL the suite started stay behind.
-    As a KeyboardInterrupt, pytest unwinds and every fixture stops what it began.
+    CI runners, ``timeout`` and a closed terminal stop a suite with SIGTERM or
+    SIGHUP, and by default Python then dies on the spot: the fixtures' clean-up
+    never runs, and the services, gunicorns and PostgreSQL the suite started
+    stay behind. As a KeyboardInterrupt, pytest unwinds and every fixture stops
+    what it began; the flag tells the batches not to finish their runs first.
     """
 
     def interrupt(signum: int, _frame: object) -> None:
@@ -98,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _interrupted.append(signum)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
 
 
