@@ -123,10 +123,18 @@ class Group:
         with self._lock:
             if self.closed:
                 raise Stopped("stopped: no new process is started")
-            child: subprocess.Popen[Any] = subprocess.Popen(
-                list(command), start_new_session=True, **popen
-            )
+        # Started outside the lock: every start in the group would otherwise
+        # wait for the one before, seconds on a busy machine with many at once.
+        child: subprocess.Popen[Any] = subprocess.Popen(
+            list(command), start_new_session=True, **popen
+        )
+        with self._lock:
             self._children.add(child)
+            stopped_meanwhile = self.closed
+            if stopped_meanwhile:
+                self._stopped_pids.add(child.pid)
+        if stopped_meanwhile:  # Group.stop ran while it started: it goes too
+            kill_group(child)
         return child
 
     def finish(self, child: subprocess.Popen[Any], grace: float = 0.0) -> None:
@@ -162,8 +170,8 @@ class Group:
         Ctrl-C, say), the child's whole group is killed before this returns or
         raises.
         """
-        start = time.perf_counter()
         child = self.spawn(command, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
+        start = time.perf_counter()  # from its start, not from the wait to be started
         returncode: int | None
         try:
             try:
