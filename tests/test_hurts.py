@@ -107,10 +107,13 @@ def test_cpu_in_the_handler(doc: dict[str, Any]) -> None:
             assert set(figure["cpu_pct"]) == {"generator", "upstream", "worker"}
         # The CPU shows in the worker's figure: 10 requests a second for 1 s (warm-up
         # included), 20 ms each, is 0.2 s of CPU more than with C = 0, however long
-        # a crowded machine made the run.
+        # a crowded machine made the run. At least half of it: /proc counts CPU in
+        # 10 ms ticks (four readings here), and the loop calibrated at start-up
+        # runs a little faster or slower as the machine's load changes. A handler
+        # that did not spend its CPU would show next to nothing.
         spent = {c: f["cpu_pct"]["worker"] * f["seconds"] / 100 for c, f in fixed.items()}
         expected = TINY.cpu_rate * (TINY.warmup + TINY.seconds) * 0.020
-        assert spent[20] - spent[0] >= 0.7 * expected, (model, spent, expected)
+        assert spent[20] - spent[0] >= 0.5 * expected, (model, spent, expected)
         (searched,) = found["searches"]
         assert searched["cpu_ms"] == 20 and searched["workers"] == 1
         assert searched["passes_at"] in (None, 15) and len(searched["steps"]) == 1
