@@ -340,6 +340,16 @@ def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err.count("\n") == 1
 
 
+# The README's table of what a newer Python changes is the one its two files make.
+def test_readme_versions_table() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    files = [ROOT / "docs" / "bench" / "versions" / f"{v}.json" for v in ("3.11", "3.15")]
+    line = ("<!-- from: python -m shared.bench.versions "
+            + " ".join(str(f.relative_to(ROOT)) for f in files) + " --markdown -->\n")  # fmt: skip
+    documents = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    assert readme.split(line, 1)[1].startswith(tables.markdown(versions.changes(*documents)))
+
+
 BAD_USAGE = [
     (["bench", "nope"], "unknown workload 'nope'"),
     (["bench", "--models", "asyncio,trio"], "unknown model trio"),

@@ -52,9 +52,9 @@ def every(workload: str) -> Pick:
 FIGURES: tuple[tuple[str, str, Pick, str, bool], ...] = (
     ("spawn", "µs per task", every("spawn"), "us_per_task", False),
     ("switch", "µs per round trip", every("switch"), "us_per_round_trip", False),
-    ("memory", "resident KiB per task", sized("memory", "tasks", middle=True),
+    ("memory", "KiB per task", sized("memory", "tasks", middle=True),
      "resident_kib_per_task", False),
-    ("fan-out", "wall s, largest N, tuned", sized("fanout", "requests", "tuned"),
+    ("fan-out", "wall s", sized("fanout", "requests", "tuned"),
      "wall_s", False),
     ("throughput", "requests / s", every("throughput"), "requests_per_s", True),
 )  # fmt: skip
@@ -100,13 +100,16 @@ def changes(older: Document, newer: Document) -> Table:
                       old_value.median if old_value else None,
                       new_value.median if new_value else None, difference)  # fmt: skip
     for python, document in ((old_python, older), (new_python, newer)):
-        bench = document["bench"]
+        # Not the load average: the memory workload's parked threads count in it.
+        busy = [r["busy_elsewhere"] for found in document["results"].values() for r in found
+                if r.get("busy_elsewhere") is not None]  # fmt: skip
         table.notes.append(
-            f"{python}: {document['plan']['name']} plan, finished {bench['finished']}, "
-            f"load {bench['load_at_start']:.1f} at its start"
+            f"{python}: {document['plan']['name']} plan, finished "
+            f"{document['bench']['finished'][:16].replace('T', ' ')}, other programs "
+            f"kept {max(busy, default=0):.2f} cores busy at most"
         )
     table.notes += [
-        "memory: tasks parked at the plan's middle size; fan-out: its largest N, tuned",
+        "memory: resident, the plan's middle size; fan-out: its largest N, tuned limits",
         "better or worse: lower times and memory, higher throughput",
     ]
     return table
