@@ -33,17 +33,24 @@ CLI = [
 
 
 def children_of(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The fields after the command name, which is in parentheses.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
+    """The processes whose parent is ``pid``: the kernel's own list, per thread.
+
+    A few small reads (``/proc/PID/task/TID/children``; any thread may have
+    started a child) rather than a scan of every process's stat file: in a
+    test process whose threads all want the interpreter at once, each of those
+    hundreds of reads waits its turn, and a scan took long enough to miss a
+    run that came and went.
+    """
+    found: set[int] = set()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # it has ended
+        return found
+    for task in tasks:
+        try:
+            found.update(int(child) for child in (task / "children").read_text().split())
+        except OSError:  # the thread has ended
+            continue
     return found
 
 
