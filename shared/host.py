@@ -218,6 +218,13 @@ def main(model: str, argv: list[str] | None = None) -> int:
     assert model in MODELS
     prog = f"python -m {model}_impl"
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--fork-server"]:  # the runner's fork server: see shared.forkserver
+        from shared import forkserver
+
+        forked = forkserver.serve(model, int(argv[1]))
+        if forked is None:  # the server, told to end
+            return OK
+        argv, _ = forked  # a child: from here on, a run as `python -m <model>_impl ARGV`
     if argv[:1] == ["bench"]:  # a benchmark workload, not a scenario: see shared.bench
         # Imported here: it brings asyncio, which a threads run would pay for.
         from shared.bench import child

@@ -110,6 +110,9 @@ class Group:
 
     def __init__(self) -> None:
         self._children: set[subprocess.Popen[Any]] = set()
+        # Runs a fork server made for this group (shared.forkserver): children of
+        # the server, not ours, each in a session (process group) of its own.
+        self._forked: set[int] = set()
         self._stopped_pids: set[int] = set()
         self._lock = threading.Lock()
         self.closed = False
@@ -206,30 +209,71 @@ class Group:
         finally:
             self.finish(child, grace)
 
+    def adopt(self, pid: int) -> None:
+        """Count the forked run ``pid`` (a session leader) as the group's until ``release``."""
+        with self._lock:
+            self._forked.add(pid)
+            stopped_meanwhile = self.closed
+            if stopped_meanwhile:
+                self._stopped_pids.add(pid)
+        if stopped_meanwhile:
+            _kill_session(pid)
+
+    def release(self, pid: int) -> None:
+        """The forked run ``pid`` has ended (its server reaped it)."""
+        with self._lock:
+            self._forked.discard(pid)
+
+    def kill_forked(self, pid: int) -> None:
+        """Kill the forked run ``pid``'s process group, if it still runs."""
+        with self._lock:
+            running = pid in self._forked
+        if running:
+            _kill_session(pid)
+
+    def was_stopped(self, pid: int) -> bool:
+        """Whether ``stop`` killed ``pid``."""
+        with self._lock:
+            return pid in self._stopped_pids
+
     def stop(self) -> None:
         """Kill every running child of the group; start no more."""
         with self._lock:
             self.closed = True
             running = list(self._children)
+            forked = list(self._forked)
             self._stopped_pids.update(child.pid for child in running)
+            self._stopped_pids.update(forked)
         for child in running:
             kill_group(child)
+        for pid in forked:
+            _kill_session(pid)
 
     def running(self) -> list[subprocess.Popen[Any]]:
         with self._lock:
             return list(self._children)
 
+    def forked(self) -> list[int]:
+        with self._lock:
+            return list(self._forked)
+
 
 def kill_group(child: subprocess.Popen[Any]) -> None:
     """SIGKILL the child's process group (its session: see ``Group.spawn``)."""
     if child.returncode is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signal.SIGKILL)
+        _kill_session(child.pid)
+
+
+def _kill_session(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 _groups: weakref.WeakSet[Group] = weakref.WeakSet()
 #: For children that belong to no batch of their own.
 DEFAULT = Group()
+#: The fork servers (``shared.forkserver``): they outlive every batch.
+SERVERS = Group()
 
 
 def run(
@@ -263,6 +307,8 @@ def stop_all(*, close: bool = False) -> None:
             continue
         for child in group.running():
             kill_group(child)
+        for pid in group.forked():
+            _kill_session(pid)
 
 
 # -- temporary files ----------------------------------------------------------

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared import processes, scenarios
+from shared import forkserver, processes, scenarios
 from shared.contract import MODELS, Expected, HostReport, HttpSpec, Outcome, Spec
 from shared.postgres import PostgresSpec
 from shared.services import Services
@@ -170,13 +170,16 @@ def _run_once(job: Job, *, timeout: float, group: processes.Group | None) -> Run
         prefix=f"{job.model}-{job.scenario}-", suffix=".json", dir=processes.scratch()
     )
     os.close(fd)
-    command = [
-        sys.executable, "-m", f"{job.model}_impl", job.scenario,
-        "--spec", json.dumps(job.spec.to_json()), "--result", result,
-    ]  # fmt: skip
+    argv = [job.scenario, "--spec", json.dumps(job.spec.to_json()), "--result", result]
+    group = group or processes.DEFAULT
     with _slots:  # wall time counts from the start of the interpreter, not of the wait
         try:
-            child = (group or processes.DEFAULT).run(command, timeout=timeout)
+            if forkserver.enabled():
+                server = forkserver.server(job.model)
+                child = server.run(argv, job.scenario, timeout=timeout, group=group)
+            else:
+                child = group.run([sys.executable, "-m", f"{job.model}_impl", *argv],
+                                  timeout=timeout)  # fmt: skip
             ended = time.time()
             with open(result, encoding="utf-8") as file:
                 written = file.read()

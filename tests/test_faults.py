@@ -26,7 +26,15 @@ from shared import errors, runner
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MODELS, HostReport
 from shared.services import Services, open_services
 from tests.conftest import Batches, alive, batch
-from tests.test_lifecycle import CLI, children_of, command_line, wait_for, wait_gone
+from tests.test_lifecycle import (
+    CLI,
+    children_of,
+    command_line,
+    descendants_of,
+    process_name,
+    wait_for,
+    wait_gone,
+)
 
 
 @dataclass
@@ -79,13 +87,15 @@ def children_of_any(pid: int) -> set[int]:
 
 def _started(pid: int, fault: str, children: int) -> int:
     """The process to strike once ``pid`` has ``children`` children; 0 until then."""
-    found = children_of(pid)
+    found = descendants_of(pid)
     _seen.setdefault(pid, set()).update(found)
-    if len(found) < children:
+    if len(children_of(pid)) < children:
         return 0
-    # By what it runs: until it has exec'd, a child still shows its parent's command line.
-    wanted = "-m shared.server" if fault == "kill-services" else "_impl cooperative"
-    return next((p for p in found if wanted in command_line(p)), 0)
+    if fault == "kill-services":
+        # By what it runs: until it has exec'd, a child still shows its parent's command line.
+        return next((p for p in found if "-m shared.server" in command_line(p)), 0)
+    # A run, forked by its model's fork server, bears its scenario's name.
+    return next((p for p in found if process_name(p) == "cooperative"), 0)
 
 
 @batch

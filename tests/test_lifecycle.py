@@ -54,6 +54,22 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def descendants_of(pid: int) -> set[int]:
+    """Children, and theirs: a run forked by a model's fork server is a grandchild."""
+    found = children_of(pid)
+    for child in list(found):
+        found |= descendants_of(child)
+    return found
+
+
+def process_name(pid: int) -> str:
+    """``/proc/PID/comm``: a forked run's is its scenario's (see shared.forkserver)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def command_line(pid: int) -> str:
     """The command line of process ``pid``; "" once it is gone."""
     try:
