@@ -138,13 +138,14 @@ def make_spec(
 
 
 def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | None = None,
-            attempts: int = ATTEMPTS) -> Run:  # fmt: skip
+            attempts: int = ATTEMPTS, fresh: bool | None = None) -> Run:  # fmt: skip
     """Run ``job`` in an interpreter of its own; again, up to ``attempts`` in all,
     while its only problem is a timing over its bound (the earlier problems are
-    kept in ``Run.remeasured``)."""
+    kept in ``Run.remeasured``). ``fresh``: a fresh interpreter rather than a
+    fork of the model's fork server (by default, as ``forkserver.enabled()``)."""
     earlier: list[str] = []
     while True:
-        run = _run_once(job, timeout=timeout, group=group)
+        run = _run_once(job, timeout=timeout, group=group, fresh=fresh)
         run.remeasured = earlier
         if run.outcome is None or run.environment or len(earlier) + 1 >= attempts:
             return run
@@ -159,7 +160,8 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | 
 REMEASURED: list[tuple[Job, list[str]]] = []
 
 
-def _run_once(job: Job, *, timeout: float, group: processes.Group | None) -> Run:
+def _run_once(job: Job, *, timeout: float, group: processes.Group | None,
+              fresh: bool | None) -> Run:  # fmt: skip
     scenario = scenarios.get(job.scenario)
     expected = scenario.expect(job.spec, job.model)
     if isinstance(job.spec, HttpSpec) and not job.spec.services_url:
@@ -174,9 +176,13 @@ def _run_once(job: Job, *, timeout: float, group: processes.Group | None) -> Run
     group = group or processes.DEFAULT
     with _slots:  # wall time counts from the start of the interpreter, not of the wait
         try:
-            if forkserver.enabled():
+            if not (fresh if fresh is not None else not forkserver.enabled()):
                 server = forkserver.server(job.model)
-                child = server.run(argv, job.scenario, timeout=timeout, group=group)
+                try:
+                    child = server.run(argv, job.scenario, timeout=timeout, group=group)
+                except forkserver.ServerError as exc:  # it died, or could not start
+                    return Run(job, None, expected, [], Diagnostics(), -1, 0.0,
+                               environment=str(exc))  # fmt: skip
             else:
                 child = group.run([sys.executable, "-m", f"{job.model}_impl", *argv],
                                   timeout=timeout)  # fmt: skip
@@ -232,6 +238,7 @@ def run_all(
     workers: int | None = None,
     on_done: Callable[[Run], None] | None = None,
     watch: Watch | None = None,
+    fresh: bool | None = None,
 ) -> list[Run]:
     """Run the jobs in parallel; the runs come back in the order of the jobs.
 
@@ -245,7 +252,7 @@ def run_all(
         watch.start(group)
 
     def one(job: Job) -> Run:
-        run = run_one(job, group=group)
+        run = run_one(job, group=group, fresh=fresh)
         if on_done is not None:
             on_done(run)
         return run

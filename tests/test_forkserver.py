@@ -1,0 +1,130 @@
+"""The fork server: a forked run is a run like any other, and dies with its server.
+
+Every other test's runs go through the fork servers (``shared.forkserver``);
+these check what is particular to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from shared import forkserver, processes, runner
+from shared.contract import DEMO_SCALE, MODELS
+from shared.services import Services
+from tests.conftest import Batches, alive, batch
+from tests.test_lifecycle import process_name, wait_for, wait_gone
+
+
+@batch
+def fresh_and_forked(services: Services) -> dict[bool, list[runner.Run]]:
+    jobs = runner.jobs_for(["cooperative", "context_switch"], MODELS, services, scale=DEMO_SCALE)
+    return {fresh: runner.run_all(jobs, fresh=fresh) for fresh in (True, False)}
+
+
+# A fresh interpreter and a fork of the model's server report the same facts.
+def test_fresh_or_forked(batches: Batches) -> None:
+    runs = batches[fresh_and_forked]
+    for fresh, forked in zip(runs[True], runs[False], strict=True):
+        assert fresh.problems == forked.problems == [], fresh.job
+        assert fresh.outcome is not None and forked.outcome is not None
+        assert fresh.outcome.facts() == forked.outcome.facts()
+        assert fresh.diagnostics.stderr == forked.diagnostics.stderr == {}
+
+
+@dataclass
+class Seen:
+    """What the server faults below did, observed in a batch of their own."""
+
+    died_with_server: tuple[str, bool, str] = ("", False, "")  # name, left running, error
+    past_deadline: tuple[bool, int | None] = (False, None)  # timed out, the next run's status
+    hung_up: tuple[bool, bool] = (False, False)  # alive before, left running after
+
+
+def forked_one(server: forkserver.Server, services: Services, model: str,
+               scale: float) -> dict[str, Any]:  # fmt: skip
+    """A run's request, as the runner would send it."""
+    job = runner.jobs_for(["cooperative"], [model], services, scale=scale)[0]
+    return {"argv": [job.scenario, "--spec", json.dumps(job.spec.to_json())],
+            "name": job.scenario, "cwd": os.getcwd(), "env": dict(os.environ)}  # fmt: skip
+
+
+@batch
+def server_faults(services: Services) -> Seen:
+    seen = Seen()
+    # A server that dies takes its runs with it (PR_SET_PDEATHSIG); the run
+    # reads as the environment's failure, not as the model's.
+    server, group = forkserver.Server("threads"), processes.Group()
+    request = forked_one(server, services, "threads", 4)
+    ended: list[Exception] = []
+
+    def run() -> None:
+        try:
+            server.run(request["argv"], request["name"], timeout=60, group=group)
+        except forkserver.ServerError as exc:
+            ended.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        forked = wait_for(group.forked, timeout=60)
+        name = wait_for(lambda: process_name(forked[0]) == "cooperative", timeout=10)
+        assert server.child is not None
+        os.kill(server.child.pid, signal.SIGKILL)
+        thread.join(timeout=30)
+        seen.died_with_server = ("cooperative" if name else process_name(forked[0]),
+                                 bool(wait_gone(set(forked))), str(ended[:1]))  # fmt: skip
+    finally:
+        group.stop()
+        thread.join()
+        if server.child is not None:
+            processes.SERVERS.finish(server.child)
+    # A run past its deadline is killed, and its server goes on serving.
+    server = forkserver.Server("gevent")
+    try:
+        slow = forked_one(server, services, "gevent", 4)
+        finished = server.run(slow["argv"], slow["name"], timeout=1.0, group=processes.Group())
+        quick = forked_one(server, services, "gevent", DEMO_SCALE)
+        again = server.run(quick["argv"], quick["name"], timeout=60, group=processes.Group())
+        seen.past_deadline = (finished.timed_out, again.returncode)
+    finally:
+        if server.child is not None:
+            processes.SERVERS.finish(server.child)
+    # A runner gone before its run's end takes the run with it: the server
+    # kills the run's group when the runner's connection closes.
+    server = forkserver.Server("asyncio")
+    server.start()
+    try:
+        out_r, out_w = os.pipe()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
+            conn.connect(server.address)
+            request = forked_one(server, services, "asyncio", 4)
+            socket.send_fds(conn, [json.dumps(request).encode()], [out_w, out_w])
+            os.close(out_w)
+            pid = json.loads(conn.recv(100))["pid"]
+            before = alive(pid)
+        seen.hung_up = (before, bool(wait_gone({pid})))
+        os.close(out_r)
+    finally:
+        assert server.child is not None
+        processes.SERVERS.finish(server.child)
+    return seen
+
+
+def test_runs_die_with_their_server(batches: Batches) -> None:
+    name, left_running, error = batches[server_faults].died_with_server
+    assert (name, left_running) == ("cooperative", False)
+    assert "hung up on its run" in error
+
+
+def test_a_run_past_its_deadline(batches: Batches) -> None:
+    assert batches[server_faults].past_deadline == (True, 0)
+
+
+def test_a_run_ends_when_its_runner_hangs_up(batches: Batches) -> None:
+    assert batches[server_faults].hung_up == (True, False)
