@@ -281,7 +281,9 @@ class Server:
     child: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> None:
+    def start(self, group: processes.Group | None = None) -> None:
+        """Start the server; give up if ``group`` is stopped before it is ready."""
+        group = group or processes.DEFAULT
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # An abstract address: nothing on disk to remove, even after a SIGKILL.
         self.address = f"\0concurrency-compare-{os.getpid()}-{self.model}-{id(self)}"
@@ -300,7 +302,16 @@ class Server:
                 )  # fmt: skip
         finally:
             listener.close()  # the server has its copy; ours would only keep it open
-        ready = pipes.line_within(self.child.stdout, START_TIMEOUT)
+        # In slices, so that a batch stopped meanwhile (Ctrl-C) need not wait
+        # for a server that is still importing.
+        ready = None
+        deadline = time.monotonic() + START_TIMEOUT
+        while ready is None and time.monotonic() < deadline and not group.closed:
+            ready = pipes.line_within(self.child.stdout, 0.1)
+        if group.closed and ready is None:
+            processes.SERVERS.finish(self.child)
+            self.child = None
+            raise processes.Stopped("stopped: no new process is started")
         if ready != "ready\n":
             processes.SERVERS.finish(self.child)
             self.child = None
@@ -313,7 +324,7 @@ class Server:
         """Fork a run of ``argv``; ``Group.run``'s contract, deadline and stop included."""
         with self.lock:
             if self.child is None or self.child.poll() is not None:
-                self.start()
+                self.start(group)
         command = [sys.executable, "-m", f"{self.model}_impl", *argv]
         request = {"argv": argv, "name": name, "cwd": os.getcwd(), "env": dict(os.environ)}
         out_r, out_w = os.pipe()

@@ -108,14 +108,17 @@ def test_ctrl_c_during_run_leaves_nothing_running() -> None:
     cli = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
-    # The services, then one interpreter per (scenario, model): wait until runs are under way.
-    children = wait_for_children(cli.pid, 4)
-    assert len(children) >= 4
+    # The services, a fork server per model, and the runs they fork, named
+    # after their scenarios: wait until runs are under way.
+    runs = wait_for(lambda: {p for p in descendants_of(cli.pid) if process_name(p) == "fetch"},
+                    timeout=60)  # fmt: skip
+    assert runs
+    everything = descendants_of(cli.pid)
     os.killpg(cli.pid, signal.SIGINT)
     _, stderr = cli.communicate(timeout=30)
     assert cli.returncode == 130
     assert stderr.decode().strip() == "concurrency-compare: interrupted"
-    assert wait_gone(children) == set()
+    assert wait_gone(everything) == set()
 
 
 # Ctrl-C stops `serve` quietly and frees its port.
