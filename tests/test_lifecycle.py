@@ -93,13 +93,6 @@ def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
     return left
 
 
-def wait_for_children(pid: int, count: int, timeout: float = 20.0) -> set[int]:
-    deadline = time.monotonic() + timeout
-    while len(found := children_of(pid)) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
-
-
 # Ctrl-C during `run`: a one-line message, status 130, and every child gone.
 def test_ctrl_c_during_run_leaves_nothing_running() -> None:
     # A session of its own, so the signal goes to its process group as a
@@ -166,8 +159,11 @@ def end_a_run(signum: int) -> Ended:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True, env={**os.environ, "TMPDIR": scratch},
         )  # fmt: skip
-        children = wait_for_children(cli.pid, 3, timeout=180)  # services and two models
+        # The services, two fork servers and the runs they fork: every one must go.
+        wait_for(lambda: {p for p in descendants_of(cli.pid) if process_name(p) == "fetch"},
+                 timeout=180)  # fmt: skip
         time.sleep(0.2)
+        children = descendants_of(cli.pid)
         os.kill(cli.pid, signum)  # the CLI alone, as `kill` or `timeout` would
         try:
             _, stderr = cli.communicate(timeout=60)
