@@ -183,9 +183,14 @@ def _run_once(job: Job, *, timeout: float, group: processes.Group | None,
                 except forkserver.ServerError as exc:  # it died, or could not start
                     return Run(job, None, expected, [], Diagnostics(), -1, 0.0,
                                environment=str(exc))  # fmt: skip
+                except processes.Stopped:
+                    return _not_begun(job, expected)
             else:
-                child = group.run([sys.executable, "-m", f"{job.model}_impl", *argv],
-                                  timeout=timeout)  # fmt: skip
+                try:
+                    child = group.run([sys.executable, "-m", f"{job.model}_impl", *argv],
+                                      timeout=timeout)  # fmt: skip
+                except processes.Stopped:
+                    return _not_begun(job, expected)
             ended = time.time()
             with open(result, encoding="utf-8") as file:
                 written = file.read()
@@ -230,6 +235,12 @@ def _run_once(job: Job, *, timeout: float, group: processes.Group | None,
         environment = f"the interpreter was {child.describe()} after its report"
     return Run(job, outcome, expected, report.lines, diagnostics, returncode, child.seconds,
                error=report.error, environment=environment)  # fmt: skip
+
+
+def _not_begun(job: Job, expected: Expected) -> Run:
+    """A run its batch was stopped before (the services failed, or Ctrl-C)."""
+    return Run(job, None, expected, [], Diagnostics(), -1, 0.0,
+               environment="stopped before it began: its batch was stopped")  # fmt: skip
 
 
 def run_all(
