@@ -6,6 +6,7 @@ these check what is particular to it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ from typing import Any
 from shared import forkserver, processes, runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.services import Services
-from tests.conftest import Batches, alive, batch
+from tests.conftest import Batches, batch
 from tests.test_lifecycle import process_name, wait_for, wait_gone
 
 
@@ -43,7 +44,7 @@ class Seen:
 
     died_with_server: tuple[str, bool, str] = ("", False, "")  # name, left running, error
     past_deadline: tuple[bool, int | None] = (False, None)  # timed out, the next run's status
-    hung_up: tuple[bool, bool] = (False, False)  # alive before, left running after
+    hung_up: tuple[bool, bool, str] = (False, False, "")  # under way, left running, output
 
 
 def forked_one(server: forkserver.Server, services: Services, model: str,
@@ -101,15 +102,21 @@ def server_faults(services: Services) -> Seen:
     server.start()
     try:
         out_r, out_w = os.pipe()
+        said = ""
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
             conn.connect(server.address)
             request = forked_one(server, services, "asyncio", 4)
             socket.send_fds(conn, [json.dumps(request).encode()], [out_w, out_w])
             os.close(out_w)
             pid = json.loads(conn.recv(100))["pid"]
-            before = alive(pid)
-        seen.hung_up = (before, bool(wait_gone({pid})))
+            # Under way: it bears its scenario's name once it has become the run.
+            named = wait_for(lambda: process_name(pid) == "cooperative", timeout=30)
+        left = bool(wait_gone({pid}))
+        os.set_blocking(out_r, False)
+        with contextlib.suppress(BlockingIOError):
+            said = os.read(out_r, 65536).decode(errors="replace")  # why, if it ended early
         os.close(out_r)
+        seen.hung_up = (named, left, said)
     finally:
         assert server.child is not None
         processes.SERVERS.finish(server.child)
@@ -127,4 +134,5 @@ def test_a_run_past_its_deadline(batches: Batches) -> None:
 
 
 def test_a_run_ends_when_its_runner_hangs_up(batches: Batches) -> None:
-    assert batches[server_faults].hung_up == (True, False)
+    under_way, left_running, said = batches[server_faults].hung_up
+    assert (under_way, left_running) == (True, False), said
