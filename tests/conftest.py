@@ -103,6 +103,17 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signum, interrupt)
 
 
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Stop after this test if a signal came during it.
+
+    The KeyboardInterrupt may have been caught on its way: a test that runs the
+    CLI in this process sees the CLI handle Ctrl-C as a user's (status 130),
+    and the suite would otherwise go on.
+    """
+    if _interrupted:
+        item.session.shouldstop = f"stopped by {signal.Signals(_interrupted[0]).name}"
+
+
 @pytest.fixture(params=MODELS)
 def model(request: pytest.FixtureRequest) -> str:
     return str(request.param)
