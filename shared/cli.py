@@ -447,16 +447,16 @@ def command_serve(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
+    """The CLI; ``console``: rich's, sized from the terminal (or $COLUMNS) unless given."""
     # SIGTERM and SIGHUP (a CI runner, `timeout`, a closed terminal) clean up as
     # Ctrl-C does; signals can only be handled in the main thread.
     in_main = threading.current_thread() is threading.main_thread()
     with processes.handle_termination() if in_main else contextlib.nullcontext():
-        return run_main(argv)
+        return run_main(argv, console or Console())
 
 
-def run_main(argv: list[str] | None) -> int:
-    console = Console()
+def run_main(argv: list[str] | None, console: Console) -> int:
     return run_command(PROG, lambda: run_parsed(argv, console), (ServicesError, report.ReportError))
 
 

@@ -6,6 +6,7 @@ import socket
 import sys
 
 import pytest
+from rich.console import Console
 
 from shared import scenarios, sources
 from shared import show as show_module
@@ -16,11 +17,10 @@ from tests.refusals import refused
 MARK = "❱"
 
 
-def show(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, width: int, *argv: str
-) -> tuple[int, str, str]:
-    monkeypatch.setenv("COLUMNS", str(width))  # rich sizes its console from COLUMNS
-    status = main(["show", *argv])
+def show(capsys: pytest.CaptureFixture[str], width: int, *argv: str) -> tuple[int, str, str]:
+    # A console of that width, rather than $COLUMNS: changing the environment
+    # is not safe while other threads start processes (the suite's batches).
+    status = main(["show", *argv], Console(width=width))
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -31,9 +31,9 @@ def files(name: str, models: tuple[str, ...] = MODELS) -> list[str]:
 
 # Every scenario of the catalogue shows its three modules in one row, with marked lines.
 def test_show_every_scenario_side_by_side(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, scenario: str
+    capsys: pytest.CaptureFixture[str], scenario: str
 ) -> None:
-    status, out, err = show(capsys, monkeypatch, 240, scenario)
+    status, out, err = show(capsys, 240, scenario)
     assert status == 0, err
     assert scenarios.get(scenario).summary in out
     header = next(line for line in out.splitlines() if files(scenario)[0] in line)
@@ -43,10 +43,8 @@ def test_show_every_scenario_side_by_side(
 
 
 # The line that makes asyncio asyncio is marked; a line the three share is not.
-def test_show_marks_the_differing_lines(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    status, out, _ = show(capsys, monkeypatch, 100, "context_switch", "--layout", "stacked")
+def test_show_marks_the_differing_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = show(capsys, 100, "context_switch", "--layout", "stacked")
     assert status == 0
     lines = out.splitlines()
     awaits = [line for line in lines if "await asyncio.sleep(0)" in line]
@@ -58,10 +56,8 @@ def test_show_marks_the_differing_lines(
 
 
 # A narrow terminal gets the models one above the other, each under its file name.
-def test_show_stacks_when_narrow(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    status, out, _ = show(capsys, monkeypatch, 80, "fetch")
+def test_show_stacks_when_narrow(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = show(capsys, 80, "fetch")
     assert status == 0
     lines = out.splitlines()
     assert all(sum(name in line for name in files("fetch")) <= 1 for line in lines)
@@ -72,15 +68,13 @@ def test_show_stacks_when_narrow(
 
 # Asked for columns at 80 characters, where they would cut words short (`…`), a
 # scenario comes stacked, with a line that says why; nothing is cut.
-def test_columns_too_narrow_come_stacked(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_columns_too_narrow_come_stacked(capsys: pytest.CaptureFixture[str]) -> None:
     needs = {name: show_module.columns_needed(sources.side_by_side(name))
              for name in scenarios.CATALOGUE}  # fmt: skip
     assert all(needed > 80 for needed in needs.values()), needs  # all come stacked
     widest = max(needs, key=lambda name: needs[name])
     for name in dict.fromkeys(["fetch", widest]):  # the longest words: the likeliest cut
-        status, out, _ = show(capsys, monkeypatch, 80, name, "--layout", "columns")
+        status, out, _ = show(capsys, 80, name, "--layout", "columns")
         assert status == 0
         assert "…" not in out, name
         assert max(len(line) for line in out.splitlines()) <= 80, name
@@ -89,10 +83,8 @@ def test_columns_too_narrow_come_stacked(
 
 
 # --models picks the models, and the marks are computed between those alone.
-def test_show_chosen_models(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    status, out, _ = show(capsys, monkeypatch, 200, "fetch", "--models", "gevent,threads")
+def test_show_chosen_models(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = show(capsys, 200, "fetch", "--models", "gevent,threads")
     assert status == 0
     assert "asyncio_impl" not in out and all(name in out for name in files("fetch")[1:])
     # gevent and threads fetch one page the same way: that line is not marked.
@@ -133,10 +125,8 @@ def test_sections_follow_the_definitions() -> None:
 
 
 # Reading the sources never imports an impl package: gevent's would patch this process.
-def test_show_reads_by_path(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    status, _, _ = show(capsys, monkeypatch, 200, "fetch")
+def test_show_reads_by_path(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, _ = show(capsys, 200, "fetch")
     assert status == 0
     assert not {"asyncio_impl", "gevent_impl", "threads_impl"} & set(sys.modules)
     assert socket.socket.__module__ == "socket"  # not gevent's

@@ -20,6 +20,7 @@ import pytest
 
 from shared import cli, errors, host
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MAX_SCALE, MIN_SCALE, MODELS
+from tests.test_lifecycle import CLI
 
 A_FOLDER = str(Path(__file__).parent)  # exists, and is a folder
 NO_FOLDER = "/no/such/folder/out.json"
@@ -191,16 +192,27 @@ def test_cli(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) 
     assert out == ""
 
 
-@pytest.mark.parametrize(("value", "argv"), ENV_CASES)
-def test_bad_client_timeout(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str,
-    argv: list[str],
-) -> None:  # fmt: skip
-    monkeypatch.setenv(HTTP_TIMEOUT_VARIABLE, value)
-    status = cli.main(argv)
-    _, err = capsys.readouterr()
-    assert status == errors.USAGE
-    assert f"{HTTP_TIMEOUT_VARIABLE} must be a number of seconds" in one_line(err)
+@pytest.fixture(scope="module")
+def bad_timeouts() -> list[subprocess.CompletedProcess[str]]:
+    """The CLI with each bad $CONCURRENCY_COMPARE_HTTP_TIMEOUT, each in a process
+    of its own: setting it here is not safe while other threads start processes."""
+
+    def one(value: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, HTTP_TIMEOUT_VARIABLE: value}
+        return subprocess.run([*CLI, *argv], capture_output=True, text=True, env=env,
+                              timeout=120)  # fmt: skip
+
+    with ThreadPoolExecutor(len(ENV_CASES)) as pool:
+        return list(pool.map(lambda case: one(*case), ENV_CASES))
+
+
+@pytest.mark.parametrize("case", range(len(ENV_CASES)), ids=[v or "empty" for v, _ in ENV_CASES])
+def test_bad_client_timeout(bad_timeouts: list[subprocess.CompletedProcess[str]],
+                            case: int) -> None:  # fmt: skip
+    done = bad_timeouts[case]
+    assert done.returncode == errors.USAGE, done.stderr
+    assert f"{HTTP_TIMEOUT_VARIABLE} must be a number of seconds" in one_line(done.stderr)
+    assert done.stdout == ""
 
 
 # python -m <model>_impl, each model: exit 2 and one line, as the CLI.
