@@ -233,10 +233,35 @@ def _become_the_run(request: dict[str, Any], stdout: int, stderr: int,
     posix.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    _own_pages()
     if "gevent" in sys.modules:  # a hub made before the fork would be shared: a new one
         import gevent
 
         gevent.reinit()
+
+
+def _own_pages() -> None:
+    """Copy the server's writable pages now, rather than one by one during the run.
+
+    After a fork every page is shared until one side writes to it, and the
+    first write to each (a reference count going up is enough) copies it. Left
+    to happen during the run, those copies land in the measured time, and
+    several children faulting on the same pages at once wait for each other:
+    runs measured side by side came out tens of milliseconds slower than in
+    fresh interpreters. ``MADV_POPULATE_WRITE`` (Linux 5.14) does them all in
+    one call per mapping, before the clock starts.
+    """
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        with open("/proc/self/maps", encoding="ascii") as maps:
+            for line in maps:
+                fields = line.split()
+                span, perms = fields[0], fields[1]
+                if not perms.startswith("rw") or perms[3] != "p":
+                    continue
+                start, end = (int(part, 16) for part in span.split("-"))
+                libc.madvise(start, end - start, 23)  # MADV_POPULATE_WRITE
 
 
 def _die_with_parent() -> None:
