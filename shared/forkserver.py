@@ -24,7 +24,9 @@ server's.
 The protocol, on a Unix socket the runner listens on: one connection per run;
 the runner sends the run's arguments, environment and working folder as JSON,
 with its stdout and stderr pipes attached (``SCM_RIGHTS``); the server answers
-``{"pid": N}`` when it has forked and ``{"exit": STATUS}`` when the child has
+``{"pid": N, "at": T}`` when it has forked (T: the fork's moment on
+``time.monotonic()``, one clock for every process of the machine) and
+``{"exit": STATUS}`` when the child has
 ended (STATUS as ``Popen.returncode`` has it: negative for a signal). A
 connection closed before the child's end kills the child's group: a runner
 that dies takes its runs with it.
@@ -190,6 +192,7 @@ def _fork_one(listener: Any, runs: dict[int, Any],
     except (OSError, ValueError):  # a runner gone before its request was whole
         conn.close()
         return None
+    forked_at = time.monotonic()
     pid = posix.fork()
     if pid == 0:
         _in_child = True
@@ -204,7 +207,7 @@ def _fork_one(listener: Any, runs: dict[int, Any],
     posix.close(stderr)
     conn.settimeout(None)
     try:
-        conn.sendall(_line({"pid": pid}))
+        conn.sendall(_line({"pid": pid, "at": forked_at}))
     except OSError:
         _kill_group(pid)
     runs[pid] = conn
@@ -373,12 +376,12 @@ def _follow(conn: socket.socket, out_r: int, err_r: int, command: list[str],
     returncode: int | None = None
     ended = False  # the server said how the child ended
     timed_out = False
-    start = time.perf_counter()
+    start = time.monotonic()
     deadline = start + timeout
     open_fds = {out_r, err_r, conn.fileno()}
     try:
         while open_fds:
-            left = deadline - time.perf_counter()
+            left = deadline - time.monotonic()
             if left <= 0 and not timed_out:
                 timed_out = True
                 if pid:
@@ -403,7 +406,10 @@ def _follow(conn: socket.socket, out_r: int, err_r: int, command: list[str],
                 message = json.loads(line)
                 if "pid" in message:
                     pid = int(message["pid"])
-                    start = time.perf_counter()  # from its start, as Group.run counts
+                    # From the fork, as Group.run counts from the start: not from
+                    # when this thread got round to reading the message, which on
+                    # a busy machine can come after the run's first request.
+                    start = float(message["at"])
                     deadline = start + timeout
                     group.adopt(pid)
                 else:
@@ -423,7 +429,7 @@ def _follow(conn: socket.socket, out_r: int, err_r: int, command: list[str],
     return processes.Finished(
         command, None if timed_out else returncode,
         output[out_r].decode(errors="replace"), output[err_r].decode(errors="replace"),
-        time.perf_counter() - start, timeout, stopped,
+        time.monotonic() - start, timeout, stopped,
     )  # fmt: skip
 
 
