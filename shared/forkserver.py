@@ -108,8 +108,8 @@ def serve(model: str, listener_fd: int) -> tuple[list[str], str] | None:
     """
     preload(model)
     # Out of the collector's sight: a child's collections (the host runs one
-    # after the scenario, the interpreter more at exit) would otherwise write to
-    # every object the server made, and copy every page of its heap.
+    # after the scenario, the interpreter more at exit) then walk only what its
+    # run made, not the thousands of objects every import left behind.
     gc.freeze()
     select_ = _original("select", "select")
     # Sockets made from their fds with the C type: gevent replaced socket.socket.
