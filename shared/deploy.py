@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import processes
 from shared.errors import EnvironmentFailure
 from shared.services import HOST, READY_TIMEOUT
 
@@ -252,7 +253,7 @@ def _start(deployment: Deployment, upstream: str) -> tuple[subprocess.Popen[byte
         env.pop(POOL_ENV, None)
     fd, log = tempfile.mkstemp(prefix=f"cc-gunicorn-{deployment.model}-", suffix=".log")
     with listener, os.fdopen(fd, "w") as output:  # gunicorn keeps its own copy of both
-        child = subprocess.Popen(
+        child = processes.open_process(
             deployment.command(f"fd://{listener.fileno()}"),
             stdin=subprocess.PIPE,
             stdout=output,

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from shared import processes
 from shared.contract import Spec
 from shared.pipes import last_line, line_within
 
@@ -162,7 +163,7 @@ def in_background(needed: bool, url: str | None = None) -> Iterator[Starting]:
 @contextlib.contextmanager
 def open_postgres() -> Iterator[Postgres]:
     """Start PostgreSQL under a supervisor; stop both, whatever happens, on exit."""
-    child = subprocess.Popen(
+    child = processes.open_process(
         [sys.executable, "-m", "shared.postgres"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -317,7 +318,7 @@ class Supervisor:
                 "-c", "max_connections=100",
             ]  # fmt: skip
             log = (self.folder / "postgres.log").open("ab")
-            self.server = subprocess.Popen(
+            self.server = processes.open_process(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

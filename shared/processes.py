@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -128,9 +129,7 @@ class Group:
                 raise Stopped("stopped: no new process is started")
         # Started outside the lock: every start in the group would otherwise
         # wait for the one before, seconds on a busy machine with many at once.
-        child: subprocess.Popen[Any] = subprocess.Popen(
-            list(command), start_new_session=True, **popen
-        )
+        child: subprocess.Popen[Any] = open_process(list(command), start_new_session=True, **popen)
         with self._lock:
             self._children.add(child)
             stopped_meanwhile = self.closed
@@ -256,6 +255,26 @@ class Group:
     def forked(self) -> list[int]:
         with self._lock:
             return list(self._forked)
+
+
+def open_process(command: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen``, tried once more if the exec fails with EFAULT.
+
+    Seen twice, both times when the suite's load batch started four processes
+    from four threads at once, on 3.11 and 3.13: "[Errno 14] Bad address" for
+    an interpreter that exists and ran a moment before. No correct command
+    fails that way, and the second try has always worked. The cause is not
+    found (a guess: since CPython releases the GIL around ``vfork``, another
+    thread can run while the child shares our memory); the retry keeps a
+    platform's hiccup from failing a whole batch, and the comment keeps it in
+    sight.
+    """
+    try:
+        return subprocess.Popen(list(command), **popen)
+    except OSError as exc:
+        if exc.errno != errno.EFAULT:
+            raise
+        return subprocess.Popen(list(command), **popen)
 
 
 def kill_group(child: subprocess.Popen[Any]) -> None:

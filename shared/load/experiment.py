@@ -298,7 +298,7 @@ class Generator:
 @contextlib.contextmanager
 def _child(command: list[str]) -> Iterator[subprocess.Popen[str]]:
     """A child in a session of its own (Ctrl-C stays ours), killed if we leave early."""
-    child = subprocess.Popen(
+    child = processes.open_process(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
