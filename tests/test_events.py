@@ -66,7 +66,7 @@ def test_quiet(demo_runs: Runs, model: str) -> None:
 
 
 # A patience close to the setter's delays would make a race of who comes first.
-@pytest.mark.parametrize("values", [{"patience": 0.3}, {"patience": 0}, {"waiters": 0}])
+@pytest.mark.parametrize("values", [{"patience": 0.5}, {"patience": 0}, {"waiters": 0}])
 def test_bad_spec(values: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be"):
         EventsSpec(**values)  # type: ignore[arg-type]

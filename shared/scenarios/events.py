@@ -14,10 +14,12 @@ PENDING, CANCELLED = "pending", "cancelled"
 @dataclass(frozen=True, kw_only=True)
 class EventsSpec(Spec):
     waiters: int = 5  # the tutorial's five waiters
-    set_after: float = 0.6  # when the setter sets the event (the tutorial: 3 s)
+    set_after: float = 1.2  # when the setter sets the event (the tutorial: 3 s)
     value: str = "Hello!"  # what the tutorial's AsyncResult hands over
-    value_after: float = 0.4  # when the setter hands the value over (the tutorial: 1 s)
-    # How long the impatient waiter waits for either, far short of both.
+    value_after: float = 0.8  # when the setter hands the value over (the tutorial: 1 s)
+    # How long the impatient waiter waits for either, far short of both: at the
+    # demo's scale, 175 ms short of the value. At 75 ms, an impatient thread
+    # started late on a busy machine got the value instead of its timeout (soak).
     patience: float = 0.1
 
     def __post_init__(self) -> None:
