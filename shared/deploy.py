@@ -194,16 +194,21 @@ class Deployed:
 
     def worker(self) -> int | None:
         """The worker process's pid (the master's child), or None if there is none."""
-        try:
-            with open(f"/proc/{self.master}/task/{self.master}/children", encoding="ascii") as f:
-                children = [int(pid) for pid in f.read().split()]
-        except OSError:
-            return None
+        children = children_of(self.master)
         return children[0] if children else None
 
     def output(self) -> str:
         with open(self.log, encoding="utf-8", errors="replace") as file:
             return file.read()
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of ``pid``'s children (gunicorn's workers, for its master)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as file:
+            return [int(child) for child in file.read().split()]
+    except OSError:
+        return []
 
 
 def free_listener() -> socket.socket:
@@ -312,6 +317,7 @@ def failure(output: str) -> str:
 def _stop(child: subprocess.Popen[bytes]) -> None:
     """TERM (gunicorn's graceful stop), then KILL the whole group if it lingers."""
     assert child.stdin is not None
+    workers = children_of(child.pid)
     with contextlib.suppress(OSError):
         child.stdin.close()
     if child.poll() is None:
@@ -323,3 +329,6 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGKILL)
     child.wait()
+    # We reap the master only; a worker it had not reaped is killed too, and is
+    # waited for here, so that it is gone when the block that started it ends.
+    processes.wait_gone(workers)

@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -288,6 +288,32 @@ def _kill_session(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def running_pid(pid: int) -> bool:
+    """Whether ``pid`` is a process that still runs (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_gone(pids: Iterable[int], timeout: float = 5.0) -> bool:
+    """Wait until none of ``pids`` runs; whether they all ended within ``timeout``.
+
+    For processes we cannot reap (a child's children, orphaned by a SIGKILL to
+    their group): a kill is delivered when the process is next scheduled, which
+    on a busy machine comes after ``killpg`` returns.
+    """
+    deadline = time.monotonic() + timeout
+    pending = list(pids)
+    while pending := [pid for pid in pending if running_pid(pid)]:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 _groups: weakref.WeakSet[Group] = weakref.WeakSet()
 #: For children that belong to no batch of their own.
 DEFAULT = Group()
@@ -355,6 +381,11 @@ def remove_scratch() -> None:
 
 def _at_exit() -> None:
     stop_all()
+    # Reaped too: a Popen collected while its process is unreaped warns that
+    # the process "is still running" (the fork servers, at the suite's end).
+    for group in list(_groups):
+        for child in group.running():
+            group.finish(child)
     remove_scratch()
 
 

@@ -15,14 +15,14 @@ loads the machine; the runner caps how many model interpreters run at once.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import psutil
 import pytest
 
 from shared import postgres, processes, runner, scenarios
@@ -71,17 +71,24 @@ class Batches:
 
 
 def alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (Linux /proc)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0): it is dead but not yet reaped.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:  # reaped between the two looks
-        return False
-    return "Z" not in stat.rsplit(")", 1)[1].split()[0]
+    """Whether process ``pid`` still runs (a zombie, dead but not reaped, does not)."""
+    return processes.running_pid(pid)
+
+
+def listening_here(urls: Iterable[str]) -> list[str]:
+    """The URLs on whose port a socket of this process still listens.
+
+    What a stopped server must not leave behind is a socket of ours: its own
+    went with its processes (``alive`` says they are gone), and the port,
+    once free, may be taken at once by any program on the machine (another
+    suite, say), so a connection that succeeds proves nothing.
+    """
+    by_port = {urlsplit(url).port: url for url in urls}
+    return [
+        by_port[sock.laddr.port]
+        for sock in psutil.Process().net_connections("inet")
+        if sock.status == psutil.CONN_LISTEN and sock.laddr.port in by_port
+    ]
 
 
 def pytest_configure(config: pytest.Config) -> None:

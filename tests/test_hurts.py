@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import os
 import resource
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from rich.console import Console
@@ -24,7 +22,7 @@ from rich.console import Console
 from shared.deploy import open_deployments
 from shared.hurts import command, experiments, output
 from shared.services import Services
-from tests.conftest import Batches, alive, heavy_batch
+from tests.conftest import Batches, alive, heavy_batch, listening_here
 
 TINY = experiments.Plan(
     "tiny",
@@ -175,20 +173,11 @@ def test_idle_connections(doc: dict[str, Any]) -> None:
         assert set(row["live"]["cpu_pct"]) == {"generator", "upstream", "worker", "holder"}
 
 
-def refused(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=1):
-            return False
-    except OSError:
-        return True
-
-
 def test_nothing_left_behind(doc: dict[str, Any]) -> None:
     for row in doc["idle"]:
         pids = row["pids"]
         assert not any(alive(pid) for pid in (pids["master"], *pids["workers"], pids["holder"]))
-    assert all(refused(url) for url in doc["urls"])  # no server, so no socket of theirs
+    assert listening_here(doc["urls"]) == []
     # The limits were raised in the deployments' processes only, which are gone.
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == FILES_LIMIT
     holders = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from shared import deploy
 from shared.contract import HTTP_TIMEOUT
 from shared.deploy import Ask, DeployError, Deployment
 from shared.services import EVENTS, Services
-from tests.conftest import Batches, alive, heavy_batch
+from tests.conftest import Batches, alive, heavy_batch, listening_here
 
 #: Requests sent at once to each deployment, each answered by the upstream after D:
 #: one after the other they take 2.5 s, at once 0.5 s; the bounds sit 1.5 s apart.
@@ -44,12 +43,6 @@ def wall_of_many(url: str) -> float:
         statuses = list(pool.map(lambda _: get(f"{url}/?delay={D}")[0], range(AT_ONCE)))
     assert statuses == [200] * AT_ONCE
     return time.perf_counter() - began
-
-
-def refused(url: str) -> bool:
-    host, port = url.removeprefix("http://").split(":")
-    with socket.socket() as sock:
-        return sock.connect_ex((host, int(port))) != 0
 
 
 @dataclass
@@ -83,7 +76,7 @@ def every_deployment(services: Services) -> Seen:
         walls=walls,
         workers=[worker for _, worker in processes],
         left_running=[pid for pid in pids if alive(pid)],
-        still_listening=[url for url in urls if not refused(url)],
+        still_listening=listening_here(urls),
     )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import processes
-from shared.deploy import DEPLOYMENTS, Deployed, Deployment, open_deployments
+from shared.deploy import DEPLOYMENTS, Deployed, Deployment, children_of, open_deployments
 from shared.hurts.holder import rss_kb
 from shared.load.experiment import LoadError, generate, process_cpu
 from shared.services import Services
@@ -117,12 +117,7 @@ FULL = Plan("full")
 
 def workers(deployed: Deployed) -> list[int]:
     """The worker processes of a deployment (the master's children)."""
-    master = deployed.master
-    try:
-        with open(f"/proc/{master}/task/{master}/children", encoding="ascii") as file:
-            return [int(pid) for pid in file.read().split()]
-    except OSError:
-        return []
+    return children_of(deployed.master)
 
 
 def cpu_seconds(pids: Sequence[int]) -> float | None:
