@@ -279,6 +279,20 @@ def at_least(seconds: float, *, below: float) -> Bound:
     return Bound(seconds - CLOCK_SLACK, below)
 
 
+def one_by_one_and_at_once(delays: list[float]) -> dict[str, Bound]:
+    """The bounds of the same waits done one by one ("synchronous") and at once.
+
+    One by one they take the sum, and twice the sum would mean something else
+    went wrong; at once they take the longest, and the sum would mean they did
+    not overlap: run one by one, the same work cannot take less.
+    """
+    total, slowest = sum(delays), max(delays)
+    return {
+        "synchronous": at_least(total, below=2 * total),
+        "concurrent": at_least(slowest, below=total),
+    }
+
+
 @dataclass(frozen=True)
 class Expected:
     """The outcome a correct model produces, derived from the spec alone."""

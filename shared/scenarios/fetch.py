@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import Expected, HttpSpec, Outcome, Scenario, at_least
+from shared.contract import Expected, HttpSpec, Outcome, Scenario, one_by_one_and_at_once
 from shared.services import EVENTS
 
 
@@ -28,15 +28,10 @@ def response(process: int) -> dict[str, Any]:
 
 def expect(spec: FetchSpec, model: str) -> Expected:
     delays = [spec.seconds(d) for d in spec.delays]
-    total, slowest = sum(delays), max(delays)
     responses = [response(process) for process in range(1, len(delays) + 1)]
     return Expected(
         facts={"synchronous": responses, "concurrent": responses},
-        bounds={
-            "synchronous": at_least(total, below=2 * total),
-            # Run one by one, the same work cannot take less than the sum.
-            "concurrent": at_least(slowest, below=total),
-        },
+        bounds=one_by_one_and_at_once(delays),
     )
 
 

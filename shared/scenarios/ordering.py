@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from shared.contract import Expected, Outcome, Scenario, Spec, at_least
+from shared.contract import Expected, Outcome, Scenario, Spec, one_by_one_and_at_once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,18 +31,12 @@ class OrderingOutcome(Outcome):
 
 def expect(spec: OrderingSpec, model: str) -> Expected:
     delays = spec.delays()
-    total = sum(delays.values())
-    slowest = max(delays.values())
     return Expected(
         facts={
             "synchronous": list(range(1, spec.tasks + 1)),
             "concurrent": sorted(delays, key=delays.__getitem__),
         },
-        bounds={
-            "synchronous": at_least(total, below=2 * total),
-            # Run one by one, the same work cannot take less than the sum.
-            "concurrent": at_least(slowest, below=total),
-        },
+        bounds=one_by_one_and_at_once(list(delays.values())),
     )
 
 
