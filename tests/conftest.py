@@ -185,19 +185,36 @@ def postgres_server() -> Iterator[postgres.Starting]:
         yield starting
 
 
+#: When each batch began and ended, in seconds from the first batch's start:
+#: with ``--durations``, the suite prints them at its end (where its time goes).
+_timeline: dict[str, tuple[float, float]] = {}
+_began: list[float] = []
+
+
+def _timed(build: Build, services: Services) -> Any:
+    start = time.monotonic()
+    zero = _began[0] if _began else start
+    try:
+        return build(services)
+    finally:
+        name = f"{build.__module__.removeprefix('tests.')}.{build.__name__}"
+        _timeline[name] = (start - zero, time.monotonic() - zero)
+
+
 @pytest.fixture(scope="session")
 def batches(postgres_server: postgres.Starting, services: Services) -> Iterator[Batches]:
     light = [build for build in _declared if build not in _heavy]
     heavy = [build for build in _declared if build in _heavy]
+    _began.append(time.monotonic())
     with ThreadPoolExecutor(len(light)) as pool, ThreadPoolExecutor(1) as one_by_one:
-        futures = {build: pool.submit(build, services) for build in light}
+        futures = {build: pool.submit(_timed, build, services) for build in light}
         light_ones = list(futures.values())
 
         def after_the_light_ones(build: Build) -> Any:
             wait(light_ones)
             if _interrupted:
                 raise KeyboardInterrupt("the suite was stopped before this batch began")
-            return build(services)
+            return _timed(build, services)
 
         futures |= {build: one_by_one.submit(after_the_light_ones, build) for build in heavy}
         yield Batches(futures)
@@ -213,7 +230,12 @@ def demo_runs(batches: Batches) -> Runs:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """List the runs measured again, so that the machine's noise stays in sight."""
+    """List the runs measured again, so that the machine's noise stays in sight;
+    with ``--durations``, when each batch ran."""
+    if terminalreporter.config.option.durations is not None and _timeline:
+        terminalreporter.section("batches (seconds from the first one's start)")
+        for name, (start, end) in sorted(_timeline.items(), key=lambda item: item[1]):
+            terminalreporter.write_line(f"{start:5.1f} to {end:5.1f}  {name}")
     if not runner.REMEASURED:
         return
     terminalreporter.section("timings measured again (see runner.ATTEMPTS)")
