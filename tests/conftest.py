@@ -121,6 +121,27 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         item.session.shouldstop = f"stopped by {signal.Signals(_interrupted[0]).name}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that read a batch go last, so that the others run while the batches do.
+
+    A stable sort: each group keeps pytest's order. The batches themselves start
+    with the session (``_batches_from_the_start``), not with the first test that
+    reads one.
+    """
+    items.sort(key=reads_a_batch)
+
+
+def reads_a_batch(item: pytest.Item) -> bool:
+    return "batches" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _batches_from_the_start(request: pytest.FixtureRequest) -> None:
+    """Start every batch before the first test, if any collected test reads one."""
+    if any(reads_a_batch(item) for item in request.session.items):
+        request.getfixturevalue("batches")
+
+
 @pytest.fixture(params=MODELS)
 def model(request: pytest.FixtureRequest) -> str:
     return str(request.param)

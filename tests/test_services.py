@@ -8,6 +8,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,11 +24,18 @@ def get(services: Services, path: str) -> tuple[int, dict[str, str], Any]:
         return answer.status, dict(answer.headers), json.load(answer)
 
 
+@pytest.fixture(scope="module")
+def own() -> Iterator[Services]:
+    """Services of this module's own: the session's count the batches' requests too."""
+    with open_services() as running:
+        yield running
+
+
 @pytest.fixture
-def fresh(services: Services) -> Services:
-    """The session's services with their counters at zero."""
-    services.reset()
-    return services
+def fresh(own: Services) -> Services:
+    """This module's services with their counters at zero."""
+    own.reset()
+    return own
 
 
 # /events answers the events with a Date header, after the delay asked for.

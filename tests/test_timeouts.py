@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.timeouts import TimeoutsOutcome
 from shared.services import IP, Services, open_services
-from tests.conftest import Batches, Runs, batch
+from tests.conftest import Batches, Runs, batch, settled
 
 NOT_AVAILABLE = {"message": "Result from asynchronous.", "ip": "not available"}
 WITH_IP = {"message": "Result from asynchronous.", "ip": IP}
@@ -49,14 +48,6 @@ class Extra:
 def outcome(run: runner.Run) -> TimeoutsOutcome:
     assert isinstance(run.outcome, TimeoutsOutcome), run.problems
     return run.outcome
-
-
-def settled(services: Services) -> dict[str, int]:
-    """The counters once no request is in flight any more (the server sees a drop late)."""
-    deadline = time.monotonic() + 10
-    while (stats := services.stats())["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return stats
 
 
 def by_hand(model: str) -> subprocess.CompletedProcess[str]:
