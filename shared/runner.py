@@ -8,6 +8,7 @@ The runs of a batch go in parallel; they spend their time waiting, not computing
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -15,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,7 +146,8 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | 
     fork of the model's fork server (by default, as ``forkserver.enabled()``)."""
     earlier: list[str] = []
     while True:
-        run = _run_once(job, timeout=timeout, group=group, fresh=fresh)
+        # Measured again, a run has the model interpreters to itself (see _alone).
+        run = _run_once(job, timeout=timeout, group=group, fresh=fresh, alone=bool(earlier))
         run.remeasured = earlier
         if run.outcome is None or run.environment or len(earlier) + 1 >= attempts:
             return run
@@ -161,7 +163,7 @@ REMEASURED: list[tuple[Job, list[str]]] = []
 
 
 def _run_once(job: Job, *, timeout: float, group: processes.Group | None,
-              fresh: bool | None) -> Run:  # fmt: skip
+              fresh: bool | None, alone: bool = False) -> Run:  # fmt: skip
     scenario = scenarios.get(job.scenario)
     expected = scenario.expect(job.spec, job.model)
     if isinstance(job.spec, HttpSpec) and not job.spec.services_url:
@@ -174,7 +176,7 @@ def _run_once(job: Job, *, timeout: float, group: processes.Group | None,
     os.close(fd)
     argv = [job.scenario, "--spec", json.dumps(job.spec.to_json()), "--result", result]
     group = group or processes.DEFAULT
-    with _slots:  # wall time counts from the start of the interpreter, not of the wait
+    with _alone() if alone else _slots:  # wall time counts from the start, not from the wait
         try:
             if not (fresh if fresh is not None else not forkserver.enabled()):
                 server = forkserver.server(job.model)
@@ -324,7 +326,29 @@ class Watch:
 
 # However many batches run at once, this many model interpreters at most: more
 # would only queue for the CPU, and blur the timings they measure.
-_slots = threading.BoundedSemaphore(2 * (os.cpu_count() or 1) + 2)
+_SLOTS = 2 * (os.cpu_count() or 1) + 2
+_slots = threading.BoundedSemaphore(_SLOTS)
+_taking_all = threading.Lock()
+
+
+@contextlib.contextmanager
+def _alone() -> Iterator[None]:
+    """Every slot: no other model interpreter of this process runs meanwhile.
+
+    For a run measured again because it came out too slow. Measured again in
+    the same crowd, a right model would meet the same noise; measured alone,
+    it gets the CPU the others were taking, and a wrong one stays slow however
+    quiet the machine is. One run at a time takes them (the lock), so two such
+    runs cannot each hold half of the slots and wait for the other half.
+    """
+    with _taking_all:
+        for _ in range(_SLOTS):
+            _slots.acquire()
+    try:
+        yield
+    finally:
+        for _ in range(_SLOTS):
+            _slots.release()
 
 
 def jobs_for(
