@@ -1,15 +1,22 @@
 """`concurrency-compare report`: the static site, its structure, and how it renders in a browser.
 
-The site is built once per session from the suite's ``demo_runs``; the browser
-test opens it from the disk in Debian's headless Chromium, driven by Playwright.
+The site is built once per session, by the CLI (`report --runs` with the JSON
+of the suite's ``demo_runs``, and the README's bench, load and hurts figures):
+every check reads that one site, since a build highlights every module and
+draws every chart, seconds of CPU each time. The browser tests open it from
+the disk in Debian's headless Chromium, driven by Playwright, one browser for
+them all.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import itertools
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -17,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from shared import report, runner, scenarios, sources
 from shared.bench import output
@@ -30,9 +38,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 
-# The bench JSON of the README's figures, as `bench --json` wrote it.
-BENCH_FILE = Path(__file__).resolve().parent.parent / "docs" / "bench" / "bench.json"
+# The JSON of the README's figures, as `bench --json`, `load --json` and `hurts --json` wrote it.
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+BENCH_FILE = DOCS / "bench" / "bench.json"
 BENCH: dict[str, Any] = json.loads(BENCH_FILE.read_text(encoding="utf-8"))
+LOAD_FILE, HURTS_FILE = DOCS / "load" / "load.json", DOCS / "hurts" / "hurts.json"
 
 
 VOID = {"meta", "link", "br", "img", "input", "hr"}  # elements without an end tag
@@ -56,7 +66,11 @@ class Parsed(HTMLParser):
         self.code: dict[str, Code] = {}  # model -> the code shown
         self.outputs: dict[str, str] = {}  # model -> the transcript shown
         self.text: list[str] = []
+        self.body: list[str] = []  # the text but the footer's (which says the environment)
         self._open: list[set[str]] = []  # the classes of each open element
+        # How many open elements have each class (and "<footer>"): what a piece
+        # of text is inside, without walking the stack for each of them.
+        self._inside: Counter[str] = Counter()
         self._model = ""
         self._number = ""
         self._line = 0
@@ -66,7 +80,8 @@ class Parsed(HTMLParser):
         values = {name: value or "" for name, value in attrs}
         classes = set(values.get("class", "").split())
         if tag not in VOID:
-            self._open.append(classes)
+            self._open.append(classes | {"<footer>"} if tag == "footer" else classes)
+            self._inside.update(self._open[-1])
         self.links += [values[name] for name in ("href", "src") if name in values]
         if "id" in values:
             self.ids.add(values["id"])
@@ -83,6 +98,7 @@ class Parsed(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         classes = self._open.pop()
+        self._inside.subtract(classes)
         if "ln" in classes:  # the number is read: the code of that line follows
             self._line = int(self._number)
             self.code[self._model].lines[self._line] = ""
@@ -91,25 +107,48 @@ class Parsed(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if not self._inside["<footer>"]:
+            self.body.append(data)
         if self._open and "ln" in self._open[-1]:
             self._number += data
-        elif any("src" in classes for classes in self._open) and self._line:
+        elif self._inside["src"] and self._line:
             self.code[self._model].lines[self._line] += data
-        elif any("transcript" in classes for classes in self._open):
+        elif self._inside["transcript"]:
             self.outputs[self._model] = self.outputs.get(self._model, "") + data
 
 
+@functools.cache  # a site is not written again once built: each page is parsed once
 def parse(path: Path) -> Parsed:
     parsed = Parsed()
     parsed.feed(path.read_text(encoding="utf-8"))
     return parsed
 
 
+@dataclass
+class Built:
+    """The session's site, as `concurrency-compare report --runs` wrote it."""
+
+    out: Path
+    status: int
+    printed: str
+
+
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, demo_runs: Runs) -> Path:
-    out = tmp_path_factory.mktemp("report")
-    report.build(out, list(demo_runs.values()), bench=BENCH, environment={"python": "3"})
-    return out
+def built(tmp_path_factory: pytest.TempPathFactory, demo_runs: Runs) -> Built:
+    folder = tmp_path_factory.mktemp("report")
+    runs_file = folder / "runs.json"
+    write_json(str(runs_file), list(demo_runs.values()))
+    out = folder / "site"
+    printed = io.StringIO()
+    status = main(["report", "--runs", str(runs_file), "--bench", str(BENCH_FILE),
+                   "--load", str(LOAD_FILE), "--hurts", str(HURTS_FILE), "--out", str(out)],
+                  Console(file=printed, width=100))  # fmt: skip
+    return Built(out, status, printed.getvalue())
+
+
+@pytest.fixture(scope="session")
+def site(built: Built) -> Path:
+    return built.out
 
 
 def pages(site: Path) -> Iterator[Path]:
@@ -123,7 +162,8 @@ def test_a_page_per_scenario(site: Path) -> None:
         assert (site / f"{name}.html").is_file(), name
         assert f"{name}.html" in index.links, name
     assert {p.name for p in pages(site)} == {
-        "index.html", "bench.html", *(f"{name}.html" for name in scenarios.CATALOGUE)
+        "index.html", "bench.html", "load.html", "hurts.html",
+        *(f"{name}.html" for name in scenarios.CATALOGUE),
     }  # fmt: skip
 
 
@@ -143,7 +183,8 @@ def test_every_page_shows_the_three_implementations(site: Path, scenario: str) -
         assert marked, f"{model}: nothing marked"
 
 
-# Each page shows what each model printed in the run, its stderr, and the verdict.
+# Each page shows what each model printed in the run, its stderr, and the verdict:
+# the runs of the session, as the site read them back from their JSON.
 def test_every_page_shows_outputs_and_verdict(site: Path, demo_runs: Runs, scenario: str) -> None:
     page = parse(site / f"{scenario}.html")
     text = " ".join(" ".join(page.text).split())
@@ -185,18 +226,20 @@ def test_bench_page(site: Path) -> None:
     assert "bench.html" in parse(site / "index.html").links
     page = parse(site / "bench.html")
     text = " ".join(" ".join(page.text).split())
+    # The page's own text: the footer names this machine's packages, aiohttp's too.
+    body = " ".join(" ".join(page.body).split())
     for table in [*output.summary(BENCH), *output.details(BENCH), output.facts(BENCH)]:
-        assert " ".join(table.title.split()) in text
+        assert " ".join(table.title.split()) in body
         for row in table.texts():
             for cell in row:
-                assert " ".join(cell.split()) in text, (table.title, cell)
+                assert " ".join(cell.split()) in body, (table.title, cell)
     markup = (site / "bench.html").read_text(encoding="utf-8")
     assert markup.count("<details>") == 1
     summary, details = output.summary(BENCH)[0].title, output.details(BENCH)[0].title
     assert markup.index(summary) < markup.index("<details>") < markup.index(details)
     assert {"fanout.svg", "memory.svg"} <= set(page.links)
     assert (site / "fanout.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    assert "environment.packages" not in text and "aiohttp 3.14.5" in text
+    assert "environment.packages" not in text and "aiohttp 3.14.5" in body
     assert not re.search(r"\d[eE][-+]\d", text)  # 1.62e-12 and the like
 
 
@@ -228,26 +271,13 @@ def test_no_machine_paths(site: Path) -> None:
     ]
 
 
-# `report --runs` builds the site from the JSON of `run --json`, without running anything.
-def test_report_from_runs_json(
-    capsys: pytest.CaptureFixture[str], demo_runs: Runs, tmp_path: Path
-) -> None:
-    runs_file = tmp_path / "runs.json"
-    write_json(str(runs_file), list(demo_runs.values()))
-    bench_file = tmp_path / "bench.json"
-    # Without the fan-out and memory, which have charts: the site fixture draws them.
-    results = {name: BENCH["results"][name] for name in ("spawn", "switch", "throughput")}
-    bench_file.write_text(json.dumps({**BENCH, "results": results}))
-    out = tmp_path / "site"
-    status = main(["report", "--runs", str(runs_file), "--bench", str(bench_file),
-                   "--out", str(out)])  # fmt: skip
-    printed, err = capsys.readouterr()
-    assert status == (0 if all(run.ok for run in demo_runs.values()) else 1), err
-    assert (out / "index.html").as_uri() in printed.replace("\n", "")
-    assert {p.name for p in out.glob("*.html")} == {
-        "index.html", "bench.html", *(f"{name}.html" for name in scenarios.CATALOGUE)
-    }  # fmt: skip
-    page = parse(out / "fetch.html")
+# `report --runs` builds the site from the JSON of `run --json`, without running
+# anything: the session's site is built so (the pages it wrote: test_a_page_per_scenario).
+def test_report_from_runs_json(built: Built, demo_runs: Runs) -> None:
+    assert built.status == (0 if all(run.ok for run in demo_runs.values()) else 1), built.printed
+    assert (built.out / "index.html").as_uri() in built.printed.replace("\n", "")
+    assert "environment failure" not in built.printed
+    page = parse(built.out / "fetch.html")
     assert page.outputs["gevent"] == "\n".join(demo_runs["fetch", "gevent"].transcript)
 
 
@@ -378,23 +408,21 @@ def test_readme_screenshot_exists() -> None:
 
 # The service's figures (load --json, hurts --json) get a page each, linked from
 # every page, with the tables the terminal prints and their charts.
-def test_service_pages(tmp_path: Path) -> None:
+def test_service_pages(site: Path) -> None:
     from shared.hurts import output as hurts_output
     from shared.load import output as load_output
 
-    docs = Path(__file__).resolve().parent.parent / "docs"
-    load = report.load_load(docs / "load" / "load.json")
-    hurts = report.load_hurts(docs / "hurts" / "hurts.json")
-    report.build(tmp_path, [], load=load, hurts=hurts)
-    assert {"load.html", "hurts.html"} <= set(parse(tmp_path / "index.html").links)
+    load, hurts = report.load_load(LOAD_FILE), report.load_hurts(HURTS_FILE)
+    for path in pages(site):
+        assert {"load.html", "hurts.html"} <= set(parse(path).links), path.name
     for name, made in (("load", load_output.all_tables), ("hurts", hurts_output.all_tables)):
-        page = parse(tmp_path / f"{name}.html")
+        page = parse(site / f"{name}.html")
         text = " ".join(" ".join(page.text).split())
         for table in made(load if name == "load" else hurts):
             assert " ".join(table.title.split()) in text, (name, table.title)
         assert "…" not in text and not re.search(r"\d[eE][-+]\d", text)
         images = [link for link in page.links if link.endswith((".png", ".svg"))]
-        assert images and all((tmp_path / image).is_file() for image in images), name
+        assert images and all((site / image).is_file() for image in images), name
 
 
 # A file of another command's JSON is refused in one line.
