@@ -272,7 +272,7 @@ def run_all(
 
     pool = ThreadPoolExecutor(workers)
     try:
-        return list(pool.map(one, jobs))
+        runs = list(pool.map(one, jobs))
     except BaseException:
         # Ctrl-C or a failure: start nothing more, and stop what is running
         # rather than wait for it.
@@ -283,6 +283,14 @@ def run_all(
         pool.shutdown(wait=True)
         if watch is not None:
             watch.stop()
+    if watch is not None and watch.failure:
+        # A run that failed while the services were failing says nothing of its
+        # model, even one that failed before the watch's next look: a refused or
+        # reset request fails a run at once.
+        for run in runs:
+            if not run.ok and not run.environment:
+                run.environment = f"failed while {watch.failure}"
+    return runs
 
 
 class Watch:
