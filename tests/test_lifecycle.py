@@ -70,6 +70,11 @@ def process_name(pid: int) -> str:
         return ""
 
 
+def runs_of(pid: int, scenario: str) -> set[int]:
+    """``pid``'s runs of ``scenario`` under way: forked by its fork servers, named after it."""
+    return {p for p in descendants_of(pid) if process_name(p) == scenario}
+
+
 def command_line(pid: int) -> str:
     """The command line of process ``pid``; "" once it is gone."""
     try:
@@ -93,41 +98,6 @@ def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
     return left
 
 
-# Ctrl-C during `run`: a one-line message, status 130, and every child gone.
-def test_ctrl_c_during_run_leaves_nothing_running() -> None:
-    # A session of its own, so the signal goes to its process group as a
-    # terminal's Ctrl-C would, and not to pytest.
-    command = [*CLI, "run", "cooperative", "fetch", "--scale", "2"]
-    cli = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    # The services, a fork server per model, and the runs they fork, named
-    # after their scenarios: wait until runs are under way.
-    runs = wait_for(lambda: {p for p in descendants_of(cli.pid) if process_name(p) == "fetch"},
-                    timeout=60)  # fmt: skip
-    assert runs
-    everything = descendants_of(cli.pid)
-    os.killpg(cli.pid, signal.SIGINT)
-    _, stderr = cli.communicate(timeout=30)
-    assert cli.returncode == 130
-    assert stderr.decode().strip() == "concurrency-compare: interrupted"
-    assert wait_gone(everything) == set()
-
-
-# Ctrl-C stops `serve` quietly and frees its port.
-def test_ctrl_c_stops_serve() -> None:
-    serve = subprocess.Popen(
-        [*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    assert serve.stdout is not None
-    first = serve.stdout.readline().decode()
-    assert first.startswith("serving on http://127.0.0.1:")
-    os.killpg(serve.pid, signal.SIGINT)
-    _, stderr = serve.communicate(timeout=30)
-    assert serve.returncode == 0
-    assert stderr == b""
-
-
 # -- whatever ends the CLI ------------------------------------------------------
 
 # The CLI with one more way to end: SIGUSR1 raises an exception nobody expects,
@@ -144,37 +114,59 @@ CRASHING_CLI = [
 
 @dataclass
 class Ended:
+    under_way: bool  # a run was under way when the signal came
     status: int
     stderr: str
     left_running: set[int]
     left_files: list[str]
 
 
+#: Each ending, and the models of the run it strikes. Every CLI start costs
+#: seconds of CPU (its imports, its services, a fork server per model), so one
+#: scenario each, and one model where one proves the point: the fork servers
+#: are stopped by the same code whatever their model, and Ctrl-C's run has two
+#: of them, to see that every one goes, not just the first. Between them the
+#: endings meet every model's fork server.
+ENDINGS = {
+    signal.SIGINT: "threads,gevent",
+    signal.SIGTERM: "threads",
+    signal.SIGHUP: "threads",
+    signal.SIGUSR1: "asyncio",
+}
+
+
 def end_a_run(signum: int) -> Ended:
-    """`run` with its own services, ended by ``signum`` once its models are under way."""
+    """`run` with its own services, ended by ``signum`` once a model's run is under way.
+
+    SIGINT goes to the CLI's process group, as a terminal's Ctrl-C does (the
+    CLI has a session of its own, so it does not reach pytest); any other
+    signal to the CLI alone, as `kill` or `timeout` would send it.
+    """
+    command = CLI if signum == signal.SIGINT else CRASHING_CLI
     with tempfile.TemporaryDirectory(prefix="cc-test-") as scratch:
         cli = subprocess.Popen(
-            [*CRASHING_CLI, "run", "fetch", "cooperative", "--models", "threads,gevent",
-             "--scale", "2"],
+            [*command, "run", "fetch", "--models", ENDINGS[signum], "--scale", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True, env={**os.environ, "TMPDIR": scratch},
         )  # fmt: skip
-        # The services, two fork servers and the runs they fork: every one must go.
-        wait_for(lambda: {p for p in descendants_of(cli.pid) if process_name(p) == "fetch"},
-                 timeout=180)  # fmt: skip
-        time.sleep(0.2)
-        children = descendants_of(cli.pid)
-        os.kill(cli.pid, signum)  # the CLI alone, as `kill` or `timeout` would
         try:
+            # The services, a fork server per model, and the runs they fork,
+            # named after their scenario (fetch: 4 s at scale 2, well past the
+            # look and the pause below): every one must go.
+            runs = wait_for(lambda: runs_of(cli.pid, "fetch"), timeout=180)
+            time.sleep(0.2)
+            children = descendants_of(cli.pid)
+            if signum == signal.SIGINT:
+                os.killpg(cli.pid, signum)
+            else:
+                os.kill(cli.pid, signum)
             _, stderr = cli.communicate(timeout=60)
         finally:
             if cli.poll() is None:
                 os.killpg(cli.pid, signal.SIGKILL)
                 cli.communicate()
-        return Ended(cli.returncode, stderr, wait_gone(children), sorted(os.listdir(scratch)))
-
-
-ENDINGS = (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1)
+        return Ended(bool(runs), cli.returncode, stderr, wait_gone(children),
+                     sorted(os.listdir(scratch)))  # fmt: skip
 
 
 @batch
@@ -183,10 +175,20 @@ def ended_runs(services: Services) -> dict[int, Ended]:
         return dict(zip(ENDINGS, pool.map(end_a_run, ENDINGS), strict=True))
 
 
+# Ctrl-C during `run`: a one-line message, status 130, and every child gone.
+def test_ctrl_c_during_run_leaves_nothing_running(batches: Batches) -> None:
+    ended = batches[ended_runs][signal.SIGINT]
+    assert ended.under_way
+    assert ended.status == 130, ended.stderr
+    assert ended.stderr.strip() == "concurrency-compare: interrupted"
+    assert ended.left_running == set() and ended.left_files == []
+
+
 # SIGTERM and SIGHUP end `run` as Ctrl-C does: a line, 128+N, nothing left.
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_termination_leaves_nothing(batches: Batches, signum: signal.Signals) -> None:
     ended = batches[ended_runs][signum]
+    assert ended.under_way
     assert ended.status == 128 + signum, ended.stderr
     assert ended.stderr.strip() == f"concurrency-compare: ended by {signum.name}"
     assert ended.left_running == set() and ended.left_files == []
@@ -195,9 +197,44 @@ def test_termination_leaves_nothing(batches: Batches, signum: signal.Signals) ->
 # A bug in the CLI: the traceback, a line saying it is a bug, status 4, nothing left.
 def test_a_crash_leaves_nothing(batches: Batches) -> None:
     ended = batches[ended_runs][signal.SIGUSR1]
+    assert ended.under_way
     assert ended.status == errors.BUG, ended.stderr
     lines = ended.stderr.strip().splitlines()
     assert lines[0] == "Traceback (most recent call last):"
     assert "KeyError: 'a crash, for the test'" in lines
     assert lines[-1].startswith("concurrency-compare: this is a bug in concurrency-compare")
     assert ended.left_running == set() and ended.left_files == []
+
+
+@dataclass
+class Served:
+    first: str  # the first line it printed
+    status: int
+    stderr: str
+
+
+@batch
+def served(services: Services) -> Served:
+    """`serve`, stopped by Ctrl-C once it says where it serves."""
+    serve = subprocess.Popen(
+        [*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert serve.stdout is not None
+        first = serve.stdout.readline().decode()  # "" if it ended: it is not struck then
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGINT)
+        _, stderr = serve.communicate(timeout=30)
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.communicate()
+    return Served(first, serve.returncode, stderr.decode())
+
+
+# Ctrl-C stops `serve` quietly and frees its port.
+def test_ctrl_c_stops_serve(batches: Batches) -> None:
+    ended = batches[served]
+    assert ended.first.startswith("serving on http://127.0.0.1:")
+    assert ended.status == 0
+    assert ended.stderr == ""
