@@ -223,9 +223,15 @@ def _timed(build: Build, services: Services) -> Any:
 
 
 @pytest.fixture(scope="session")
-def batches(postgres_server: postgres.Starting, services: Services) -> Iterator[Batches]:
-    light = [build for build in _declared if build not in _heavy]
-    heavy = [build for build in _declared if build in _heavy]
+def batches(
+    request: pytest.FixtureRequest, postgres_server: postgres.Starting, services: Services
+) -> Iterator[Batches]:
+    # The batches of the modules whose tests run, and conftest's: a module
+    # imported for its helpers (test_lifecycle's) does not start its own.
+    running = {item.module.__name__ for item in request.session.items if hasattr(item, "module")}
+    wanted = [build for build in _declared if build.__module__ in running | {__name__}]
+    light = [build for build in wanted if build not in _heavy]
+    heavy = [build for build in wanted if build in _heavy]
     _began.append(time.monotonic())
     with ThreadPoolExecutor(len(light)) as pool, ThreadPoolExecutor(1) as one_by_one:
         futures = {build: pool.submit(_timed, build, services) for build in light}
