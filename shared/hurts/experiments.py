@@ -6,6 +6,9 @@ not the load of another; each model's part is a function of its own
 deployments and stops them, so that a test can run the models side by side.
 A figure is the generator's document (``shared.load.generator``) with the CPU
 of every process that took part, in % of one core, over the generator's run.
+Each model's part keeps one generator process for all its figures
+(``shared.load.experiment.Generator``): a figure costs its schedule, not an
+interpreter's start.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from shared import processes
 from shared.deploy import DEPLOYMENTS, Deployed, Deployment, children_of, open_deployments
 from shared.hurts.holder import rss_kb
-from shared.load.experiment import LoadError, generate, process_cpu
+from shared.load.experiment import Generator, LoadError, process_cpu
 from shared.services import Services
 
 MODELS = ("asyncio", "gevent", "threads")
@@ -150,11 +153,12 @@ def measure(
     seconds: float,
     plan: Plan,
     processes: dict[str, list[int]],
+    generator: Generator,
 ) -> dict[str, Any]:
     """Offer ``rate`` to ``url`` for ``seconds``; the figures and every process's CPU."""
     settled = settle(processes.get("worker", []))
     before = {role: cpu_seconds(pids) for role, pids in processes.items()}
-    load = generate(url, rate, seconds, warmup=plan.warmup, timeout=plan.timeout)
+    load = generator.run(url, rate, seconds, warmup=plan.warmup, timeout=plan.timeout)
     after = {role: cpu_seconds(pids) for role, pids in processes.items()}
     busy = max(float(load["seconds"]), 1e-3)
     cpu: dict[str, float | None] = {"generator": load["cpu_pct"]}
@@ -207,7 +211,12 @@ def roles(deployed: Deployed, upstream: Services) -> dict[str, list[int]]:
 
 
 def search(
-    deployed: Deployed, upstream: Services, plan: Plan, cpu_ms: float, rates: Sequence[float]
+    deployed: Deployed,
+    upstream: Services,
+    plan: Plan,
+    cpu_ms: float,
+    rates: Sequence[float],
+    generator: Generator,
 ) -> dict[str, Any]:
     """Rising rates until the p99 passes TAIL_MS (or requests fail): where it passed."""
     steps = []
@@ -215,7 +224,7 @@ def search(
     for rate in rates:
         figure = measure(
             deployed.url + query(plan, cpu=cpu_ms), rate, plan.ladder_seconds, plan,
-            roles(deployed, upstream),
+            roles(deployed, upstream), generator,
         )  # fmt: skip
         steps.append(figure)
         p99 = figure["latency_ms"].get("p99")
@@ -233,20 +242,22 @@ def cpu_deployments(plan: Plan, model: str) -> list[Deployment]:
     return [one, two] if plan.two_workers else [one]
 
 
-def cpu_on(plan: Plan, started: Sequence[Deployed], upstream: Services) -> dict[str, Any]:
+def cpu_on(
+    plan: Plan, started: Sequence[Deployed], upstream: Services, generator: Generator
+) -> dict[str, Any]:
     """Every C at the fixed rate, then each C's search, with one worker and with two."""
     first = started[0]
     fixed = []
     for cpu_ms in plan.cpu_ms:
         figure = measure(
             first.url + query(plan, cpu=cpu_ms), plan.cpu_rate, plan.seconds, plan,
-            roles(first, upstream),
+            roles(first, upstream), generator,
         )  # fmt: skip
         fixed.append({"cpu_ms": cpu_ms, **figure})
-    searches = [search(first, upstream, plan, c, plan.ladder(c))
+    searches = [search(first, upstream, plan, c, plan.ladder(c), generator)
                 for c in plan.cpu_ms if plan.ladder(c)]  # fmt: skip
     if len(started) > 1:
-        searches += [search(started[1], upstream, plan, c, plan.ladder(c))
+        searches += [search(started[1], upstream, plan, c, plan.ladder(c), generator)
                      for c in plan.two_workers if plan.ladder(c)]  # fmt: skip
     deployment = first.deployment
     return {"model": deployment.model, "deployment": deployment.name,
@@ -255,8 +266,8 @@ def cpu_on(plan: Plan, started: Sequence[Deployed], upstream: Services) -> dict[
 
 def cpu_model(plan: Plan, model: str, upstream: Services) -> dict[str, Any]:
     """One model's part of the CPU experiment, on deployments of its own."""
-    with running(cpu_deployments(plan, model), upstream) as started:
-        return cpu_on(plan, started, upstream)
+    with running(cpu_deployments(plan, model), upstream) as started, Generator() as generator:
+        return cpu_on(plan, started, upstream, generator)
 
 
 # -- 2. A blocking call -----------------------------------------------------------------
@@ -320,7 +331,9 @@ def plain(line: str) -> str:
     return re.sub(r"\(\S.*\)>", "(...)>", line)
 
 
-def detectors(deployed: Deployed, plan: Plan) -> dict[str, list[dict[str, Any]]]:
+def detectors(
+    deployed: Deployed, plan: Plan, generator: Generator
+) -> dict[str, list[dict[str, Any]]]:
     """A short burst of blocking calls, then of offloaded ones: what each detector said."""
     said = {}
     for name, offload in (("blocking", 0), ("fixed", 1)):
@@ -328,7 +341,7 @@ def detectors(deployed: Deployed, plan: Plan) -> dict[str, list[dict[str, Any]]]
         url = deployed.url + query(
             plan, block=plan.block_ms, every=plan.detector_every, offload=offload
         )
-        generate(url, 20, plan.detector_seconds, timeout=plan.timeout)
+        generator.run(url, 20, plan.detector_seconds, warmup=0, timeout=plan.timeout)
         time.sleep(0.2)  # a report written as the last request ended
         said[name] = detect(deployed.output()[start:], plan.block_ms)
     return said
@@ -342,7 +355,7 @@ def blocking_deployments(model: str) -> list[Deployment]:
 
 
 def blocking_on(
-    plan: Plan, deployed: Deployed, observed: Deployed, upstream: Services
+    plan: Plan, deployed: Deployed, observed: Deployed, upstream: Services, generator: Generator
 ) -> dict[str, Any]:
     """No blocking call, the blocking call, its fix; then the detectors, on ``observed``."""
     figures = []
@@ -352,9 +365,11 @@ def blocking_on(
         ("fixed", {"block": plan.block_ms, "every": plan.block_every, "offload": 1}),
     ):
         url = deployed.url + query(plan, **extra)
-        figure = measure(url, plan.block_rate, plan.seconds, plan, roles(deployed, upstream))
+        figure = measure(
+            url, plan.block_rate, plan.seconds, plan, roles(deployed, upstream), generator
+        )
         figures.append({"variant": name, **figure})
-    said = detectors(observed, plan)
+    said = detectors(observed, plan, generator)
     deployment = deployed.deployment
     return {"model": deployment.model, "deployment": deployment.name, "figures": figures,
             "detectors": said}  # fmt: skip
@@ -362,8 +377,11 @@ def blocking_on(
 
 def blocking_model(plan: Plan, model: str, upstream: Services) -> dict[str, Any]:
     """One model's part of the blocking experiment, on deployments of its own."""
-    with running(blocking_deployments(model), upstream) as (deployed, observed):
-        return blocking_on(plan, deployed, observed, upstream)
+    with (
+        running(blocking_deployments(model), upstream) as (deployed, observed),
+        Generator() as generator,
+    ):
+        return blocking_on(plan, deployed, observed, upstream, generator)
 
 
 # -- 3. Idle connections ---------------------------------------------------------------
@@ -430,14 +448,21 @@ def read_line(child: subprocess.Popen[str]) -> dict[str, Any]:
     return document
 
 
-def idle_one(plan: Plan, model: str, config: str, count: int, upstream: Services) -> dict[str, Any]:
+def idle_one(
+    plan: Plan, model: str, config: str, count: int, upstream: Services, generator: Generator
+) -> dict[str, Any]:
     """``count`` idle connections to a fresh deployment, then the live requests."""
     with running([idle_deployment(model, config)], upstream) as (deployed,):
-        return idle_on(plan, deployed, config, count, upstream)
+        return idle_on(plan, deployed, config, count, upstream, generator)
 
 
 def idle_on(
-    plan: Plan, deployed: Deployed, config: str, count: int, upstream: Services
+    plan: Plan,
+    deployed: Deployed,
+    config: str,
+    count: int,
+    upstream: Services,
+    generator: Generator,
 ) -> dict[str, Any]:
     """``count`` idle connections to a deployment just started, then the live requests."""
     deployment = deployed.deployment
@@ -456,7 +481,7 @@ def idle_on(
         fds = sum(files_of(pid) or 0 for pid in pids)
         live = measure(
             deployed.url + query(plan), plan.idle_rate, plan.idle_seconds, plan,
-            {**roles(deployed, upstream), "holder": [holder.pid]},
+            {**roles(deployed, upstream), "holder": [holder.pid]}, generator,
         )  # fmt: skip
         assert holder.stdin is not None
         holder.stdin.close()
@@ -490,11 +515,12 @@ def idle_on(
 
 
 def idle_model(plan: Plan, model: str, upstream: Services) -> list[dict[str, Any]]:
-    return [
-        idle_one(plan, model, config, count, upstream)
-        for config in plan.idle_configs
-        for count in plan.idle_counts
-    ]
+    with Generator() as generator:
+        return [
+            idle_one(plan, model, config, count, upstream, generator)
+            for config in plan.idle_configs
+            for count in plan.idle_counts
+        ]
 
 
 # -- the whole -------------------------------------------------------------------------
