@@ -40,7 +40,9 @@ TINY = experiments.Plan(
     # among the measured, whichever request the worker's count starts from.
     block_every=20,
     block_rate=50,
-    detector_seconds=0.4,  # 8 requests: one or two blocking calls
+    # 12 requests: two blocking calls. At 0.4 s (8 requests, one call at worst)
+    # gevent's monitor thread once reported nothing in a suite beside other work.
+    detector_seconds=0.6,
     detector_every=5,
     idle_counts=(300,),
     idle_configs=(experiments.IDLE_RAISED,),
