@@ -1,8 +1,9 @@
 """The bench: every figure there and sane, the hidden caps visible, bad input refused.
 
 Speed is never asserted: the machine is shared and busy. A bench far smaller than
-``--quick`` runs once per module, one lane per model, each lane with services of
-its own so that what the server saw (peak in flight) belongs to that model alone.
+``--quick`` runs in a batch (in the background, beside the others), one lane per
+model, each lane with services of its own so that what the server saw (peak in
+flight) belongs to that model alone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import dataclasses
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared import processes, tables
+from shared import forkserver, processes, tables
 from shared.bench import charts, figures, measure, output, plan, probes, versions
 from shared.bench.child import VARIANTS, WORKLOADS
 from shared.cli import environment
 from shared.contract import MODELS
-from shared.services import open_services
-from tests.conftest import alive
+from shared.services import Services, open_services
+from tests.conftest import Batches, alive, batch
 from tests.refusals import refused
 
 TINY = dataclasses.replace(
@@ -46,56 +46,90 @@ UVLOOP_FANOUT = plan.Job("fanout", plan.UVLOOP, "tuned", 12, 0)
 
 
 @dataclasses.dataclass
+class ByHand:
+    """``python -m <model>_impl bench ...`` run by hand: the command, its JSON, and
+    what the lane's server saw of it."""
+
+    command: list[str]
+    report: dict[str, Any]
+    seen: dict[str, int]
+
+
+@dataclasses.dataclass
 class Lane:
     bench: figures.Bench
     refused: dict[str, Any]  # a fan-out pass against a port that refuses connections
-    capped: figures.Measure | None  # asyncio's fan-out above aiohttp's connector limit
-    uvloop: figures.Measure | None  # asyncio+uvloop's fan-out, when uvloop is installed
-    by_hand: dict[str, Any]  # python -m <model>_impl bench memory, run by hand
+    capped: ByHand | None  # asyncio's fan-out above aiohttp's connector limit
+    uvloop: ByHand | None  # asyncio+uvloop's fan-out, when uvloop is installed
+    memory: dict[str, Any]  # python -m <model>_impl bench memory, run by hand
 
 
-def refused_fanout(model: str, unreachable: str) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        f"{model}_impl",
-        "bench",
-        "fanout",
-        "--size",
-        "5",
-        "--url",
-        unreachable,
-        "--variant",
-        "defaults",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
-    [one_pass] = json.loads(done.stdout)["outcome"]
-    return dict(one_pass)
+def by_hand(model: str, argv: list[str], *, fresh: bool = False) -> dict[str, Any]:
+    """The JSON that ``python -m <model>_impl bench ARGV`` prints.
+
+    The bench's own jobs (the lanes' below) are fresh interpreters, as its design
+    wants; a command run by hand here is a fork of the model's fork server, the state a
+    fresh interpreter reaches before it reads its arguments (``shared.forkserver``),
+    without its 0.3 to 0.6 s of CPU for the imports. ``fresh`` (or the fork
+    servers turned off) starts a fresh interpreter all the same.
+    """
+    command = ["bench", *argv]
+    if forkserver.enabled() and not fresh:
+        server = forkserver.server(model)
+        done = server.run(command, argv[0], timeout=60, group=processes.DEFAULT)
+    else:
+        done = processes.run([sys.executable, "-m", f"{model}_impl", *command], timeout=60)
+    assert done.returncode == 0, (command, done.describe(), done.stderr)
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
 
 
-def memory_by_hand(model: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", f"{model}_impl", "bench", "memory", "--size", "1000"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
-    outcome: dict[str, Any] = json.loads(done.stdout)["outcome"]
-    return outcome
+def job_by_hand(job: plan.Job, services: Services) -> ByHand:
+    """The command line the bench runs for ``job``, run by hand against ``services``:
+    without its ``--result``, the JSON comes on stdout."""
+    command = measure.command_of(job, TINY, services, result="-")
+    package, _ = plan.package_of(job.model)
+    assert command[:4] == [sys.executable, "-m", f"{package}_impl", "bench"]
+    assert command[-2:] == ["--result", "-"]
+    services.reset()  # the peak in flight is this run's alone
+    report = by_hand(package, command[4:-2])
+    return ByHand(command, report, dict(services.stats()))
 
 
-@pytest.fixture(scope="module")
-def lanes() -> dict[str, Lane]:
+@batch
+def bench_lanes(services: Services) -> dict[str, Lane]:
+    """Every lane at once, each against services of its own: the session's
+    ``services`` serve the other batches, whose requests would count in the peak.
+
+    A light batch, beside the others: its jobs, one at a time per lane, are
+    mostly interpreters starting, as the runs of the other batches are, and
+    none of its figures is held to a bound that their load could break.
+    """
+
     def lane(model: str) -> Lane:
-        with open_services() as services:
-            bench = measure.run(TINY, WORKLOADS, [model], services=services)
-            refused = refused_fanout(model, services.unreachable)
-            # The extra jobs go to the lanes with less to do: a lane's jobs share its server.
-            capped = measure.run_job(ASYNCIO_CAP, TINY, services) if model == "threads" else None
+        with open_services() as own:
+            bench = measure.run(TINY, WORKLOADS, [model], services=own)
+            [refusing] = by_hand(model, ["fanout", "--size", "5", "--url", own.unreachable,
+                                         "--variant", "defaults"])["outcome"]  # fmt: skip
+            # The extra runs go to the lanes with less to do: a lane's runs share its server.
+            capped = job_by_hand(ASYNCIO_CAP, own) if model == "threads" else None
             uvloop = None
             if model == "gevent" and plan.uvloop_installed():
-                uvloop = measure.run_job(UVLOOP_FANOUT, TINY, services)
-            by_hand = memory_by_hand(model) if model == "asyncio" else {}
-        return Lane(bench, refused, capped, uvloop, by_hand)
+                uvloop = job_by_hand(UVLOOP_FANOUT, own)
+            # A fresh interpreter: a fork's pages are all resident from the start (the
+            # fork server makes them so), where the new tasks could land unseen.
+            memory: dict[str, Any] = {}
+            if model == "asyncio":
+                memory = by_hand(model, ["memory", "--size", "1000"], fresh=True)["outcome"]
+        return Lane(bench, dict(refusing), capped, uvloop, memory)
 
     with ThreadPoolExecutor(len(MODELS)) as pool:
         return dict(zip(MODELS, pool.map(lane, MODELS), strict=True))
+
+
+@pytest.fixture(scope="module")
+def lanes(batches: Batches) -> dict[str, Lane]:
+    return batches[bench_lanes]
 
 
 def cell(lane: Lane, workload: str, variant: str = "") -> figures.Cell:
@@ -169,19 +203,24 @@ def test_hidden_caps(lanes: dict[str, Lane], model: str) -> None:
     if model == "asyncio":
         capped = lanes["threads"].capped
         assert capped is not None
-        assert capped.values["server_peak_in_flight"] == [100]
-        assert capped.counts["completed"] == ASYNCIO_CAP.size
-        assert capped.values["wall_s"][0] >= 2 * TINY.delay  # two rounds of 100 at most
+        [one_pass] = capped.report["outcome"]
+        assert capped.seen["peak_in_flight"] == 100
+        assert one_pass["completed"] == ASYNCIO_CAP.size
+        assert one_pass["wall"] >= 2 * TINY.delay  # two rounds of 100 at most
 
 
-# asyncio+uvloop is the asyncio code on uvloop's event loop.
+# asyncio+uvloop is the asyncio code on uvloop's event loop: the bench runs it as
+# asyncio_impl with --uvloop, and all N run at once, a warm pass after the cold one.
 @pytest.mark.skipif(not plan.uvloop_installed(), reason="uvloop is an optional extra")
 def test_uvloop_variant(lanes: dict[str, Lane]) -> None:
-    measure = lanes["gevent"].uvloop
-    assert measure is not None and not measure.error
-    assert measure.counts["completed"] == 2 * UVLOOP_FANOUT.size
-    assert measure.values["server_peak_in_flight"] == [UVLOOP_FANOUT.size]
-    assert measure.values["wall_s"][0] >= TINY.delay
+    run = lanes["gevent"].uvloop
+    assert run is not None
+    assert run.command[:5] == [sys.executable, "-m", "asyncio_impl", "bench", "fanout"]
+    assert "--uvloop" in run.command and run.report["uvloop"] is True
+    passes = run.report["outcome"]
+    assert [one["completed"] for one in passes] == [UVLOOP_FANOUT.size] * 2
+    assert all(one["errors"] == {} and one["wall"] >= TINY.delay for one in passes)
+    assert run.seen["peak_in_flight"] == UVLOOP_FANOUT.size
 
 
 # Throughput counts requests and reads the CPU of both ends. (CPU time comes in
@@ -271,7 +310,7 @@ def test_a_job_that_overruns_is_stopped(tmp_path: Path) -> None:
 
 # By hand, the memory workload speaks per task, as the tables do.
 def test_memory_by_hand_is_per_task(lanes: dict[str, Lane]) -> None:
-    parked = lanes["asyncio"].by_hand
+    parked = lanes["asyncio"].memory
     assert parked["tasks"] == 1_000
     assert 0 < parked["resident_kib_per_task"] < 1024
     assert set(parked) == {"tasks", "resident_kib_per_task", "virtual_kib_per_task", "stopped"}
@@ -294,7 +333,7 @@ def test_terminal_tables_at_80_columns(lanes: dict[str, Lane]) -> None:
         assert max(len(line) for line in shown.splitlines()) <= 80
         for table in output.details(document):
             assert table.title in shown
-    full = printed(output.terminal(documents[-1]))
+    full = shown  # the last one: the README's
     assert "threads, defaults: stopped at the 20 s deadline, 8,830 unanswered" in full
     assert "asyncio+uvloop │ tuned    │ 4.43 (4.40-4.88) │" in full
 
