@@ -67,10 +67,10 @@ class Lane:
 def by_hand(model: str, argv: list[str], *, fresh: bool = False) -> dict[str, Any]:
     """The JSON that ``python -m <model>_impl bench ARGV`` prints.
 
-    The bench's own jobs (the lanes' below) are fresh interpreters, as its design
-    wants; a command run by hand here is a fork of the model's fork server, the state a
-    fresh interpreter reaches before it reads its arguments (``shared.forkserver``),
-    without its 0.3 to 0.6 s of CPU for the imports. ``fresh`` (or the fork
+    The bench's own jobs are fresh interpreters, as its design wants. Run by hand
+    here, a command is a fork of its model's fork server: the state a fresh
+    interpreter reaches before it reads its arguments (``shared.forkserver``),
+    without the 0.3 to 0.6 s of CPU its imports cost. ``fresh`` (or the fork
     servers turned off) starts a fresh interpreter all the same.
     """
     command = ["bench", *argv]
