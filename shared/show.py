@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from pygments.lexers import PythonLexer
+from pygments.token import _TokenType
 from rich.console import Console, Group, RenderableType
 from rich.constrain import Constrain
 from rich.padding import Padding
@@ -54,11 +56,35 @@ def columns_needed(view: sources.SideBySide) -> int:
     return column * len(view.models) + 3 * (len(view.models) - 1)
 
 
+class _LexedOnce(PythonLexer):  # type: ignore[misc]  # pygments' lexers are untyped
+    """Python's lexer, remembering each text's tokens.
+
+    A section's ``Syntax`` gets its whole file, so that a line's colours know
+    what came before it (a string opened lines above), and rich lexes that file
+    whenever it measures or draws the section: a file of six sections was lexed
+    a dozen times for one ``show``, most of its time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(stripnl=False, ensurenl=True, tabsize=4)  # as rich makes its own
+        self._lexed: dict[str, list[tuple[_TokenType, str]]] = {}
+
+    def get_tokens(self, text: str, unfiltered: bool = False) -> Iterator[tuple[_TokenType, str]]:
+        if unfiltered:
+            return iter(super().get_tokens(text, unfiltered))
+        if text not in self._lexed:
+            self._lexed[text] = list(super().get_tokens(text))
+        return iter(self._lexed[text])
+
+
+_LEXER = _LexedOnce()
+
+
 def code(cell: sources.Cell) -> Syntax:
     """One model's lines of one section, highlighted, numbered as in the file."""
     syntax = Syntax(
         cell.source.text,
-        "python",
+        _LEXER,
         theme=THEME,
         line_numbers=True,
         line_range=(cell.section.start, cell.section.end),
