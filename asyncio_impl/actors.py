@@ -58,11 +58,16 @@ class Actor:
         return self.balance
 
 
-async def sender(number: int, spec: ActorsSpec, actor: Actor, out: Transcript) -> list[int]:
-    await asyncio.sleep(spec.send_at(number))
+async def sender(
+    number: int, spec: ActorsSpec, actor: Actor, out: Transcript, posted: list[asyncio.Event]
+) -> list[int]:
+    if number > 1:  # a step after the sender before it posted (ActorsSpec.step)
+        await posted[number - 2].wait()
+        await asyncio.sleep(spec.seconds(spec.step))
     deposits = spec.deposits(number)
     out.say(f"Sender {number} posts {', '.join(deposit.label for deposit in deposits)}")
     replies = [actor.send(deposit) for deposit in deposits]
+    posted[number - 1].set()
     balances = [await reply for reply in replies]
     out.say(f"Sender {number} got {balances}")
     return balances
@@ -70,12 +75,13 @@ async def sender(number: int, spec: ActorsSpec, actor: Actor, out: Transcript) -
 
 async def main(spec: ActorsSpec, out: Transcript, outcome: ActorsOutcome) -> None:
     actor = Actor(spec.seconds(spec.work), out)
+    posted = [asyncio.Event() for _ in range(spec.senders)]
     began = time.perf_counter()
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(actor.run())
         async with asyncio.TaskGroup() as senders:
             sent = {
-                number: senders.create_task(sender(number, spec, actor, out))
+                number: senders.create_task(sender(number, spec, actor, out, posted))
                 for number in range(1, spec.senders + 1)
             }
         actor.stop()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import gevent
-from gevent.event import AsyncResult
+from gevent.event import AsyncResult, Event
 from gevent.queue import Queue
 
 from shared.contract import Transcript
@@ -62,11 +62,16 @@ class Actor(gevent.Greenlet):  # type: ignore[misc]  # gevent has no type hints
         return self.balance
 
 
-def sender(number: int, spec: ActorsSpec, actor: Actor, out: Transcript) -> list[int]:
-    gevent.sleep(spec.send_at(number))
+def sender(
+    number: int, spec: ActorsSpec, actor: Actor, out: Transcript, posted: list[Event]
+) -> list[int]:
+    if number > 1:  # a step after the sender before it posted (ActorsSpec.step)
+        posted[number - 2].wait()
+        gevent.sleep(spec.seconds(spec.step))
     deposits = spec.deposits(number)
     out.say(f"Sender {number} posts {', '.join(deposit.label for deposit in deposits)}")
     replies = [actor.send(deposit) for deposit in deposits]
+    posted[number - 1].set()
     balances = [int(reply.get()) for reply in replies]
     out.say(f"Sender {number} got {balances}")
     return balances
@@ -74,10 +79,11 @@ def sender(number: int, spec: ActorsSpec, actor: Actor, out: Transcript) -> list
 
 def main(spec: ActorsSpec, out: Transcript, outcome: ActorsOutcome) -> None:
     actor = Actor(spec.seconds(spec.work), out)
+    posted = [Event() for _ in range(spec.senders)]
     began = time.perf_counter()
     actor.start()
     sent = {
-        number: gevent.spawn(sender, number, spec, actor, out)
+        number: gevent.spawn(sender, number, spec, actor, out, posted)
         for number in range(1, spec.senders + 1)
     }
     gevent.joinall(list(sent.values()), raise_error=True)

@@ -62,11 +62,16 @@ class Actor(threading.Thread):
         return self.balance
 
 
-def sender(number: int, spec: ActorsSpec, actor: Actor, out: Transcript) -> list[int]:
-    time.sleep(spec.send_at(number))
+def sender(
+    number: int, spec: ActorsSpec, actor: Actor, out: Transcript, posted: list[threading.Event]
+) -> list[int]:
+    if number > 1:  # a step after the sender before it posted (ActorsSpec.step)
+        posted[number - 2].wait()
+        time.sleep(spec.seconds(spec.step))
     deposits = spec.deposits(number)
     out.say(f"Sender {number} posts {', '.join(deposit.label for deposit in deposits)}")
     replies = [actor.send(deposit) for deposit in deposits]
+    posted[number - 1].set()
     balances = [reply.result() for reply in replies]
     out.say(f"Sender {number} got {balances}")
     return balances
@@ -74,11 +79,12 @@ def sender(number: int, spec: ActorsSpec, actor: Actor, out: Transcript) -> list
 
 def main(spec: ActorsSpec, out: Transcript, outcome: ActorsOutcome) -> None:
     actor = Actor(spec.seconds(spec.work), out)
+    posted = [threading.Event() for _ in range(spec.senders)]
     began = time.perf_counter()
     actor.start()
     with ThreadPoolExecutor(spec.senders, thread_name_prefix="sender") as pool:
         sent = {
-            number: pool.submit(sender, number, spec, actor, out)
+            number: pool.submit(sender, number, spec, actor, out, posted)
             for number in range(1, spec.senders + 1)
         }
     actor.stop()

@@ -24,9 +24,11 @@ class Deposit:
 class ActorsSpec(Spec):
     senders: int = 3
     messages: int = 3  # each sender's, sent at once
-    # Seconds between one sender's messages and the next sender's: far enough
-    # apart (50 ms at the demo scale) that the mailbox gets them in sender order
-    # even when a thread is woken late on a busy machine.
+    # Seconds from one sender's posting to the next sender's. Each sender waits
+    # for the one before it to have posted, then this step: the mailbox gets
+    # the messages in sender order by construction. A start at a set time was
+    # not enough: a thread woken more than a step late on a busy machine got
+    # ahead of its neighbour (threads, a full suite).
     step: float = 0.2
     # Seconds the actor takes over each message, with a yield point in the
     # middle: longer than a sender's step over its messages, so the mailbox fills.
@@ -46,7 +48,7 @@ class ActorsSpec(Spec):
         ]
 
     def send_at(self, sender: int) -> float:
-        """Seconds from the start at which ``sender`` (from 1) sends its messages."""
+        """Seconds from the start at which ``sender`` (from 1) posts, at the earliest."""
         return self.seconds(self.step) * (sender - 1)
 
     def finished_at(self) -> float:
