@@ -137,12 +137,15 @@ def reads_a_batch(item: pytest.Item) -> bool:
 
 
 def waits_for_the_batches(item: pytest.Item) -> bool:
-    """Whether ``item`` reads a batch, or runs models against the session's services.
+    """Whether ``item`` reads a batch, or runs models in its thread (against the
+    session's services, or marked ``runs_models``).
 
     A model run in the test's own thread queues for the runner's slots behind
     every run the batches asked for first: run beside them, two runs of
     context_switch waited 36 s for theirs.
     """
+    if item.get_closest_marker("runs_models"):  # without the session's services
+        return True
     return reads_a_batch(item) or "services" in getattr(item, "fixturenames", ())
 
 

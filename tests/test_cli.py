@@ -105,6 +105,7 @@ def test_every_scenario_is_checked_by_mypy() -> None:
 
 
 # When a model's results cannot meet the expectation, the verdict says so: exit 1.
+@pytest.mark.runs_models
 def test_run_reports_a_difference(capsys: pytest.CaptureFixture[str]) -> None:
     # Services whose events API changed: it answers an empty list. Every model
     # reports what it got, which is not what the scenario expects.
