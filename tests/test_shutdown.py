@@ -7,14 +7,11 @@ alone; the test sends it a real SIGTERM, then starts it again for a SIGINT.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +21,8 @@ import pytest
 from shared import scenarios
 from shared.contract import MODELS, Expected
 from shared.scenarios.shutdown import SIGNALS, ShutdownOutcome, ShutdownSpec
-from shared.services import Services, open_services
-from tests.conftest import Batches, Runs, alive, batch
+from shared.services import Services
+from tests.conftest import Batches, Runs, alive, batch, own_services, settled
 
 STOPPED, DROPPED = "stopped on the wire", "answered late, dropped"
 # Request 1 answered, 2 to 4 on the wire at the signal, 5 waiting for a worker.
@@ -76,14 +73,6 @@ class Signalled:
         return scenarios.get("shutdown").expect(spec, model)
 
 
-def settled(services: Services) -> dict[str, int]:
-    """The counters once no request is in flight: a hang-up reaches the server a little late."""
-    deadline = time.monotonic() + 10
-    while (stats := services.stats())["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return stats
-
-
 # The sender: a shell of its own that reads the pid line, sleeps, signals and
 # drains the rest. Sent from a thread of this process, the signal could come
 # late: while the suite runs, the test process's threads all want its
@@ -122,21 +111,12 @@ def signal_from_outside(model: str, signame: str, services: Services) -> Signall
     return Signalled(report, settled(services), child.returncode, leftover)
 
 
-@contextlib.contextmanager
-def services_each(count: int) -> Iterator[list[Services]]:
-    """``count`` instances of the local services, started in parallel."""
-    with contextlib.ExitStack() as stack, ThreadPoolExecutor(count) as pool:
-        managers = [open_services() for _ in range(count)]
-        started = [pool.submit(stack.enter_context, manager) for manager in managers]
-        yield [future.result() for future in started]
-
-
 @batch
 def from_outside(services: Services) -> dict[tuple[str, str], Signalled]:
     def both(model: str, own: Services) -> list[Signalled]:
         return [signal_from_outside(model, signame, own) for signame in SIGNALS]
 
-    with services_each(len(MODELS)) as own, ThreadPoolExecutor(len(MODELS)) as pool:
+    with own_services(len(MODELS)) as own, ThreadPoolExecutor(len(MODELS)) as pool:
         done = {model: pool.submit(both, model, own[n]) for n, model in enumerate(MODELS)}
         return {
             (model, signame): signalled
