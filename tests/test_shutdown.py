@@ -74,12 +74,12 @@ class Signalled:
 
 
 # The sender: a shell of its own that reads the pid line, sleeps, signals and
-# drains the rest. Sent from a thread of this process, the signal could come
-# late: while the suite runs, the test process's threads all want its
-# interpreter, and a thread woken from its sleep waits its turn (a soak once
-# failed asyncio's SIGTERM from outside on both its request states and its
-# stop time, as a signal 0.6 s late would).
-SENDER = 'read -r said && sleep "$1" && kill -s "${2#SIG}" "$3"; exec cat >/dev/null'
+# drains the rest. A thread of this process could send it late: while the
+# suite runs, this process gets a small share of two crowded cores, and its
+# main thread can hold the GIL while off the CPU, so a thread woken from its
+# sleep waits (a soak once failed asyncio's SIGTERM from outside on both its
+# request states and its stop time, as a signal 0.6 s late would).
+SENDER = 'read -r said && sleep "$1" && kill -s "$2" "$3"; exec cat >/dev/null'
 
 
 def signal_from_outside(model: str, signame: str, services: Services) -> Signalled:
@@ -95,7 +95,8 @@ def signal_from_outside(model: str, signame: str, services: Services) -> Signall
         # stderr: in the report; stdout: "pid N: ...", said just after its clock starts
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
             assert child.stdout is not None
-            sender = ["sh", "-c", SENDER, "sh", str(SIGNAL_AFTER), signame, str(child.pid)]
+            name = signame.removeprefix("SIG")  # kill -s wants TERM, INT
+            sender = ["sh", "-c", SENDER, "sh", str(SIGNAL_AFTER), name, str(child.pid)]
             with subprocess.Popen(sender, stdin=child.stdout):
                 child.stdout.close()  # the sender's now
                 try:
