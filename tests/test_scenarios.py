@@ -6,6 +6,8 @@ import copy
 import json
 import subprocess
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -138,3 +140,34 @@ def test_only_too_slow_runs_are_measured_again(demo_runs: Runs) -> None:
     wrong = taking(bound.high + 0.1)
     wrong.concurrent = []  # a fact wrong too: measuring again would not mend it
     assert not expected.only_too_slow(wrong)
+
+
+# A free slot goes to the waiting run with the most time ahead of it; among
+# equals, to the first that asked.
+def test_slots_go_to_the_longest_run_first() -> None:
+    slots = runner._Slots(1)
+    slots.acquire(0.0)  # the one slot taken: every other run waits
+    started: list[str] = []
+
+    def run(name: str, seconds: float) -> None:
+        with slots.held(seconds):
+            started.append(name)
+
+    waiting = [("short", 0.5), ("long", 8.0), ("also short", 0.5), ("longer", 9.0)]
+    threads = []
+    for name, seconds in waiting:
+        threads.append(threading.Thread(target=run, args=(name, seconds)))
+        threads[-1].start()
+        while len(slots._waiting) < len(threads):  # in line before the next one asks
+            time.sleep(0.001)
+    slots.release()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert started == ["longer", "long", "short", "also short"]
+
+
+# The longest runs start first: ordering's nine sleeps one by one before fetch's
+# three, and context_switch, which promises no time at all, last.
+def test_run_all_starts_the_longest_first(services: Services) -> None:
+    jobs = runner.jobs_for(["context_switch", "ordering", "fetch"], ["threads"], services)
+    assert runner.longest_first(jobs) == [1, 2, 0]
