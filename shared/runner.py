@@ -30,8 +30,9 @@ from shared.postgres import PostgresSpec
 from shared.services import Services
 
 RUN_TIMEOUT = 120.0  # seconds: a run that takes longer is stopped and reported as failed
-#: How many times a run is measured when its only problem is a timing over its
-#: bound (see ``Expected.only_too_slow``): the machine was busy, not the model wrong.
+#: How many times a run is measured when its only problems are timings over their
+#: bounds or facts a late run gets wrong (see ``Expected.only_too_slow``): the
+#: machine was busy, not the model wrong.
 ATTEMPTS = 3
 #: Seconds the services may take to answer the watch's GET /stats before they
 #: count as hung: far above what a busy machine makes them take (milliseconds).

@@ -141,8 +141,9 @@ def waits_for_the_batches(item: pytest.Item) -> bool:
     session's services, or marked ``runs_models``).
 
     A model run in the test's own thread queues for the runner's slots behind
-    every run the batches asked for first: run beside them, two runs of
-    context_switch waited 36 s for theirs.
+    the batches' runs (the longest waiting run goes first, and context_switch
+    promises no time at all): run beside them, two runs of context_switch
+    waited 36 s for theirs.
     """
     if item.get_closest_marker("runs_models"):  # without the session's services
         return True

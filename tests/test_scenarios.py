@@ -16,6 +16,7 @@ from shared import runner, scenarios
 from shared.contract import DEMO_SCALE, MODELS
 from shared.scenarios.context_switch import LINES
 from shared.scenarios.fetch import FetchOutcome
+from shared.scenarios.ordering import OrderingOutcome
 from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
@@ -140,6 +141,23 @@ def test_only_too_slow_runs_are_measured_again(demo_runs: Runs) -> None:
     wrong = taking(bound.high + 0.1)
     wrong.concurrent = []  # a fact wrong too: measuring again would not mend it
     assert not expected.only_too_slow(wrong)
+
+
+# A fact that a late run gets wrong (the order of tasks woken 0.15 s apart) is
+# measured again as a timing over its bound is; any other fact is not.
+def test_late_facts_are_measured_again(demo_runs: Runs) -> None:
+    run = demo_runs["ordering", "threads"]
+    assert isinstance(run.outcome, OrderingOutcome) and run.ok
+    assert run.expected.late == ["concurrent"]
+    late = copy.deepcopy(run.outcome)
+    late.concurrent[:2] = reversed(late.concurrent[:2])
+    assert run.expected.problems(late) and run.expected.only_too_slow(late)
+    wrong = copy.deepcopy(late)
+    wrong.synchronous.reverse()  # called out of order: no lateness does that
+    assert not run.expected.only_too_slow(wrong)
+    early = copy.deepcopy(late)
+    early.timings["concurrent"] = run.expected.bounds["concurrent"].low - 0.01
+    assert not run.expected.only_too_slow(early)  # no machine makes it faster
 
 
 # A free slot goes to the waiting run with the most time ahead of it; among
