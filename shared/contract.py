@@ -300,7 +300,8 @@ class Expected:
     facts: dict[str, Any]
     bounds: dict[str, Bound] = field(default_factory=dict)
     #: The facts that depend on when things happen, not only on what the model
-    #: does: a run whose one problem is one of them is measured again.
+    #: does: a run wrong in these alone (or in timings over their bounds) is
+    #: measured again (see ``only_too_slow``).
     late: list[str] = field(default_factory=list)
 
     def problems(self, outcome: Outcome) -> list[str]:

@@ -184,8 +184,8 @@ def test_slots_go_to_the_longest_run_first() -> None:
     assert started == ["longer", "long", "short", "also short"]
 
 
-# The longest runs start first: ordering's nine sleeps one by one before fetch's
-# three, and context_switch, which promises no time at all, last.
-def test_run_all_starts_the_longest_first(services: Services) -> None:
+# run_all's order: ordering's nine sleeps one by one before fetch's three, and
+# context_switch, which promises no time at all, last.
+def test_longest_first_follows_the_specs(services: Services) -> None:
     jobs = runner.jobs_for(["context_switch", "ordering", "fetch"], ["threads"], services)
     assert runner.longest_first(jobs) == [1, 2, 0]
