@@ -1,5 +1,5 @@
 """``python -m asyncio_impl SCENARIO``: run a scenario in the asyncio model."""
 
-from shared.host import main
+from shared.cli.model import main
 
 raise SystemExit(main("asyncio"))

@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from shared import baseline
 from shared.contract import HTTP_TIMEOUT, Transcript
+from shared.scenarios import baseline
 from shared.scenarios.fetch import FetchOutcome, FetchSpec
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from shared.contract import Transcript
+from shared.contract import IP, Transcript
 from shared.scenarios.future_states import (
     NA,
     OTHER_IP,
@@ -30,7 +30,6 @@ from shared.scenarios.future_states import (
     report,
     waited,
 )
-from shared.services import IP
 
 
 class Work:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from shared import baseline
 from shared.contract import Transcript
+from shared.scenarios import baseline
 from shared.scenarios.ordering import OrderingOutcome, OrderingSpec
 
 

@@ -7,7 +7,7 @@ an async factory, which aiohttp's worker awaits inside the worker's own event
 loop, so the client session is made on the loop that will use it. Every request
 is a task on that one loop: thousands wait on the upstream at once for the
 price of a coroutine each, but the CPU a handler spends holds up every other
-request until it awaits. See ``shared.deploy`` for the endpoint and the answer.
+request until it awaits. See ``shared.measure.deploy`` for the endpoint and the answer.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from shared import cpu
 from shared.contract import HTTP_TIMEOUT
-from shared.deploy import Ask, answer, client_pool, upstream_url
+from shared.measure import cpu
+from shared.measure.deploy import Ask, answer, client_pool, upstream_url
 
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
 SERVED = itertools.count(1)  # the requests this worker has served, for ``call_blocking``

@@ -3,7 +3,7 @@
     python -m asyncio_impl bench switch --size 10000
     python -m asyncio_impl bench spawn --size 10000 --uvloop
 
-What each workload measures, and how, is said once in ``shared.bench.plan``.
+What each workload measures, and how, is said once in ``shared.measure.bench.plan``.
 Every workload here is a coroutine: the bench runs it in a fresh event loop,
 asyncio's own or uvloop's (the ``asyncio+uvloop`` variant), and the timing is
 taken inside it, so creating the loop is not part of any figure.
@@ -16,7 +16,7 @@ import time
 
 import aiohttp
 
-from shared.bench.records import Parked, Pass, Throughput, memory_in_use, tally
+from shared.measure.bench.records import Parked, Pass, Throughput, memory_in_use, tally
 
 # -- spawn --------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """``python -m gevent_impl SCENARIO``: run a scenario in the gevent model."""
 
-from shared.host import main
+from shared.cli.model import main
 
 raise SystemExit(main("gevent"))

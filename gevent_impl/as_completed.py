@@ -15,8 +15,8 @@ from typing import Any
 import gevent
 import requests
 
-from shared import baseline
 from shared.contract import HTTP_TIMEOUT, Transcript
+from shared.scenarios import baseline
 from shared.scenarios.as_completed import AsCompletedOutcome, AsCompletedSpec, handled
 
 Answer = tuple[int, str, float, dict[str, Any]]  # process, Date header, seconds, summary

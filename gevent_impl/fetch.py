@@ -14,8 +14,8 @@ from typing import Any
 import gevent
 import requests
 
-from shared import baseline
 from shared.contract import HTTP_TIMEOUT, Transcript
+from shared.scenarios import baseline
 from shared.scenarios.fetch import FetchOutcome, FetchSpec
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gevent
 from gevent.event import AsyncResult, Event
 
-from shared.contract import Transcript
+from shared.contract import IP, Transcript
 from shared.scenarios.future_states import (
     NA,
     OTHER_IP,
@@ -32,7 +32,6 @@ from shared.scenarios.future_states import (
     report,
     waited,
 )
-from shared.services import IP
 
 
 class Work:

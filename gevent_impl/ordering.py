@@ -9,8 +9,8 @@ import time
 
 import gevent
 
-from shared import baseline
 from shared.contract import Transcript
+from shared.scenarios import baseline
 from shared.scenarios.ordering import OrderingOutcome, OrderingSpec
 
 

@@ -8,7 +8,7 @@ worker process before it loads the app, so each request runs in a greenlet and
 ``requests`` gives control away while it waits for the upstream. How many
 requests are served at once is ``--worker-connections`` (1,000 by default).
 The CPU a handler spends holds every other greenlet until it is done, as in
-asyncio. See ``shared.deploy`` for the endpoint and the answer.
+asyncio. See ``shared.measure.deploy`` for the endpoint and the answer.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import requests
 from gevent import monkey
 from requests.adapters import HTTPAdapter
 
-from shared import cpu
 from shared.contract import HTTP_TIMEOUT
-from shared.deploy import Ask, answer, client_pool, upstream_url
+from shared.measure import cpu
+from shared.measure.deploy import Ask, answer, client_pool, upstream_url
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

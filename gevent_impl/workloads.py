@@ -2,7 +2,7 @@
 
     python -m gevent_impl bench switch --size 10000
 
-What each workload measures, and how, is said once in ``shared.bench.plan``.
+What each workload measures, and how, is said once in ``shared.measure.bench.plan``.
 The package has patched the interpreter before this module is imported, so
 ``requests`` waits on gevent's hub and every greenlet runs while another waits.
 """
@@ -17,7 +17,7 @@ import gevent.queue
 import requests
 from requests.adapters import HTTPAdapter
 
-from shared.bench.records import Parked, Pass, Throughput, memory_in_use, tally
+from shared.measure.bench.records import Parked, Pass, Throughput, memory_in_use, tally
 
 TIMEOUT = 60.0  # seconds: requests waits forever by default; no answer here takes this long
 

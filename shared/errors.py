@@ -1,4 +1,4 @@
-"""The project's errors, exit statuses, argument types and one-line summaries.
+"""The project's errors, exit statuses and one-line summaries.
 
 Every command of the project (``concurrency-compare ...`` and ``python -m
 <model>_impl ...``) ends with one of these statuses:
@@ -20,16 +20,10 @@ status   meaning
 
 from __future__ import annotations
 
-import argparse
-import math
-import os
+import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from typing import NoReturn
-from urllib.parse import urlsplit
-
-from shared.processes import Terminated
+from collections.abc import Callable, Iterable
 
 OK = 0
 DIFFERS = 1
@@ -56,15 +50,25 @@ class UsageError(Exception):
     """Bad input: reported in one line, exit status 2, before any work starts."""
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP reached the program (see ``handle_termination``).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except
+    Exception`` swallows it on its way out.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's convention for a program ended by a signal: 128 + its number."""
+        return 128 + self.signum
+
+
 class EnvironmentFailure(Exception):
     """The environment failed (services, a killed interpreter): exit status 3."""
-
-
-class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose mistakes are ``UsageError``s: one line, no usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
 
 
 def summary(exc: BaseException, limit: int = 300) -> str:
@@ -128,130 +132,3 @@ def run_command(
 
 def names(values: Iterable[str]) -> str:
     return ", ".join(values)
-
-
-# -- argument types: each refuses bad input with one line -------------------------
-
-
-def number(text: str, low: float, high: float, what: str = "a number") -> float:
-    """A finite number in [low, high]; ``argparse.ArgumentTypeError`` otherwise."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and low <= value <= high):
-        raise argparse.ArgumentTypeError(f"{what} between {low:g} and {high:g}, not {text!r}")
-    return value
-
-
-def scale(text: str) -> float:
-    """``--scale``: a factor whose durations the machine can honour."""
-    from shared.contract import MAX_SCALE, MIN_SCALE
-
-    return number(text, MIN_SCALE, MAX_SCALE, "must be a positive number")
-
-
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
-
-
-def model_list(text: str, known: Sequence[str] | None = None) -> list[str]:
-    """``--models``: comma-separated names out of ``known`` (default: the three models).
-
-    For ``type=`` with other names: ``functools.partial(model_list, known=...)``.
-    """
-    if known is None:
-        from shared.contract import MODELS
-
-        known = MODELS
-    models = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in models if m not in known]
-    if unknown or not models:
-        raise argparse.ArgumentTypeError(
-            f"unknown model {', '.join(unknown) or repr(text)} (known: {', '.join(known)})"
-        )
-    if len(set(models)) < len(models):
-        raise argparse.ArgumentTypeError(f"a model named twice: {text!r}")
-    return models
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
-    return value
-
-
-def services_url(text: str) -> str:
-    """``--services-url``: an http:// URL with a host and a port."""
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        port = None
-        parts = urlsplit("")
-    if parts.scheme != "http" or not parts.hostname or port is None:
-        raise argparse.ArgumentTypeError(
-            f"not a services URL: {text!r} (like http://127.0.0.1:8080, as `serve` prints it)"
-        )
-    return text
-
-
-def writable_file(text: str) -> str:
-    """An output file that can really be written: not a folder, in a writable folder."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty file name")
-    path = os.path.abspath(text)
-    folder = os.path.dirname(path)
-    if os.path.isdir(path):
-        raise argparse.ArgumentTypeError(f"cannot write {text}: it is a folder")
-    if not os.path.isdir(folder):
-        raise argparse.ArgumentTypeError(f"cannot write {text}: no writable folder {folder}")
-    # Really open it (permissions say nothing of /proc, read-only mounts, or
-    # root), appending so that nothing is lost, and leave no new file behind.
-    existed = os.path.exists(path)
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot write {text}: {exc.strerror or exc}") from None
-    if not existed:
-        os.unlink(path)
-    return text
-
-
-def writable_folder(text: str) -> str:
-    """An output folder that exists and is writable, or can be made."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty folder name")
-    path = os.path.abspath(text)
-    existing = path
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write to {text}: not a writable folder")
-    return text
-
-
-def readable_file(text: str) -> str:
-    """An input file that exists and can be read."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty file name")
-    if not os.path.isfile(text) or not os.access(text, os.R_OK):
-        raise argparse.ArgumentTypeError(f"cannot read {text}: no such readable file")
-    return text
-
-
-def nonempty(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty value")
-    return text

@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
-from shared import postgres, processes, runner, scenarios
-from shared.contract import DEMO_SCALE, MODELS
-from shared.services import Services, open_services
+from shared import scenarios
+from shared.contract import DEMO_SCALE, MODELS, PostgresSpec
+from shared.harness import postgres, processes, runner
+from shared.harness.services import Services, open_services
 
 Runs = dict[tuple[str, str], runner.Run]
 T = TypeVar("T")
@@ -174,7 +175,7 @@ def services() -> Iterator[Services]:
 
 
 def uses_postgres(name: str) -> bool:
-    return issubclass(scenarios.get(name).spec_type, postgres.PostgresSpec)
+    return issubclass(scenarios.get(name).spec_type, PostgresSpec)
 
 
 def postgres_url() -> str:

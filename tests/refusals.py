@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.cli import main
+from shared.cli.main import main
 
 
 def refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.as_completed import AsCompletedOutcome
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 

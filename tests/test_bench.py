@@ -21,12 +21,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared import forkserver, processes, tables
-from shared.bench import charts, figures, measure, output, plan, probes, versions
-from shared.bench.child import VARIANTS, WORKLOADS
-from shared.cli import environment
+from shared import tables
 from shared.contract import MODELS
-from shared.services import Services, open_services
+from shared.harness import forkserver, processes
+from shared.harness.services import Services, open_services
+from shared.measure.bench import figures, measure, plan, probes
+from shared.measure.bench.child import VARIANTS, WORKLOADS
+from shared.measure.documents import environment
+from shared.present import bench as output
+from shared.present import charts
+from shared.present import pythons as versions
 from tests.conftest import Batches, alive, batch
 from tests.refusals import refused
 
@@ -69,7 +73,7 @@ def by_hand(model: str, argv: list[str], *, fresh: bool = False) -> dict[str, An
 
     The bench's own jobs are fresh interpreters, as its design wants. Run by hand
     here, a command is a fork of its model's fork server: the state a fresh
-    interpreter reaches before it reads its arguments (``shared.forkserver``),
+    interpreter reaches before it reads its arguments (``shared.harness.forkserver``),
     without the 0.3 to 0.6 s of CPU its imports cost. ``fresh`` (or the fork
     servers turned off) starts a fresh interpreter all the same.
     """
@@ -293,7 +297,7 @@ def test_threads_stop_at_a_named_cap() -> None:
 
 
 # A job that overruns is stopped with everything it started: nothing is left running.
-# (The bench runs its jobs through shared.processes, with the job's deadline.)
+# (The bench runs its jobs through shared.harness.processes, with the job's deadline.)
 def test_a_job_that_overruns_is_stopped(tmp_path: Path) -> None:
     marker = tmp_path / "grandchild.pid"
     # A shell starts in milliseconds even on a busy machine: the grandchild is
@@ -338,7 +342,7 @@ def test_terminal_tables_at_80_columns(lanes: dict[str, Lane]) -> None:
     assert "asyncio+uvloop │ tuned    │ 4.43 (4.40-4.88) │" in full
 
 
-# python -m shared.bench.output FILE: the terminal tables; --markdown: the README's.
+# python -m shared.present.bench FILE: the terminal tables; --markdown: the README's.
 def test_output_from_the_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert output.main([str(FULL_RUN)]) == 0
     terminal, _ = capsys.readouterr()
@@ -354,7 +358,7 @@ def test_output_from_the_json(capsys: pytest.CaptureFixture[str]) -> None:
 # The README's tables are those of the committed bench JSON, as --markdown makes them.
 def test_readme_tables_come_from_the_json() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split(f"<!-- from: python -m shared.bench.output {FULL_RUN.relative_to(ROOT)}"
+    block = readme.split(f"<!-- from: python -m shared.present.bench {FULL_RUN.relative_to(ROOT)}"
                          " --markdown -->\n", 1)[1]  # fmt: skip
     expected = output.markdown(json.loads(FULL_RUN.read_text(encoding="utf-8")))
     assert block.startswith(expected + "\n")
@@ -383,7 +387,7 @@ def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_readme_versions_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     files = [ROOT / "docs" / "bench" / "versions" / f"{v}.json" for v in ("3.11", "3.15")]
-    line = ("<!-- from: python -m shared.bench.versions "
+    line = ("<!-- from: python -m shared.present.pythons "
             + " ".join(str(f.relative_to(ROOT)) for f in files) + " --markdown -->\n")  # fmt: skip
     documents = [json.loads(f.read_text(encoding="utf-8")) for f in files]
     assert readme.split(line, 1)[1].startswith(tables.markdown(versions.changes(*documents)))

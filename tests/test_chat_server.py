@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from shared import runner
 from shared.contract import MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.chat_server import ChatServerOutcome
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 # A crowd, each saying many lines at once: plenty of chances for a broadcast

@@ -20,11 +20,13 @@ import pytest
 from rich.console import Console
 
 from shared import scenarios
-from shared.cli import gil_enabled, main, models_for, side_by_side
+from shared.cli.main import main
+from shared.cli.run import models_for, side_by_side
 from shared.contract import MODELS
 from shared.errors import UsageError
-from shared.runner import Run
-from shared.services import Services
+from shared.harness.runner import Run
+from shared.harness.services import Services
+from shared.measure.documents import gil_enabled
 from tests.conftest import Runs
 
 
@@ -98,7 +100,7 @@ def test_run_reads_at_80_columns(demo_runs: Runs) -> None:
 
 # mypy checks every scenario module against the host's protocol: all are listed.
 def test_every_scenario_is_checked_by_mypy() -> None:
-    listed = (Path(__file__).parents[1] / "shared" / "conformance.py").read_text()
+    listed = (Path(__file__).parents[1] / "shared" / "contract" / "conformance.py").read_text()
     for name in scenarios.CATALOGUE:
         for model in MODELS:
             assert f"import {model}_impl.{name}\n" in listed, (model, name)

@@ -12,9 +12,10 @@ import sys
 
 import pytest
 
-from shared import cli, postgres
+from shared.cli import main as cli
 from shared.contract import DEMO_SCALE, MODELS
-from shared.postgres import HOST, free_port
+from shared.harness import postgres
+from shared.harness.postgres import HOST, free_port
 from shared.scenarios import database
 from shared.scenarios.database import DatabaseSpec, marker, query
 from tests.conftest import Runs

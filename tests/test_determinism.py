@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.determinism import DeterminismOutcome, DeterminismSpec, square
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 #: More rounds than the demo's four, to see the order over many wake-ups.

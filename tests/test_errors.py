@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.runner import Run
+from shared.harness.runner import Run
 from shared.scenarios.future_exceptions import FutureExceptionsOutcome
 from tests.conftest import Runs
 

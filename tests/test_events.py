@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import runner
+from shared.harness import runner
 from shared.scenarios.events import EventsOutcome, EventsSpec
 from tests.conftest import Runs
 

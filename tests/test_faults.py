@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared import errors, runner
+from shared import errors
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MODELS, HostReport
-from shared.services import Services, open_services
+from shared.harness import runner
+from shared.harness.services import Services, open_services
 from tests.conftest import Batches, alive, batch
 from tests.test_lifecycle import (
     CLI,
@@ -96,7 +97,7 @@ def _started(pid: int, fault: str, children: int) -> int:
         if not any(process_name(p) == "as_completed" for p in found):
             return 0  # its run is not under way yet
         # By what it runs: until it has exec'd, a child still shows its parent's command line.
-        return next((p for p in found if "-m shared.server" in command_line(p)), 0)
+        return next((p for p in found if "-m shared.harness.server" in command_line(p)), 0)
     # A run, forked by its model's fork server, bears its scenario's name.
     return next((p for p in found if process_name(p) == "cooperative"), 0)
 

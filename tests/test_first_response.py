@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.first_response import MODES, FirstResponseSpec, left_behind
-from shared.services import Services
 from tests.conftest import Batches, batch, own_services, settled
 
 #: The loser answers after 2.5 s at the demo scale, the winner after 0.02 s:

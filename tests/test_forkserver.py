@@ -1,6 +1,6 @@
 """The fork server: a forked run is a run like any other, and dies with its server.
 
-Every other test's runs go through the fork servers (``shared.forkserver``);
+Every other test's runs go through the fork servers (``shared.harness.forkserver``);
 these check what is particular to it.
 """
 
@@ -15,9 +15,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from shared import forkserver, processes, runner
 from shared.contract import DEMO_SCALE, MODELS
-from shared.services import Services
+from shared.harness import forkserver, processes, runner
+from shared.harness.services import Services
 from tests.conftest import Batches, batch, demo
 from tests.test_lifecycle import process_name, wait_for, wait_gone
 

@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared.deploy import open_deployments
-from shared.hurts import command, experiments, output
-from shared.load.experiment import Generator
-from shared.services import Services
+from shared.cli.main import main
+from shared.harness.services import Services
+from shared.measure.deploy import open_deployments
+from shared.measure.hurts import experiments
+from shared.measure.load.experiment import Generator
+from shared.present import hurts as output
 from tests.conftest import Batches, alive, heavy_batch, listening_here
 
 TINY = experiments.Plan(
@@ -205,7 +207,7 @@ def test_nothing_left_behind(doc: dict[str, Any]) -> None:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"shared.hurts.holder" in cmdline and alive(int(entry)):
+            if b"shared.measure.hurts.holder" in cmdline and alive(int(entry)):
                 holders.append(int(entry))
     assert not [pid for pid in holders if pid in {r["pids"]["holder"] for r in doc["idle"]}]
 
@@ -232,6 +234,6 @@ def test_tables_charts_and_markdown(doc: dict[str, Any], tmp_path: Path) -> None
     [["--only", "nope"], ["--only", "cpu,cpu"], ["--models", "asyncio+uvloop"], ["--json", "/"]],
 )
 def test_bad_input(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert command.main(argv) == 2
+    assert main(["hurts", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

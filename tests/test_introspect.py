@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from shared import introspect
 from shared.contract import MODELS
+from shared.harness import introspect
 
 NEEDS_314 = pytest.mark.skipif(
     sys.version_info < introspect.NEEDS, reason="python -m asyncio pstree is new in Python 3.14"

@@ -17,7 +17,7 @@ from typing import TypeVar
 import pytest
 
 from shared import errors
-from shared.services import Services
+from shared.harness.services import Services
 from tests.conftest import Batches, alive, batch
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ T = TypeVar("T")
 CLI = [
     sys.executable, "-c",
     "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "sys.argv[0] = 'concurrency-compare'; runpy.run_module('shared.cli', run_name='__main__')",
+    "sys.argv[0] = 'concurrency-compare'; runpy.run_module('shared.cli.main', run_name='__main__')",
 ]  # fmt: skip
 
 
@@ -63,7 +63,7 @@ def descendants_of(pid: int) -> set[int]:
 
 
 def process_name(pid: int) -> str:
-    """``/proc/PID/comm``: a forked run's is its scenario's (see shared.forkserver)."""
+    """``/proc/PID/comm``: a forked run's is its scenario's (see shared.harness.forkserver)."""
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
@@ -108,7 +108,7 @@ CRASHING_CLI = [
     "import runpy, signal, sys\n"
     "def crash(*_): raise KeyError('a crash, for the test')\n"
     "signal.signal(signal.SIGUSR1, crash)\n"
-    "sys.argv[0] = 'concurrency-compare'; runpy.run_module('shared.cli', run_name='__main__')",
+    "sys.argv[0] = 'concurrency-compare'; runpy.run_module('shared.cli.main', run_name='__main__')",
 ]  # fmt: skip
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from shared.cli import main
-from shared.deploy import DEPLOYMENTS
-from shared.load import experiment
-from shared.load.generator import schedule
-from shared.load.trivial import open_trivial
-from shared.services import Services
+from shared.cli.main import main
+from shared.harness.services import Services
+from shared.measure.deploy import DEPLOYMENTS
+from shared.measure.load import experiment
+from shared.measure.load.generator import schedule
+from shared.measure.load.trivial import open_trivial
 from tests.conftest import Batches, heavy_batch
 
 RATE = 200  # requests per second of the stall run

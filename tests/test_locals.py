@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import runner
+from shared.harness import runner
 from shared.scenarios.locals import AFTER, BEFORE, CHILD, NOTHING, LocalsOutcome
 from tests.conftest import Runs
 

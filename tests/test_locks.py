@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.locks import NOT_PROMISED, LocksOutcome, LocksSpec, lost_when_switching
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 #: Fewer tasks and updates, a wider bound: the numbers follow the spec.

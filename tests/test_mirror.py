@@ -33,7 +33,7 @@ def imported(path: Path) -> set[str]:
     """The top-level packages ``path`` imports when it runs.
 
     Imports under ``if TYPE_CHECKING:`` are left out: mypy reads them, the
-    interpreter never does (``shared/conformance.py`` names every impl module
+    interpreter never does (``shared/contract/conformance.py`` names every impl module
     that way, so that mypy checks them against the host's protocols).
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.pools import PoolsOutcome, PoolsSpec
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch, own_services, settled
 
 Wire = dict[str, tuple[runner.Run, dict[str, int]]]

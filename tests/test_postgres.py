@@ -1,4 +1,4 @@
-"""shared.postgres: a real PostgreSQL, started, used, stopped, nothing left behind.
+"""shared.harness.postgres: a real PostgreSQL, started, used, stopped, nothing left behind.
 
 Each experiment starts a server of its own (initdb and all); they run as a
 batch, in the background, while the other tests go on.
@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from shared import postgres
-from shared.postgres import PostgresError, check, free_port, open_postgres, use_postgres
-from shared.services import Services
+from shared.harness import postgres
+from shared.harness.postgres import PostgresError, check, free_port, open_postgres, use_postgres
+from shared.harness.services import Services
 from tests.conftest import Batches, alive, batch
 
 
@@ -41,7 +41,7 @@ KILLED_PARENT = textwrap.dedent(
     """
     import json, os, signal
     from pathlib import Path
-    from shared.postgres import open_postgres
+    from shared.harness.postgres import open_postgres
     with open_postgres() as server:
         pid = int((Path(server.folder) / "data" / "postmaster.pid").read_text().split()[0])
         print(json.dumps([server.pid, pid, server.folder]), flush=True)

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from shared import runner
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.queues import QueuesOutcome, QueuesSpec, stop_signal
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 WORKERS = ("steve", "john", "bob")

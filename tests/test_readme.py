@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared import readme
+from shared.present import readme
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# The generated tables match the catalogue: run `python -m shared.readme` if not.
+# The generated tables match the catalogue: run `python -m shared.present.readme` if not.
 def test_generated_tables_are_current() -> None:
     text = readme.README.read_text(encoding="utf-8")
     assert readme.render(text) == text

@@ -26,10 +26,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared import report, runner, scenarios, sources
-from shared.bench import output
-from shared.cli import main, write_json
+from shared import scenarios
+from shared.cli.main import main
+from shared.cli.run import write_json
 from shared.contract import MODELS
+from shared.harness import runner
+from shared.present import bench as output
+from shared.present import report, sources
 from tests.conftest import Runs
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -409,8 +412,8 @@ def test_readme_screenshot_exists() -> None:
 # The service's figures (load --json, hurts --json) get a page each, linked from
 # every page, with the tables the terminal prints and their charts.
 def test_service_pages(site: Path) -> None:
-    from shared.hurts import output as hurts_output
-    from shared.load import output as load_output
+    from shared.present import hurts as hurts_output
+    from shared.present import load as load_output
 
     load, hurts = report.load_load(LOAD_FILE), report.load_hurts(HURTS_FILE)
     for path in pages(site):

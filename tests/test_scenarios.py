@@ -12,12 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared import runner, scenarios
+from shared import scenarios
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness import runner
+from shared.harness.services import Services
 from shared.scenarios.context_switch import LINES
 from shared.scenarios.fetch import FetchOutcome
 from shared.scenarios.ordering import OrderingOutcome
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from shared import deploy
-from shared.contract import HTTP_TIMEOUT
-from shared.deploy import Ask, DeployError, Deployment
-from shared.services import EVENTS, Services
+from shared.contract import EVENTS, HTTP_TIMEOUT
+from shared.harness.services import Services
+from shared.measure import deploy
+from shared.measure.deploy import Ask, DeployError, Deployment
 from tests.conftest import Batches, alive, heavy_batch, listening_here
 
 #: Requests sent at once to each deployment, each answered by the upstream after D:
@@ -148,7 +148,7 @@ def test_failed_start_says_why(services: Services, worker_class: str, app: str, 
 
 DEPLOYER = """
 import sys
-from shared import deploy
+from shared.measure import deploy
 with deploy.open_deployment(deploy.DEPLOYMENTS["threads defaults"], sys.argv[1]) as running:
     print(running.master, running.worker(), flush=True)
     sys.stdin.read()

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared.services import EVENTS, IP, Services, ServicesError, connect, open_services
+from shared.contract import EVENTS, IP
+from shared.harness.services import Services, ServicesError, connect, open_services
 from tests.conftest import alive
 
 

@@ -8,10 +8,11 @@ import sys
 import pytest
 from rich.console import Console
 
-from shared import scenarios, sources
-from shared import show as show_module
-from shared.cli import main
+from shared import scenarios
+from shared.cli.main import main
 from shared.contract import MODELS
+from shared.present import show as show_module
+from shared.present import sources
 from tests.refusals import refused
 
 MARK = "❱"

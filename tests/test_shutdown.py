@@ -20,8 +20,8 @@ import pytest
 
 from shared import scenarios
 from shared.contract import MODELS, Expected
+from shared.harness.services import Services
 from shared.scenarios.shutdown import SIGNALS, ShutdownOutcome, ShutdownSpec
-from shared.services import Services
 from tests.conftest import Batches, Runs, alive, batch, own_services, settled
 
 STOPPED, DROPPED = "stopped on the wire", "answered late, dropped"

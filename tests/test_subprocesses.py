@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from shared.contract import DEMO_SCALE, MODELS
+from shared.harness.services import Services
 from shared.scenarios.subprocesses import CHILD, SubprocessesOutcome
-from shared.services import Services
 from tests.conftest import Batches, Runs, batch
 
 # What each model's timeout raised, and whether the child still ran afterwards.

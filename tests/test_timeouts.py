@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared import runner
-from shared.contract import DEMO_SCALE, MODELS
+from shared.contract import DEMO_SCALE, IP, MODELS
+from shared.harness import runner
+from shared.harness.services import Services, open_services
 from shared.scenarios.timeouts import TimeoutsOutcome
-from shared.services import IP, Services, open_services
 from tests.conftest import Batches, Runs, batch, settled
 
 NOT_AVAILABLE = {"message": "Result from asynchronous.", "ip": "not available"}

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from shared import cli, errors, host
+from shared import errors
+from shared.cli import main as cli
+from shared.cli.model import main as model_main
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MAX_SCALE, MIN_SCALE, MODELS
 from tests.test_lifecycle import CLI
 
@@ -219,7 +221,7 @@ def test_bad_client_timeout(bad_timeouts: list[subprocess.CompletedProcess[str]]
 @pytest.mark.parametrize(("argv", "message"), HOST_CASES, ids=ids(HOST_CASES))
 def test_host(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     for model in MODELS:
-        status = host.main(model, argv)
+        status = model_main(model, argv)
         out, err = capsys.readouterr()
         assert status == errors.USAGE, (model, out, err)
         assert message in one_line(err) and err.startswith(f"python -m {model}_impl: error: ")
@@ -234,7 +236,7 @@ COMMANDS: list[tuple[list[str], str]] = [
     # this far (in this process, gevent's package would patch pytest's).
     ([sys.executable, "-m", "threads_impl", "fetch", "--services-url", DEAD_URL],
      "python -m threads_impl: error: no concurrency-compare services at"),
-    ([sys.executable, "-m", "shared.cli", "run", "--scale", "1e308"], "concurrency-compare:"),
+    ([sys.executable, "-m", "shared.cli.main", "run", "--scale", "1e308"], "concurrency-compare:"),
 ]  # fmt: skip
 
 

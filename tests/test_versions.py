@@ -1,4 +1,4 @@
-"""What changes between CPython versions, pinned per version (shared/versions.py).
+"""What changes between CPython versions, pinned per version (shared/contract/pythons.py).
 
 Each test asserts this interpreter's value, chosen from the catalogue's
 ``Change`` for the running version: tox runs the file on every Python of the
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from shared.versions import CHANGES, SUPPORTED, Change
+from shared.contract.pythons import CHANGES, SUPPORTED, Change
 
 ROOT = Path(__file__).resolve().parent.parent
 

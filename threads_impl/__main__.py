@@ -1,5 +1,5 @@
 """``python -m threads_impl SCENARIO``: run a scenario in the threads model."""
 
-from shared.host import main
+from shared.cli.model import main
 
 raise SystemExit(main("threads"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from shared.contract import Transcript
+from shared.contract import IP, Transcript
 from shared.scenarios.future_states import (
     OTHER_IP,
     FutureStatesOutcome,
@@ -30,7 +30,6 @@ from shared.scenarios.future_states import (
     report,
     waited,
 )
-from shared.services import IP
 
 
 class Work:

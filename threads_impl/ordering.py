@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from shared import baseline
 from shared.contract import Transcript
+from shared.scenarios import baseline
 from shared.scenarios.ordering import OrderingOutcome, OrderingSpec
 
 

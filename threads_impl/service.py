@@ -7,7 +7,7 @@ thread waits for the upstream, the GIL is free for the others. The pool's size
 (``--threads``, 1 by default) is how many requests are served at once: the
 rest wait in line. This is the same synchronous code as
 ``gevent_impl.service``: only the worker class tells them apart. See
-``shared.deploy`` for the endpoint and the answer.
+``shared.measure.deploy`` for the endpoint and the answer.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from urllib.parse import parse_qsl
 import requests
 from requests.adapters import HTTPAdapter
 
-from shared import cpu
 from shared.contract import HTTP_TIMEOUT
-from shared.deploy import Ask, answer, client_pool, upstream_url
+from shared.measure import cpu
+from shared.measure.deploy import Ask, answer, client_pool, upstream_url
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

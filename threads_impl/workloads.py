@@ -2,7 +2,7 @@
 
     python -m threads_impl bench switch --size 10000
 
-What each workload measures, and how, is said once in ``shared.bench.plan``.
+What each workload measures, and how, is said once in ``shared.measure.bench.plan``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import requests
 from requests.adapters import HTTPAdapter
 
-from shared.bench.records import Parked, Pass, Throughput, memory_in_use, tally
+from shared.measure.bench.records import Parked, Pass, Throughput, memory_in_use, tally
 
 TIMEOUT = 60.0  # seconds: requests waits forever by default; no answer here takes this long
 

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import Difference, Expected, Outcome, Scenario, at_least
-from shared.postgres import PostgresSpec
+from shared.contract import Difference, Expected, Outcome, PostgresSpec, Scenario, at_least
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.contract import Expected, HttpSpec, Outcome, Scenario, at_least
+from shared.contract import IP, Expected, HttpSpec, Outcome, Scenario, at_least
 from shared.scenarios.ip import BORKEN, IP_API, IPIFY, UNRESPONSIVE, IpService, address
-from shared.services import IP
 
 
 @dataclass(frozen=True, kw_only=True)

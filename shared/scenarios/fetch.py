@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import Expected, HttpSpec, Outcome, Scenario, one_by_one_and_at_once
-from shared.services import EVENTS
+from shared.contract import EVENTS, Expected, HttpSpec, Outcome, Scenario, one_by_one_and_at_once
 
 
 @dataclass(frozen=True, kw_only=True)

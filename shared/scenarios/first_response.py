@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.contract import MODELS, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
+from shared.contract import IP, MODELS, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
 from shared.scenarios.ip import IP_API, IPIFY, IpService
-from shared.services import IP
 
 MODES = ("tidy", "careless")  # 2c, the default, and 2b
 

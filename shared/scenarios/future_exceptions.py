@@ -5,9 +5,8 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field
 
-from shared.contract import Difference, Expected, HttpSpec, Outcome, Scenario, at_least
+from shared.contract import IP, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
 from shared.scenarios.ip import BORKEN, IPIFY, MALFORMED, UNRESPONSIVE, IpService, address
-from shared.services import IP
 
 
 @dataclass(frozen=True, kw_only=True)

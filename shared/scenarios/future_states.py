@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import Difference, Expected, Outcome, Scenario, Spec, Transcript
+from shared.contract import IP, Difference, Expected, Outcome, Scenario, Spec, Transcript
 from shared.scenarios.ip import MALFORMED
-from shared.services import IP
 
 #: The states a piece of work goes through, as the rows of the table.
 SITUATIONS = ("pending", "running", "done with a result", "done with an exception", "cancelled")

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.contract import Difference, Expected, HttpSpec, Outcome, Scenario, Transcript, at_least
+from shared.contract import (
+    IP,
+    Difference,
+    Expected,
+    HttpSpec,
+    Outcome,
+    Scenario,
+    Transcript,
+    at_least,
+)
 from shared.scenarios.ip import BORKEN, IPIFY, MALFORMED, UNRESPONSIVE, IpService
-from shared.services import IP
 
 
 @dataclass(frozen=True, kw_only=True)

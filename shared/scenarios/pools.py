@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.contract import (
+    EVENTS,
     Difference,
     Expected,
     HttpSpec,
@@ -17,7 +18,6 @@ from shared.contract import (
     Transcript,
     at_least,
 )
-from shared.services import EVENTS
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import Difference, Expected, HttpSpec, Outcome, Scenario, at_least
+from shared.contract import IP, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
 from shared.scenarios.ip import IP_API, IPIFY, IpService, address
-from shared.services import IP
 
 MESSAGE = "Result from asynchronous."
 NOT_AVAILABLE = "not available"

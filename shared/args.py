@@ -1,0 +1,145 @@
+"""Argument types: each turns a command-line word into a value or refuses it in one line.
+
+For ``type=`` in argparse; ``Parser`` makes argparse's own refusals a
+``UsageError``, so that every command reports bad input the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from shared.errors import UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose mistakes are ``UsageError``s: one line, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def number(text: str, low: float, high: float, what: str = "a number") -> float:
+    """A finite number in [low, high]; ``argparse.ArgumentTypeError`` otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise argparse.ArgumentTypeError(f"{what} between {low:g} and {high:g}, not {text!r}")
+    return value
+
+
+def within(low: float, high: float, what: str) -> Callable[[str], float]:
+    """A type for a number in [low, high]: ``type=within(MIN_SCALE, MAX_SCALE, ...)``."""
+
+    def bounded(text: str) -> float:
+        return number(text, low, high, what)
+
+    return bounded
+
+
+def positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
+
+
+def model_list(text: str, known: Sequence[str]) -> list[str]:
+    """``--models``: comma-separated names out of ``known``, each once.
+
+    For ``type=``: ``functools.partial(model_list, known=MODELS)``.
+    """
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in models if m not in known]
+    if unknown or not models:
+        raise argparse.ArgumentTypeError(
+            f"unknown model {', '.join(unknown) or repr(text)} (known: {', '.join(known)})"
+        )
+    if len(set(models)) < len(models):
+        raise argparse.ArgumentTypeError(f"a model named twice: {text!r}")
+    return models
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
+    return value
+
+
+def services_url(text: str) -> str:
+    """``--services-url``: an http:// URL with a host and a port."""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = urlsplit("")
+    if parts.scheme != "http" or not parts.hostname or port is None:
+        raise argparse.ArgumentTypeError(
+            f"not a services URL: {text!r} (like http://127.0.0.1:8080, as `serve` prints it)"
+        )
+    return text
+
+
+def writable_file(text: str) -> str:
+    """An output file that can really be written: not a folder, in a writable folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty file name")
+    path = os.path.abspath(text)
+    folder = os.path.dirname(path)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: it is a folder")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: no writable folder {folder}")
+    # Really open it (permissions say nothing of /proc, read-only mounts, or
+    # root), appending so that nothing is lost, and leave no new file behind.
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {exc.strerror or exc}") from None
+    if not existed:
+        os.unlink(path)
+    return text
+
+
+def writable_folder(text: str) -> str:
+    """An output folder that exists and is writable, or can be made."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name")
+    path = os.path.abspath(text)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write to {text}: not a writable folder")
+    return text
+
+
+def readable_file(text: str) -> str:
+    """An input file that exists and can be read."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty file name")
+    if not os.path.isfile(text) or not os.access(text, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {text}: no such readable file")
+    return text
+
+
+def nonempty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value")
+    return text

@@ -1,0 +1,109 @@
+"""``concurrency-compare bench``: the command's arguments and its run, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from shared import args as argtypes
+from shared.errors import UsageError
+from shared.measure import documents
+from shared.measure.bench import figures, measure, plan
+from shared.measure.bench.child import WORKLOADS
+from shared.present import bench as output
+from shared.present import charts
+
+
+def repetitions(text: str) -> int:
+    """``--repeat``: a whole number of interpreters per measurement, 1 to 100."""
+    value = argtypes.number(text, 1, 100, "a number of interpreters")
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "workloads",
+        nargs="*",
+        type=plan.workload_name,
+        metavar="WORKLOAD",
+        help=f"default: all of them: {', '.join(WORKLOADS)}",
+    )
+    parser.add_argument(
+        "--models",
+        type=plan.model_list,
+        default=None,
+        help="comma-separated (default: "
+        + ",".join(plan.available_models())
+        + "; asyncio+uvloop when uvloop is installed)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes, fewer repetitions: under a minute"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=repetitions,
+        metavar="K",
+        help="interpreters per measurement (default 3, --quick 1)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the figures and environment here")
+    parser.add_argument(
+        "--charts",
+        type=argtypes.writable_folder,
+        metavar="DIR",
+        help="write fanout.png and memory.png here",
+    )
+
+
+def run(
+    console: Console,
+    args: argparse.Namespace,
+    environment: dict[str, Any],
+    *,
+    sizes: plan.Plan | None = None,
+) -> int:
+    """Run the bench that ``args`` asks for; exit status 1 if a job gave no figures."""
+    workloads = plan.in_order(args.workloads)
+    models: Sequence[str] = args.models or plan.available_models()
+    sizes = sizes or (plan.QUICK if args.quick else plan.FULL)
+    if args.repeat:
+        sizes = dataclasses.replace(sizes, repeat=args.repeat)
+    jobs, _ = plan.plan_jobs(sizes, workloads, models)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        bar = progress.add_task("starting", total=len(jobs))
+
+        def started(job: plan.Job) -> None:
+            what = f"{job.workload} {job.model} {job.variant} {job.size:,}".replace("  ", " ")
+            progress.update(bar, description=what)
+
+        bench = measure.run(
+            sizes, workloads, models, on_start=started, on_done=lambda _: progress.advance(bar)
+        )
+    document = figures.document(bench, environment)
+    console.print(output.terminal(document))
+    documents.save(console.print, document, args, figures.write_json, charts.write_charts)
+    if not bench.ok:
+        console.print(Text("a job gave no figures: see the notes in red", style="bold red"))
+    return 0 if bench.ok else 1
+
+
+def command(args: argparse.Namespace, console: Console) -> int:
+    if args.json is not None:  # "" too: an empty name is refused, not ignored
+        try:
+            argtypes.writable_file(args.json)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(str(exc)) from None
+    return run(console, args, documents.environment())

@@ -1,0 +1,209 @@
+"""``concurrency-compare load``: the open-loop generator, alone or in the experiment.
+
+* ``load --target URL --rate R --duration S``: one run of the generator against
+  any HTTP service (yours too), its percentiles, achieved rate and errors.
+* ``load [--quick]``: latency against offered load for every deployment of the
+  service (each model under gunicorn, defaults and tuned), with wrk's
+  closed-loop throughput beside it when wrk is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from shared import args as argtypes
+from shared.contract import HTTP_TIMEOUT
+from shared.errors import UsageError
+from shared.measure import deploy, documents
+from shared.measure.load import experiment
+from shared.measure.load.generator import Target
+from shared.present import load as output
+
+
+def url(text: str) -> str:
+    try:
+        Target.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+#: ``--models``: the models that have a deployment (asyncio+uvloop among them).
+model_list = functools.partial(
+    argtypes.model_list, known=list(dict.fromkeys(d.model for d in deploy.DEPLOYMENTS.values()))
+)
+
+
+def config_list(text: str) -> list[str]:
+    configs = [c.strip() for c in text.split(",") if c.strip()]
+    if not configs or any(c not in deploy.CONFIGS for c in configs):
+        raise argparse.ArgumentTypeError(
+            f"configurations are {' and '.join(deploy.CONFIGS)}, not {text!r}"
+        )
+    return configs
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", type=url, metavar="URL", help="load this URL only")
+    parser.add_argument(
+        "--rate", type=argtypes.positive_number, help="with --target: requests per second"
+    )
+    parser.add_argument(
+        "--duration",
+        type=argtypes.positive_number,
+        default=10.0,
+        help="with --target: seconds (default 10)",
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=0.0, help="with --target: seconds sent, not measured"
+    )
+    parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
+    parser.add_argument(
+        "--timeout",
+        type=argtypes.positive_number,
+        default=HTTP_TIMEOUT,
+        help=f"seconds a request may take (default {HTTP_TIMEOUT:g})",
+    )
+    parser.add_argument("--quick", action="store_true", help="the experiment in about 90 s")
+    parser.add_argument(
+        "--models",
+        type=model_list,
+        default=None,
+        help="comma-separated (default: asyncio, asyncio+uvloop, gevent, threads)",
+    )
+    parser.add_argument(
+        "--configs", type=config_list, default=list(deploy.CONFIGS), help="defaults,tuned"
+    )
+    parser.add_argument("--no-wrk", action="store_true", help="skip wrk's closed-loop figure")
+    parser.add_argument("--json", metavar="FILE", help="write the figures and environment here")
+    parser.add_argument("--charts", metavar="DIR", help="write latency.png, distribution.png")
+
+
+class BadArguments(ValueError):
+    """Arguments that do not go together: the CLI reports them in one line, exit status 2."""
+
+
+def check(args: argparse.Namespace) -> None:
+    """Refuse arguments that do not go together, before anything starts."""
+    if args.target and args.rate is None:
+        raise BadArguments("--target needs --rate")
+    if not args.target and args.rate is not None:
+        raise BadArguments("--rate goes with --target (the experiment chooses its own rates)")
+    if args.target and args.charts:
+        raise BadArguments("--charts is for the experiment, not for one --target run")
+    if args.warmup < 0:
+        raise BadArguments(f"--warmup must be 0 or more, not {args.warmup:g}")
+    if args.json:
+        folder = Path(args.json).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise BadArguments(f"cannot write {args.json}: no writable folder {folder}")
+    if args.charts:  # a folder of charts is made if need be, under one that exists
+        target = Path(args.charts).resolve()
+        existing = next((p for p in (target, *target.parents) if p.exists()), None)
+        if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise BadArguments(f"cannot write charts to {args.charts}: not a writable folder")
+    if not args.target and not chosen(args):
+        raise BadArguments("no deployment to run (asyncio+uvloop needs uvloop installed)")
+
+
+def chosen(args: argparse.Namespace) -> list[deploy.Deployment]:
+    """The deployments the experiment runs: the models and configurations asked for."""
+    return [d for d in deploy.available(args.models) if d.config in args.configs]
+
+
+def environment(base: dict[str, Any]) -> dict[str, Any]:
+    """The CLI's environment, and what a load figure depends on besides."""
+    from importlib import metadata
+
+    packages = dict(base.get("packages", {}))
+    for package in ("gunicorn", "hdrhistogram"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            packages[package] = metadata.version(package)
+    import shutil
+    import subprocess
+
+    wrk = shutil.which("wrk")
+    version = ""
+    if wrk:
+        done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
+        version = (done.stdout or done.stderr).strip().splitlines()[0] if done else ""
+    return {**base, "packages": packages, "wrk": version or None, "load": os.getloadavg()[0]}
+
+
+def run(console: Console, args: argparse.Namespace, environment_: dict[str, Any]) -> int:
+    check(args)
+    env = environment(environment_)
+    if args.target:
+        return run_target(console, args, env)
+    return run_experiment(console, args, env)
+
+
+def run_target(console: Console, args: argparse.Namespace, env: dict[str, Any]) -> int:
+    with console.status(f"sending {args.rate:g}/s to {args.target} for {args.duration:g} s"):
+        load = experiment.generate(
+            args.target,
+            args.rate,
+            args.duration,
+            warmup=args.warmup,
+            poisson=args.poisson,
+            timeout=args.timeout,
+        )
+    console.print(output.run_table(load))
+    if args.json:
+        output.write_json(args.json, {"experiment": "load-target", "environment": env, **load})
+        console.print(f"figures written to {args.json}")
+    return 0 if load["trusted"] else 1
+
+
+def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, Any]) -> int:
+    plan = experiment.QUICK if args.quick else experiment.FULL
+    if args.poisson:
+        plan = dataclasses.replace(plan, poisson=True)
+    use_wrk = not args.no_wrk
+    began = time.perf_counter()
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_step(deployment: deploy.Deployment, rate: float) -> None:
+            what = f"{rate:g}/s offered" if rate else "wrk, closed loop"
+            progress.update(task, description=f"{deployment.name}: {what}")
+
+        progress.update(task, description=f"the generator alone: {plan.generator_rate:g}/s")
+        generator = experiment.check_generator(plan)
+        results = experiment.run(plan, chosen(args), use_wrk=use_wrk, on_step=on_step)
+    seconds = time.perf_counter() - began
+    doc = experiment.document(plan, results, env, seconds, generator)
+    console.print(output.rendered(doc))
+    if use_wrk and env["wrk"] is None:
+        console.print(Text("wrk is not installed: no closed-loop cross-check", style="yellow"))
+    untrusted = sum(not s["trusted"] for d in doc["deployments"] for s in d["steps"])
+    if untrusted:
+        console.print(
+            Text(
+                f"{untrusted} step(s) untrusted: the generator fell behind its schedule",
+                style="bold red",
+            )
+        )
+    documents.save(console.print, doc, args, output.write_json, output.write_charts)
+    console.print(f"{plan.name} run: {doc['seconds']:.0f} s")
+    return 0 if not untrusted else 1
+
+
+def command(args: argparse.Namespace, console: Console) -> int:
+    try:
+        check(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return run(console, args, documents.environment())

@@ -1,0 +1,37 @@
+"""``python -m <model>_impl ...``: the ``__main__`` of every impl package.
+
+Three ways in, by the first argument: ``--fork-server`` (the runner's warm
+interpreter, ``shared.harness.forkserver``, whose children come back here with
+their own arguments), ``bench`` (a benchmark workload, ``shared.measure.bench``)
+or a scenario's name (``shared.harness.host``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from shared.contract import MODELS
+from shared.errors import OK, run_command
+from shared.harness import forkserver
+from shared.harness.host import host_scenario
+from shared.harness.postgres import PostgresError
+from shared.harness.services import ServicesError
+
+
+def main(model: str, argv: list[str] | None = None) -> int:
+    assert model in MODELS
+    prog = f"python -m {model}_impl"
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--fork-server"]:
+        forked = forkserver.serve(model, int(argv[1]))
+        if forked is None:  # the server, told to end
+            return OK
+        argv, _ = forked  # a child: from here on, a run as `python -m <model>_impl ARGV`
+    if argv[:1] == ["bench"]:
+        # Imported here: it brings asyncio, which a threads run would pay for.
+        from shared.measure.bench import child
+
+        return child.main(model, argv[1:])
+    # A model's failure is its result (run_hosted catches it): what ends the
+    # host otherwise is the environment's, the user's or ours.
+    return run_command(prog, lambda: host_scenario(model, argv), (ServicesError, PostgresError))

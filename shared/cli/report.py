@@ -1,0 +1,84 @@
+"""``concurrency-compare report``: the static HTML site, from a fresh run or a runs file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from shared import scenarios
+from shared.args import services_url
+from shared.cli.run import (
+    check_jobs,
+    environment_failures,
+    jobs_now_and_later,
+    run_with_progress,
+    uses_postgres,
+)
+from shared.contract import DEMO_SCALE, MODELS, parse_scale
+from shared.errors import DIFFERS, ENVIRONMENT, OK
+from shared.harness import postgres, runner
+from shared.harness.services import use_services
+from shared.measure import documents
+from shared.present import report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
+    parser.add_argument("--bench", metavar="FILE", help="add the tables of `bench --json FILE`")
+    parser.add_argument("--load", metavar="FILE", help="add the tables of `load --json FILE`")
+    parser.add_argument("--hurts", metavar="FILE", help="add the tables of `hurts --json FILE`")
+    parser.add_argument(
+        "--runs", metavar="FILE", help="the runs of `run --json FILE` instead of a fresh run"
+    )
+    parser.add_argument(
+        "--scale",
+        type=parse_scale,
+        default=DEMO_SCALE,
+        help=f"the fresh run's scale: multiplies the durations (default {DEMO_SCALE})",
+    )
+    parser.add_argument(
+        "--services-url", type=services_url, help="use services already running there"
+    )
+    parser.add_argument("--postgres-url", help="use a PostgreSQL already running there")
+
+
+def command(args: argparse.Namespace, console: Console) -> int:
+    out = Path(args.out)
+    # `is not None`: an empty name is refused as unreadable, not ignored.
+    bench = report.load_bench(Path(args.bench)) if args.bench is not None else None
+    load = report.load_load(Path(args.load)) if args.load is not None else None
+    hurts = report.load_hurts(Path(args.hurts)) if args.hurts is not None else None
+    runs = report.load_runs(Path(args.runs)) if args.runs is not None else None
+    report.make_folder(out)  # before a run that would be lost
+    not_run = ""  # why a scenario could not run, if one could not
+    watch: runner.Watch | None = None
+    if runs is None:
+        names = list(scenarios.CATALOGUE)
+        check_jobs(names, MODELS, args.scale)
+        with (
+            postgres.in_background(uses_postgres(names), args.postgres_url) as database,
+            use_services(args.services_url) as svc,
+        ):
+            jobs, later = jobs_now_and_later(names, MODELS, svc, database, console, args.scale)
+            watch = runner.Watch(svc)
+            runs = run_with_progress(jobs, console, watch, later)
+            not_run = database.error
+    report.build(
+        out, runs, bench=bench, load=load, hurts=hurts, environment=documents.environment()
+    )
+    index = (out / "index.html").resolve()
+    console.print(f"report written: {index.as_uri()}")
+    failures = environment_failures(runs, watch)
+    if not_run:
+        failures.append(f"{not_run}: a scenario could not run")
+    for line in failures:
+        console.print(Text(f"environment failure: {line}", style="bold red"))
+    if failures:
+        return ENVIRONMENT
+    all_ok = all(run.ok for run in runs)
+    if not all_ok:
+        console.print(Text("a model differs from its expectation: see the verdicts", style="red"))
+    return OK if all_ok else DIFFERS

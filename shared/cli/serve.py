@@ -1,0 +1,33 @@
+"""``concurrency-compare serve``: the local services in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from rich.console import Console
+
+from shared.args import port_number
+from shared.contract import HOST
+from shared.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=port_number, default=0, help="default: a free port")
+
+
+def command(args: argparse.Namespace, console: Console) -> int:
+    def ready(urls: dict[str, str]) -> None:
+        console.print(f"serving on {urls['url']} (unreachable: {urls['unreachable']})")
+        console.print("endpoints: /events /ip/ipify /ip/ip-api /ip/malformed /hang /stats")
+        console.print("Ctrl-C stops it")
+
+    from shared.harness.server import serve  # here, so other commands need not import aiohttp.web
+
+    try:
+        asyncio.run(serve(args.port, ready))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        pass
+    return 0

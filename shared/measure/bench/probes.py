@@ -1,0 +1,119 @@
+"""What the bench reads from the system: CPU time, the machine, its limits.
+
+psutil reads the CPU of a process and of the whole machine, and the memory;
+what it does not know (the kernel's limits in ``/proc/sys``, the accept
+queues' overflows in ``/proc/net/netstat``, the CPU's name) is read here, in
+one place. A figure that cannot be read is ``None``, never a failure: the
+bench runs on, and the table says "-".
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from shared.measure.bench.plan import THREAD_CAP
+
+
+def read_proc(path: str) -> str | None:
+    """A file of ``/proc``, stripped, or None where it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """Seconds of CPU (user + system) that process ``pid`` has used so far."""
+    if pid is None:
+        return None
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system
+
+
+def machine_busy() -> float:
+    """Seconds of CPU the whole machine has spent busy (not idle, not waiting on I/O)."""
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
+
+
+def own_cpu() -> float:
+    """Seconds of CPU used by this process and the children it has waited for."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def listen_overflows() -> int | None:
+    """Connections the kernel dropped because an accept queue was full (machine-wide)."""
+    try:
+        lines = [line.split() for line in (read_proc("/proc/net/netstat") or "").splitlines()]
+        names, values = [line for line in lines if line[:1] == ["TcpExt:"]][:2]
+        return int(values[names.index("ListenOverflows")])
+    except (ValueError, IndexError):
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """The limits that bound a benchmark here, and what the machine is."""
+
+    def rlimit(which: int) -> str:
+        soft, hard = resource.getrlimit(which)
+        shown = ["unlimited" if n == resource.RLIM_INFINITY else str(n) for n in (soft, hard)]
+        return "/".join(shown)
+
+    cpuinfo = (read_proc("/proc/cpuinfo") or "").splitlines()
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+    return {
+        "cpu": names[0] if names else None,
+        "cpus": psutil.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "pid_max": read_proc("/proc/sys/kernel/pid_max"),
+        "threads_max": read_proc("/proc/sys/kernel/threads-max"),
+        "max_map_count": read_proc("/proc/sys/vm/max_map_count"),
+        "somaxconn": read_proc("/proc/sys/net/core/somaxconn"),
+        "open_files": rlimit(resource.RLIMIT_NOFILE),
+        "processes": rlimit(resource.RLIMIT_NPROC),
+        "stack": rlimit(resource.RLIMIT_STACK),
+        "thread_cap": THREAD_CAP,
+    }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Counters read just before and just after a job."""
+
+    at: float  # perf_counter seconds
+    machine: float  # CPU seconds the whole machine has been busy
+    ours: float  # CPU seconds of this process and the children it waited for
+    server: float | None  # CPU seconds of the local services' process
+    overflows: int | None  # connections dropped by full accept queues, machine-wide
+
+    @classmethod
+    def take(cls, server: int | None) -> Snapshot:
+        return cls(time.perf_counter(), machine_busy(), own_cpu(), process_cpu(server),
+                   listen_overflows())  # fmt: skip
+
+
+def difference(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
+def busy_elsewhere(before: Snapshot, after: Snapshot) -> float:
+    """Cores that other programs kept busy between two snapshots.
+
+    The load average counts our own threads too (a release of 10,000 parked
+    threads makes it jump): the CPU that others used meanwhile is a fairer
+    measure of the noise a figure was taken in.
+    """
+    machine = after.machine - before.machine
+    ours = after.ours - before.ours + (difference(after.server, before.server) or 0.0)
+    return max(0.0, machine - ours) / max(after.at - before.at, 1e-9)

@@ -1,0 +1,345 @@
+"""The service of "As a service", and its deployments under gunicorn.
+
+The service is the same in every model (``<model>_impl/service.py``): one
+endpoint, ``GET /?delay=D&cpu=C``, that does what a backend-for-frontend does:
+it calls an upstream (the local services' ``/events?delay=D``) with the model's
+own HTTP client, spends C milliseconds of CPU in pure Python
+(``shared.measure.cpu.spend``), and answers a small JSON document, the same in every
+model (``answer``). This module holds what the three share: the query
+(``Ask``), the answer, and where the upstream is (the environment variables
+that the deployment sets).
+
+A *deployment* is the service as users deploy it: gunicorn as the process
+manager, one worker process, only the worker class differing, in two
+configurations (``DEFAULTS``, ``TUNED``). ``open_deployment`` starts one on
+127.0.0.1 and a free port, waits until it answers, and stops it, whatever
+happens, on exit. gunicorn runs in a process group of its own (a Ctrl-C in the
+terminal reaches us, and we stop it in order), and watches its stdin: if the
+deploying process dies, gunicorn stops too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.contract import HOST
+from shared.errors import EnvironmentFailure
+from shared.harness import processes
+from shared.harness.services import READY_TIMEOUT
+
+UPSTREAM_ENV = "CONCURRENCY_COMPARE_UPSTREAM"  # the upstream's base URL
+POOL_ENV = "CONCURRENCY_COMPARE_POOL"  # the upstream client's connections; unset: its default
+
+DEFAULTS, TUNED = "defaults", "tuned"
+CONFIGS = (DEFAULTS, TUNED)
+UVLOOP = "asyncio+uvloop"
+
+
+# -- the service ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a request asks of the service: the upstream's delay, the CPU to spend."""
+
+    delay: float = 0.0  # seconds the upstream waits before answering
+    cpu_ms: float = 0.0  # milliseconds of CPU the handler spends after the upstream answered
+    # "What hurts a service" (shared.measure.hurts): every ``every``-th request the worker
+    # serves also makes a call of ``block_ms`` that its model does not cooperate
+    # with; ``offload`` hands that call to a thread, the model's fix.
+    block_ms: float = 0.0
+    every: float = 1.0
+    offload: float = 0.0  # 1: offload the blocking call
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Ask:
+        """Read ``?delay=D&cpu=C[&block=B&every=N&offload=1]``; ``ValueError`` with a
+        one-line reason if it is wrong."""
+        values = {}
+        for name, key, low, top, default in (
+            ("delay", "delay", 0.0, 60.0, "0"),
+            ("cpu_ms", "cpu", 0.0, 10_000.0, "0"),
+            ("block_ms", "block", 0.0, 10_000.0, "0"),
+            ("every", "every", 1.0, 1e6, "1"),
+            ("offload", "offload", 0.0, 1.0, "0"),
+        ):
+            text = query.get(key, default)
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"{key} must be a number, not {text!r}") from None
+            if not low <= value <= top:
+                raise ValueError(f"{key} must be between {low:g} and {top:g}, not {text!r}")
+            values[name] = value
+        return cls(**values)
+
+    def blocks(self, served: int) -> bool:
+        """Whether the ``served``-th request of the worker (from 1) makes the blocking call."""
+        return self.block_ms > 0 and served % max(1, round(self.every)) == 0
+
+
+def upstream_url(ask: Ask) -> str:
+    """The upstream call a request makes (the local services' events, after ``ask.delay``)."""
+    return f"{os.environ[UPSTREAM_ENV].rstrip('/')}/events?delay={ask.delay:g}"
+
+
+def client_pool() -> int | None:
+    """The upstream client's pool size this deployment sets, or None for the library's own."""
+    text = os.environ.get(POOL_ENV, "")
+    return int(text) if text else None
+
+
+def answer(events: list[dict[str, Any]], ask: Ask) -> dict[str, Any]:
+    """The service's answer, the same in every model: what the upstream said, what was asked."""
+    return {
+        "events": len(events),
+        "types": [event["type"] for event in events],
+        "delay": ask.delay,
+        "cpu_ms": ask.cpu_ms,
+    }
+
+
+# -- deployments ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One model's service under gunicorn, in one configuration."""
+
+    model: str  # asyncio, asyncio+uvloop, gevent, threads
+    config: str  # defaults or tuned
+    worker_class: str
+    app: str  # gunicorn's APP_MODULE
+    options: tuple[str, ...] = ()  # gunicorn options of this configuration
+    pool: int | None = None  # the upstream client's connections (None: the library's default)
+    limits: str = ""  # the limits that matter, in words, for tables
+
+    @property
+    def name(self) -> str:
+        return f"{self.model} {self.config}"
+
+    def command(self, bind: str) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--workers", "1",
+            "--worker-class", self.worker_class,
+            *self.options,
+            "--bind", bind,
+            "--config", "python:shared.measure.load.gunicorn_conf",
+            "--graceful-timeout", "3",
+            "--log-level", "warning",
+            self.app,
+        ]  # fmt: skip
+
+
+def _deployments() -> dict[str, Deployment]:
+    aiohttp_app = "asyncio_impl.service:make_app"  # an async factory, which aiohttp's worker awaits
+    found = [
+        Deployment("asyncio", DEFAULTS, "aiohttp.GunicornWebWorker", aiohttp_app,
+                   limits="aiohttp client: 100 connections"),
+        Deployment("asyncio", TUNED, "aiohttp.GunicornWebWorker", aiohttp_app, pool=1000,
+                   limits="aiohttp client: 1,000 connections"),
+        Deployment(UVLOOP, DEFAULTS, "aiohttp.GunicornUVLoopWebWorker", aiohttp_app,
+                   limits="aiohttp client: 100 connections"),
+        Deployment(UVLOOP, TUNED, "aiohttp.GunicornUVLoopWebWorker", aiohttp_app, pool=1000,
+                   limits="aiohttp client: 1,000 connections"),
+        Deployment("gevent", DEFAULTS, "gevent", "gevent_impl.service:make_app()",
+                   limits="1,000 worker connections, requests pool 10"),
+        Deployment("gevent", TUNED, "gevent", "gevent_impl.service:make_app()",
+                   ("--worker-connections", "10000"), pool=1000,
+                   limits="10,000 worker connections, requests pool 1,000"),
+        Deployment("threads", DEFAULTS, "gthread", "threads_impl.service:make_app()",
+                   ("--threads", "1"), limits="1 thread, requests pool 10"),
+        Deployment("threads", TUNED, "gthread", "threads_impl.service:make_app()",
+                   ("--threads", "64"), pool=64, limits="64 threads, requests pool 64"),
+    ]  # fmt: skip
+    return {d.name: d for d in found}
+
+
+DEPLOYMENTS = _deployments()
+
+
+def available(models: list[str] | None = None) -> list[Deployment]:
+    """The deployments of ``models`` (default: all); asyncio+uvloop if uvloop is installed."""
+    import importlib.util
+
+    have_uvloop = importlib.util.find_spec("uvloop") is not None
+    wanted = [d for d in DEPLOYMENTS.values() if models is None or d.model in models]
+    return [d for d in wanted if d.model != UVLOOP or have_uvloop]
+
+
+class DeployError(EnvironmentFailure):
+    """A deployment did not start: the reason in one line (the CLI's exit status 3)."""
+
+
+@dataclass
+class Deployed:
+    """A running deployment: where it answers, and its processes."""
+
+    deployment: Deployment
+    url: str
+    master: int  # gunicorn's arbiter
+    log: str = field(repr=False)  # the file gunicorn's output goes to
+
+    def worker(self) -> int | None:
+        """The worker process's pid (the master's child), or None if there is none."""
+        children = children_of(self.master)
+        return children[0] if children else None
+
+    def output(self) -> str:
+        with open(self.log, encoding="utf-8", errors="replace") as file:
+            return file.read()
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of ``pid``'s children (gunicorn's workers, for its master)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as file:
+            return [int(child) for child in file.read().split()]
+    except OSError:
+        return []
+
+
+def free_listener() -> socket.socket:
+    """A listening socket on 127.0.0.1 and a free port, for gunicorn to inherit.
+
+    We bind it, so the port is known before gunicorn starts and no other
+    program can take it meanwhile. The backlog is Linux's default cap.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((HOST, 0))
+    listener.listen(4096)
+    return listener
+
+
+@contextlib.contextmanager
+def open_deployment(deployment: Deployment, upstream: str) -> Iterator[Deployed]:
+    """Start ``deployment`` calling ``upstream``; stop it and its worker on exit."""
+    with open_deployments([deployment], upstream) as (running,):
+        yield running
+
+
+@contextlib.contextmanager
+def open_deployments(deployments: Sequence[Deployment], upstream: str) -> Iterator[list[Deployed]]:
+    """Start several deployments at once (they start in parallel); stop them all on exit."""
+    started: list[tuple[subprocess.Popen[bytes], Deployed]] = []
+    try:
+        for deployment in deployments:
+            started.append(_start(deployment, upstream))
+        for child, running in started:
+            _wait_ready(child, running)
+        yield [running for _, running in started]
+    finally:
+        _stop([child for child, _ in started])
+        for _, running in started:
+            with contextlib.suppress(OSError):
+                os.unlink(running.log)
+
+
+def _start(deployment: Deployment, upstream: str) -> tuple[subprocess.Popen[bytes], Deployed]:
+    listener = free_listener()
+    port = listener.getsockname()[1]
+    env = {**os.environ, UPSTREAM_ENV: upstream}
+    if deployment.pool is not None:
+        env[POOL_ENV] = str(deployment.pool)
+    else:
+        env.pop(POOL_ENV, None)
+    fd, log = tempfile.mkstemp(prefix=f"cc-gunicorn-{deployment.model}-", suffix=".log")
+    with listener, os.fdopen(fd, "w") as output:  # gunicorn keeps its own copy of both
+        child = processes.open_process(
+            deployment.command(f"fd://{listener.fileno()}"),
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            pass_fds=(listener.fileno(),),
+            start_new_session=True,  # its own group: Ctrl-C stays ours, we stop it in order
+        )
+    return child, Deployed(deployment, f"http://{HOST}:{port}", child.pid, log)
+
+
+def _wait_ready(child: subprocess.Popen[bytes], running: Deployed) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    probe = running.url + "/?delay=0"
+    while True:
+        if child.poll() is not None:
+            reason = failure(running.output())
+            raise DeployError(f"gunicorn ({running.deployment.name}) did not start: {reason}")
+        try:
+            with urllib.request.urlopen(probe, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:  # answering, not yet as it should
+            exc.close()
+        except (OSError, urllib.error.URLError):
+            pass
+        if time.monotonic() > deadline:
+            raise DeployError(
+                f"gunicorn ({running.deployment.name}) did not answer in {READY_TIMEOUT:g} s"
+            )
+        time.sleep(0.05)
+
+
+def failure(output: str) -> str:
+    """gunicorn's reason for failing, in one line, from its output.
+
+    Its own complaint (``Error: class uri ... invalid or not found``), then the
+    exception behind it (``ModuleNotFoundError: ...``), then its last word
+    (``Reason: Worker failed to boot.``).
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+
+    def is_exception(line: str) -> bool:
+        head = line.split(":", 1)[0]
+        return ":" in line and " " not in head and head.endswith(("Error", "Exception"))
+
+    said = next((line[6:].strip().rstrip(":") for line in lines if line.startswith("Error:")), "")
+    exception = next((line for line in reversed(lines) if is_exception(line)), "")
+    reason = next((line.split("Reason:", 1)[1].strip() for line in lines if "Reason:" in line), "")
+    text = ": ".join(part for part in (said, exception) if part)
+    if text and reason:
+        return f"{text} ({reason.rstrip('.').lower()})"
+    return text or reason or (lines[-1] if lines else "it exited without a word")
+
+
+def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
+    """TERM (gunicorn's graceful stop) to every master at once, then KILL each group
+    that lingers.
+
+    Together, not one after the other: an event-loop worker notices the TERM
+    only at its next heartbeat (aiohttp's and gevent's workers wake once a
+    second), so eight deployments stopped in turn took eight seconds here, and
+    together take one and a half.
+    """
+    workers = {child.pid: children_of(child.pid) for child in children}
+    for child in children:
+        assert child.stdin is not None
+        with contextlib.suppress(OSError):
+            child.stdin.close()
+        if child.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        # The worker is in the master's group: nothing of it may outlive the master.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    # We reap the masters only; a worker its master had not reaped is killed too,
+    # and is waited for here, so that it is gone when the block that started it ends.
+    processes.wait_gone([pid for pids in workers.values() for pid in pids])

@@ -1,0 +1,515 @@
+"""The open-loop load generator, in a process of its own.
+
+``python -m shared.measure.load.generator --target URL --rate R --duration S`` sends GET
+requests to URL on a schedule fixed before the first one leaves (every 1/R s,
+or Poisson arrivals at rate R with ``--poisson``), and prints one JSON document
+on stdout when the last answer is in.
+
+Open loop: a send never waits for an earlier answer. A request finds an idle
+keep-alive connection or opens a new one, so a server that stalls makes the
+generator open connections, not slow down. Every latency is measured from the
+request's *intended* send time, the one in the schedule: when a server stalls
+for a second, every request that the schedule placed in that second is charged
+the part of the stall it waited through. A closed-loop tool (wrk, ab) would
+have waited for the stalled answer before sending the next request, and
+charged the stall to one request only: the coordinated omission that hides
+stalls from its percentiles.
+
+The generator checks itself: how late it sent each request against its own
+schedule (its *lag*). When it cannot keep up (a busy machine, a rate beyond
+what one process sends), its latencies include its own delay, and the figures
+are marked untrusted.
+
+It speaks just enough HTTP/1.1 for the purpose (no pipelining, bodies by
+``Content-Length``, chunked or close), on asyncio protocols and uvloop's event
+loop when uvloop is installed: streams and a full HTTP client would cost more
+CPU per request than the generator can afford on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import random
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from hdrh.histogram import HdrHistogram
+
+from shared.contract import HTTP_TIMEOUT
+from shared.harness.services import raise_open_files_limit
+
+#: The percentiles every figure reports; ``max`` comes beside them.
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+#: The percentiles of the distribution a chart draws (HdrHistogram's usual ladder).
+LADDER = (0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100)
+
+#: The generator is behind its own schedule when it sent its 99th-percentile
+#: request this late: far above the event loop's millisecond timers and a busy
+#: machine's scheduling noise, far below the delays the experiment measures.
+LAG_LIMIT = 0.010
+#: How often the running requests are checked against the timeout, in seconds.
+SWEEP = 0.05
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the requests go, and the bytes of one request."""
+
+    host: str
+    port: int
+    request: bytes
+
+    @classmethod
+    def parse(cls, url: str) -> Target:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"not an http:// URL: {url!r} (https is not supported)")
+        port = parts.port or 80
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.netloc
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: concurrency-compare\r\n\r\n"
+        return cls(parts.hostname, port, request.encode("ascii"))
+
+
+def schedule(rate: float, duration: float, *, poisson: bool, seed: int) -> list[float]:
+    """Intended send times, in seconds from the start, fixed before anything is sent."""
+    if not poisson:
+        count = int(rate * duration)
+        return [i / rate for i in range(count)]
+    chance = random.Random(seed)
+    times: list[float] = []
+    at = chance.expovariate(rate)
+    while at < duration:
+        times.append(at)
+        at += chance.expovariate(rate)
+    return times
+
+
+@dataclass
+class Tally:
+    """What happened to the requests that count (those after the warm-up)."""
+
+    latencies: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 3_600_000_000, 3))
+    lags: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 3_600_000_000, 3))
+    sent: int = 0
+    ok: int = 0
+    timeouts: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    in_window: int = 0  # answers (to any request) that came in the measured window
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection, carrying at most one request at a time."""
+
+    def __init__(self, load: Load) -> None:
+        self.load = load
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.intended: float | None = None  # the running request's intended send time
+        self.counted = False  # whether the running request counts (it is past the warm-up)
+        self.reused = False  # whether the running request is not the connection's first
+        self.received = 0  # bytes of the running request's answer so far
+        self.status = 0
+        self.remaining: int | None = None  # body bytes still due; None: headers not yet read
+        self.chunked = False
+        self.until_close = False
+        self.keep = True
+
+    # -- the running request -----------------------------------------------------
+
+    def start(self, intended: float, counted: bool) -> None:
+        self.intended, self.counted = intended, counted
+        self.received, self.remaining, self.status = 0, None, 0
+        self.chunked = self.until_close = False
+        self.buffer.clear()
+        assert self.transport is not None
+        self.transport.write(self.load.target.request)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = transport = cast(asyncio.Transport, transport)
+        if self.intended is None:  # given up on while it connected
+            transport.abort()
+        else:
+            self.start(self.intended, self.counted)
+
+    def data_received(self, data: bytes) -> None:
+        if self.intended is None:
+            return  # nothing asked: a server's stray bytes
+        self.received += len(data)
+        self.buffer += data
+        try:
+            if self._parse():
+                self.load.finished(self, ok=200 <= self.status < 400, kind=f"HTTP {self.status}")
+        except ValueError:
+            self.keep = False
+            self.load.finished(self, ok=False, kind="bad answer")
+
+    def _parse(self) -> bool:
+        """Read what the buffer holds; True once the whole answer is in."""
+        buffer = self.buffer
+        if self.remaining is None:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return False
+            lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+            del buffer[: end + 4]
+            version, _, rest = lines[0].partition(" ")
+            self.status = int(rest[:3])
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip().lower()
+            self.keep = version == "HTTP/1.1" and headers.get("connection") != "close"
+            if self.status in (204, 304) or 100 <= self.status < 200:
+                self.remaining = 0
+            elif "chunked" in headers.get("transfer-encoding", ""):
+                self.chunked, self.remaining = True, 0
+            elif "content-length" in headers:
+                self.remaining = int(headers["content-length"])
+            else:
+                self.until_close, self.remaining, self.keep = True, 0, False
+                return False
+        if self.until_close:
+            buffer.clear()
+            return False
+        if not self.chunked:
+            taken = min(self.remaining, len(buffer))
+            del buffer[:taken]
+            self.remaining -= taken
+            return self.remaining == 0
+        while True:  # chunked: size line, data, CRLF; a zero size ends it (no trailers)
+            if self.remaining > 0:
+                if len(buffer) < self.remaining + 2:
+                    return False
+                del buffer[: self.remaining + 2]
+                self.remaining = 0
+            end = buffer.find(b"\r\n")
+            if end < 0:
+                return False
+            size = int(bytes(buffer[:end]).split(b";")[0], 16)
+            del buffer[: end + 2]
+            if size == 0:
+                if buffer.startswith(b"\r\n"):
+                    del buffer[:2]
+                    return True
+                return False
+            self.remaining = size
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self.intended is None:
+            self.load.dropped(self)
+        elif self.until_close:
+            self.load.finished(self, ok=200 <= self.status < 400, kind=f"HTTP {self.status}")
+        elif self.received == 0 and self.reused:
+            # The server closed an idle keep-alive connection as we reused it:
+            # what any client does is send again on a new connection.
+            self.load.resend(self)
+        else:
+            kind = type(exc).__name__ if exc else "closed early"
+            self.load.finished(self, ok=False, kind=kind)
+
+
+class Load:
+    """The schedule, the connections, and the tally."""
+
+    def __init__(self, target: Target, *, timeout: float, max_connections: int) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.max_connections = max_connections
+        self.tally = Tally()
+        self.idle: list[Connection] = []
+        self.busy: set[Connection] = set()
+        self.waiting: deque[tuple[float, bool]] = deque()  # (intended, counted) with no connection
+        self.opened = 0
+        self.peak = 0
+        self.capped = 0  # requests that waited for a connection: the cap was reached
+        self.outstanding = 0
+        self.all_done = asyncio.Event()
+        self.sending = True
+        self.window = (0.0, 0.0)  # the measured span, on perf_counter's clock
+
+    def send(self, intended: float, counted: bool) -> None:
+        self.outstanding += 1
+        if counted:
+            self.tally.sent += 1
+        if self.idle:
+            connection = self.idle.pop()  # the most recent: the others may time out idle
+            connection.reused = True
+            self.busy.add(connection)
+            connection.start(intended, counted)
+        elif len(self.busy) + len(self.idle) < self.max_connections:
+            self.connect(intended, counted)
+        else:
+            self.capped += 1
+            self.waiting.append((intended, counted))
+
+    def connect(self, intended: float, counted: bool) -> None:
+        connection = Connection(self)
+        connection.intended, connection.counted = intended, counted
+        self.busy.add(connection)
+        self.opened += 1
+        self.peak = max(self.peak, len(self.busy) + len(self.idle))
+        asyncio.get_running_loop().create_task(self._open(connection))
+
+    async def _open(self, connection: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(lambda: connection, self.target.host, self.target.port)
+        except OSError as exc:
+            if connection in self.busy:
+                self.finished(connection, ok=False, kind=type(exc).__name__)
+
+    def finished(self, connection: Connection, *, ok: bool, kind: str) -> None:
+        intended, counted = connection.intended, connection.counted
+        if intended is None:
+            return
+        connection.intended = None
+        now = time.perf_counter()
+        tally = self.tally
+        if ok and self.window[0] <= now <= self.window[1]:
+            tally.in_window += 1
+        if counted:
+            if ok:
+                tally.ok += 1
+                tally.latencies.record_value(max(1, round((now - intended) * 1e6)))
+            else:
+                tally.error(kind)
+        self.busy.discard(connection)
+        self.outstanding -= 1
+        reusable = ok and connection.keep and connection.transport is not None
+        if not reusable and connection.transport is not None:
+            connection.transport.abort()
+        if self.waiting:  # the cap was reached: a request waits for this connection
+            intended, counted = self.waiting.popleft()
+            if reusable:
+                self.busy.add(connection)
+                connection.reused = True
+                connection.start(intended, counted)
+            else:
+                self.connect(intended, counted)
+        elif reusable:
+            self.idle.append(connection)
+        self._settle()
+
+    def resend(self, connection: Connection) -> None:
+        intended, counted = connection.intended, connection.counted
+        assert intended is not None
+        self.busy.discard(connection)
+        self.connect(intended, counted)
+
+    def dropped(self, connection: Connection) -> None:
+        if connection in self.idle:
+            self.idle.remove(connection)
+
+    def sweep(self) -> None:
+        """Give up on the requests older than the timeout (counted from their intended time)."""
+        limit = time.perf_counter() - self.timeout
+        for connection in [c for c in self.busy if c.intended is not None]:
+            if connection.intended is not None and connection.intended < limit:
+                if connection.counted:
+                    self.tally.timeouts += 1
+                connection.counted = False
+                connection.keep = False
+                self.finished(connection, ok=False, kind="timeout")
+        while self.waiting and self.waiting[0][0] < limit:
+            _, counted = self.waiting.popleft()
+            self.tally.timeouts += counted
+            self.outstanding -= 1
+        self._settle()
+
+    def _settle(self) -> None:
+        if not self.sending and self.outstanding <= 0:
+            self.all_done.set()
+
+    def close(self) -> None:
+        for connection in [*self.idle, *self.busy]:
+            if connection.transport is not None:
+                connection.transport.abort()
+
+
+def summary(histogram: HdrHistogram) -> dict[str, float]:
+    """Percentiles and max of a histogram of microseconds, in milliseconds."""
+    if histogram.get_total_count() == 0:
+        return {}
+    figures = {f"p{p:g}": histogram.get_value_at_percentile(p) / 1000 for p in PERCENTILES}
+    figures["max"] = histogram.get_max_value() / 1000
+    return figures
+
+
+async def run_load(
+    url: str,
+    rate: float,
+    duration: float,
+    *,
+    warmup: float = 0.0,
+    poisson: bool = False,
+    seed: int = 1,
+    give_up: float = HTTP_TIMEOUT,
+    max_connections: int = 10_000,
+) -> dict[str, Any]:
+    """Send the schedule to ``url``; return the figures as JSON data."""
+    target = Target.parse(url)
+    times = schedule(rate, warmup + duration, poisson=poisson, seed=seed)
+    load = Load(target, timeout=give_up, max_connections=max_connections)
+    cpu_before = os.times()
+    began = time.perf_counter()
+    lags = load.tally.lags
+
+    async def sweeper() -> None:
+        while True:
+            await asyncio.sleep(SWEEP)
+            load.sweep()
+
+    sweeping = asyncio.get_running_loop().create_task(sweeper())
+    start = time.perf_counter() + 0.02  # a moment to reach the first send
+    measured_from = start + warmup
+    load.window = (measured_from, measured_from + duration)
+    try:
+        for offset in times:
+            intended = start + offset
+            now = time.perf_counter()
+            while now < intended:  # never early: uvloop's timers round to the millisecond
+                await asyncio.sleep(intended - now)
+                now = time.perf_counter()
+            counted = intended >= measured_from
+            if counted:
+                lags.record_value(max(1, round((now - intended) * 1e6)))
+            load.send(intended, counted)
+        load.sending = False
+        load._settle()
+        await load.all_done.wait()
+    finally:
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
+        load.close()
+    cpu_after = os.times()
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+    wall = time.perf_counter() - began
+    return report(load, rate, duration, url, poisson, cpu=cpu, wall=wall)
+
+
+def report(
+    load: Load,
+    rate: float,
+    duration: float,
+    url: str,
+    poisson: bool,
+    *,
+    cpu: float,
+    wall: float,
+) -> dict[str, Any]:
+    tally = load.tally
+    lag = summary(tally.lags)
+    behind = bool(lag) and lag["p99"] > LAG_LIMIT * 1000
+    notes = []
+    if behind:
+        notes.append(f"behind its schedule: sent p99 {lag['p99']:.1f} ms late (untrusted)")
+    if load.capped:
+        notes.append(f"{load.capped} requests waited for one of {load.max_connections} connections")
+    return {
+        "target": url,
+        "rate": rate,
+        "duration": duration,
+        "poisson": poisson,
+        "sent": tally.sent,
+        "ok": tally.ok,
+        "errors": dict(sorted(tally.errors.items())),
+        "timeouts": tally.timeouts,
+        # Answers per second while the schedule ran, whichever request they answer: in a
+        # steady state the offered rate, beyond saturation what the service can do.
+        "throughput": tally.in_window / duration,
+        "latency_ms": summary(tally.latencies),
+        "distribution": [
+            [p, tally.latencies.get_value_at_percentile(p) / 1000]
+            for p in LADDER
+            if tally.latencies.get_total_count()
+        ],
+        "lag_ms": lag,
+        "behind": behind,
+        "trusted": not behind,
+        "connections": {"opened": load.opened, "peak": load.peak, "capped": load.capped},
+        "seconds": round(wall, 3),  # the whole run: warm-up, steps, the last answers
+        "cpu_seconds": round(cpu, 3),
+        "cpu_pct": round(100 * cpu / wall, 1) if wall > 0 else 0.0,
+        "notes": notes,
+    }
+
+
+def positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shared.measure.load.generator")
+    parser.add_argument("--target", help="an http:// URL")
+    parser.add_argument("--rate", type=positive, help="requests per second")
+    parser.add_argument("--duration", type=positive, default=10.0, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds sent, not measured")
+    parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
+    parser.add_argument("--seed", type=int, default=1, help="of the Poisson schedule")
+    parser.add_argument("--timeout", type=positive, default=HTTP_TIMEOUT)
+    parser.add_argument("--connections", type=int, default=10_000, help="at most this many")
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="read runs from stdin, one JSON list of these arguments a line; answer each "
+        "with a JSON line (an experiment's steps, without an interpreter's start each)",
+    )
+    return parser
+
+
+def run_one(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.target or args.rate is None:
+        raise SystemExit("a run needs --target and --rate")
+    coroutine = run_load(
+        args.target,
+        args.rate,
+        args.duration,
+        warmup=args.warmup,
+        poisson=args.poisson,
+        seed=args.seed,
+        give_up=args.timeout,
+        max_connections=args.connections,
+    )
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    raise_open_files_limit()  # one descriptor per connection, and a stall opens many
+    # Collections of the few cycles a run makes would pause the schedule: rare ones suffice.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    runs = (parser.parse_args(json.loads(line)) for line in sys.stdin) if args.steps else [args]
+    for run in runs:
+        json.dump(run_one(run), sys.stdout)
+        print(flush=True)
+        gc.collect()  # between runs, where a pause costs nothing
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
