@@ -3,7 +3,7 @@
 The models differ from each other (the scenarios' ``Difference``); each model
 also changes under a newer CPython. A ``Change`` says what one model does
 before and from a given version, and which test pins it on every interpreter
-of the matrix (tests/test_versions.py). The README's versions table is made
+of the matrix (tests/contract/test_versions.py). The README's versions table is made
 from ``CHANGES`` (``python -m shared.present.readme``).
 """
 
@@ -39,7 +39,7 @@ CHANGES = (
         since="3.13",
         before="TypeError: a plain iterator only",
         after="the finished tasks themselves, in arrival order",
-        pinned_by="tests/test_versions.py::test_as_completed_async_for",
+        pinned_by="tests/contract/test_versions.py::test_as_completed_async_for",
     ),
     Change(
         model="asyncio",
@@ -47,7 +47,7 @@ CHANGES = (
         since="3.12",
         before="a new loop, silently",
         after="a new loop and a DeprecationWarning",
-        pinned_by="tests/test_versions.py::test_get_event_loop_without_a_loop",
+        pinned_by="tests/contract/test_versions.py::test_get_event_loop_without_a_loop",
     ),
     Change(
         model="asyncio",
@@ -55,7 +55,7 @@ CHANGES = (
         since="3.14",
         before="a new loop and a DeprecationWarning",
         after="RuntimeError: there is no current event loop",
-        pinned_by="tests/test_versions.py::test_get_event_loop_without_a_loop",
+        pinned_by="tests/contract/test_versions.py::test_get_event_loop_without_a_loop",
     ),
     Change(
         model="asyncio",
@@ -63,7 +63,7 @@ CHANGES = (
         since="3.14",
         before="silent",
         after="a DeprecationWarning: choose the loop with `loop_factory=`",
-        pinned_by="tests/test_versions.py::test_event_loop_policies",
+        pinned_by="tests/contract/test_versions.py::test_event_loop_policies",
     ),
     Change(
         model="asyncio+uvloop",
@@ -71,7 +71,7 @@ CHANGES = (
         since="3.12",
         before="silent",
         after="a DeprecationWarning: `uvloop.run()` or `loop_factory=uvloop.new_event_loop`",
-        pinned_by="tests/test_versions.py::test_uvloop_install",
+        pinned_by="tests/contract/test_versions.py::test_uvloop_install",
     ),
     Change(
         model="all",
@@ -79,7 +79,7 @@ CHANGES = (
         since="3.14",
         before="silent",
         after="DeprecationWarning: ctypes `_pack_` without `_layout_` (an error from 3.19)",
-        pinned_by="tests/test_versions.py::test_hdrhistogram_import",
+        pinned_by="tests/contract/test_versions.py::test_hdrhistogram_import",
     ),
     Change(
         model="threads",
@@ -87,6 +87,6 @@ CHANGES = (
         since="3.13",
         before="min(32, `os.cpu_count()` + 4): every CPU of the machine",
         after="min(32, `os.process_cpu_count()` + 4): the CPUs the process may use",
-        pinned_by="tests/test_versions.py::test_thread_pool_default_workers",
+        pinned_by="tests/contract/test_versions.py::test_thread_pool_default_workers",
     ),
 )

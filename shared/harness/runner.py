@@ -13,6 +13,7 @@ import dataclasses
 import heapq
 import itertools
 import json
+import logging
 import math
 import os
 import sys
@@ -28,6 +29,9 @@ from shared import scenarios
 from shared.contract import MODELS, Expected, HostReport, HttpSpec, Outcome, PostgresSpec, Spec
 from shared.harness import forkserver, processes
 from shared.harness.services import Services
+
+#: A run measured again is said here (at INFO: the suite lists them at its end).
+log = logging.getLogger(__name__)
 
 RUN_TIMEOUT = 120.0  # seconds: a run that takes longer is stopped and reported as failed
 #: How many times a run is measured when its only problems are timings over their
@@ -158,12 +162,7 @@ def run_one(job: Job, *, timeout: float = RUN_TIMEOUT, group: processes.Group | 
         if not run.expected.only_too_slow(run.outcome):
             return run
         earlier = [*earlier, "; ".join(run.problems)]
-        REMEASURED.append((job, run.problems))
-
-
-#: Every (job, problems) measured again in this process: the suite lists them at
-#: its end, so that how often the machine's noise hit a bound stays in sight.
-REMEASURED: list[tuple[Job, list[str]]] = []
+        log.info("%s in %s measured again: %s", job.scenario, job.model, "; ".join(run.problems))
 
 
 def _run_once(job: Job, *, timeout: float, group: processes.Group | None,

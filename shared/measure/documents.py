@@ -1,23 +1,196 @@
-"""A run's figures document (the JSON of ``bench``, ``hurts`` and ``load``) as files.
+"""Figures documents: typed, versioned, read back with one line for a bad file.
 
-Each command draws its own tables and charts from its document and keeps its
-own JSON format; what they share is how the document reaches the files the
-user asked for (``save``), and how ``python -m shared.<command>.output FILE``
-reads an earlier run's JSON to draw it again (``read_back``).
+Each kind of figures file (``run``, ``bench``, ``load``, ``hurts``) is a tree
+of dataclasses in its experiment's package, like pyperf's ``Benchmark``. This
+module gives them what they share:
+
+* ``Format``: the kind and version every file carries under ``"format"``; a
+  file of another kind or version is refused, never half read;
+* ``to_json`` / ``from_json``: a dataclass tree to JSON and back, by its type
+  hints, with a ``DocumentError`` that names where a part is missing or of the
+  wrong type (``deployments[2].steps[0]: no 'rate'``);
+* ``read`` / ``write``: a file to a document and back;
+* ``save`` and ``read_back``: the files a command's ``--json`` and ``--charts``
+  ask for, and the ``python -m`` entry that draws an earlier file again.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
 import sys
+import types
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from shared.errors import UsageError
+
+
+class DocumentError(UsageError):
+    """A figures file that is not what it should be: one line, exit status 2."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Format:
+    """What a figures file is: ``{"kind": "bench", "version": 2}``."""
+
+    kind: str
+    version: int
+
+
+class Document(Protocol):
+    """A figures document: a dataclass with its ``FORMAT``."""
+
+    FORMAT: ClassVar[Format]
+
+
+D = TypeVar("D")
+
+
+def to_json(document: Any) -> dict[str, Any]:
+    """``document`` as JSON data, its format first when it has one."""
+    data: dict[str, Any] = _to_json(document)
+    form = getattr(type(document), "FORMAT", None)
+    if isinstance(form, Format):
+        data = {"format": {"kind": form.kind, "version": form.version}, **data}
+    return data
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def from_json(cls: type[D], data: Any, where: str = "") -> D:
+    """A ``cls`` made from JSON ``data``, checked against ``cls``'s type hints.
+
+    ``DocumentError`` says where the first part that does not fit is. A field
+    with a default may be missing; an unknown key is an error (a file of
+    another shape, not a newer one with the same version).
+    """
+    form = getattr(cls, "FORMAT", None)
+    if isinstance(form, Format) and not where:
+        check_format(data, form)
+        data = {k: v for k, v in data.items() if k != "format"}
+    return typing.cast(D, _from_json(cls, data, where))
+
+
+def check_format(data: Any, form: Format) -> None:
+    if not isinstance(data, dict):
+        raise DocumentError(f"not the JSON of `{form.kind} --json`: not an object")
+    found = data.get("format")
+    if not isinstance(found, dict) or found.get("kind") != form.kind:
+        raise DocumentError(f"not the JSON of `{form.kind} --json`: no format {form.kind!r}")
+    if found.get("version") != form.version:
+        raise DocumentError(
+            f"a `{form.kind} --json` file of format version {found.get('version')!r}; this "
+            f"version reads {form.version} (make it again with this version's command)"
+        )
+
+
+def _from_json(kind: Any, value: Any, where: str) -> Any:
+    name = where or "the file"
+    origin = typing.get_origin(kind)
+    if kind is Any:
+        return value
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in (o for o in options if o is not type(None)):
+            try:
+                return _from_json(option, value, where)
+            except DocumentError as exc:
+                errors.append(str(exc))
+        raise DocumentError(errors[0] if errors else f"{name}: null")
+    if origin is typing.Literal:
+        if value not in typing.get_args(kind):
+            raise DocumentError(f"{name}: {value!r} is not one of {typing.get_args(kind)}")
+        return value
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise DocumentError(f"{name}: not an object")
+        hints = typing.get_type_hints(kind)
+        fields = {f.name: f for f in dataclasses.fields(kind) if f.init}
+        unknown = [key for key in value if key not in fields]
+        if unknown:
+            raise DocumentError(f"{name}: an unknown part {unknown[0]!r}")
+        given = {}
+        for field_name, field in fields.items():
+            inner = f"{where}.{field_name}" if where else field_name
+            if field_name not in value:
+                no_default = dataclasses.MISSING
+                if field.default is no_default and field.default_factory is no_default:
+                    raise DocumentError(f"{name}: no {field_name!r}")
+                continue
+            given[field_name] = _from_json(hints[field_name], value[field_name], inner)
+        made: Any = kind  # a dataclass type, called with its fields
+        return made(**given)
+    if origin in (list, tuple, Sequence):
+        if not isinstance(value, list):
+            raise DocumentError(f"{name}: not a list")
+        args = typing.get_args(kind)
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(value):
+                raise DocumentError(f"{name}: {len(value)} items, not {len(args)}")
+            return tuple(
+                _from_json(a, v, f"{where}[{i}]")
+                for i, (a, v) in enumerate(zip(args, value, strict=True))
+            )
+        item = args[0] if args else Any
+        items = [_from_json(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise DocumentError(f"{name}: not an object")
+        _, item = typing.get_args(kind) or (str, Any)
+        return {k: _from_json(item, v, f"{where}[{k!r}]") for k, v in value.items()}
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise DocumentError(f"{name}: not a number: {value!r}")
+        return float(value)
+    if kind in (int, str, bool):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise DocumentError(f"{name}: not {kind.__name__}: {value!r}")
+        return value
+    if kind is type(None):
+        if value is not None:
+            raise DocumentError(f"{name}: not null")
+        return None
+    raise TypeError(f"documents cannot read {kind!r} ({name})")  # a bug in a document's types
+
+
+def read(path: Path | str, cls: type[D]) -> D:
+    """The document in the file at ``path``; ``DocumentError`` in one line if it is not one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise DocumentError(f"{path} is not JSON: {exc}") from None
+    try:
+        return from_json(cls, data)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
+
+
+def write(path: Path | str, document: Any) -> None:
+    """The document as indented JSON at ``path``."""
+    Path(path).write_text(json.dumps(to_json(document), indent=2) + "\n", encoding="utf-8")
+
 
 #: ``write_json(path, document)``: the command's JSON format.
 WriteJson = Callable[[str, dict[str, Any]], None]

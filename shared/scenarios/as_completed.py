@@ -83,7 +83,7 @@ SCENARIO = Scenario(
                 "gevent": "the finished greenlet itself (`gevent.iwait`): `.get()` the result",
                 "threads": "the finished future itself: `.result()` the result",
             },
-            pinned_by="tests/test_as_completed.py::test_what_as_completed_yields",
+            pinned_by="tests/scenarios/test_as_completed.py::test_what_as_completed_yields",
         ),
     ),
 )

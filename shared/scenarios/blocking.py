@@ -118,7 +118,7 @@ SCENARIO = Scenario(
                 "gevent": "only an unpatched call: the patched `time.sleep` yields",
                 "threads": "nothing",
             },
-            "tests/test_blocking.py::test_what_stalls",
+            "tests/scenarios/test_blocking.py::test_what_stalls",
         ),
         Difference(
             "the fix",
@@ -127,7 +127,7 @@ SCENARIO = Scenario(
                 "gevent": "the hub's threadpool: `get_hub().threadpool.apply`",
                 "threads": "none needed",
             },
-            "tests/test_blocking.py::test_what_stalls",
+            "tests/scenarios/test_blocking.py::test_what_stalls",
         ),
         Difference(
             "the detector that reports the stall",
@@ -136,7 +136,7 @@ SCENARIO = Scenario(
                 "gevent": "the monitor thread: '... appears to be blocked', a report per stall",
                 "threads": "none",
             },
-            "tests/test_blocking.py::test_detector",
+            "tests/scenarios/test_blocking.py::test_detector",
         ),
     ),
 )

@@ -120,7 +120,7 @@ def expect(spec: DatabaseSpec, model: str) -> Expected:
     return Expected(facts={"rounds": rounds}, bounds=bounds)
 
 
-PINNED_BY = "tests/test_database.py::"
+PINNED_BY = "tests/scenarios/test_database.py::"
 
 SCENARIO = Scenario(
     name="database",

@@ -98,7 +98,7 @@ SCENARIO = Scenario(
                 "gevent": "first-in-first-out: each sleep reads the clock, timers keep start order",
                 "threads": "in whatever order the OS wakes them: not promised",
             },
-            "tests/test_determinism.py::test_wake_up_order",
+            "tests/scenarios/test_determinism.py::test_wake_up_order",
         ),
     ),
 )

@@ -90,7 +90,7 @@ def expect(spec: EventsSpec, model: str) -> Expected:
     )
 
 
-PINNED_BY = "tests/test_events.py::"
+PINNED_BY = "tests/scenarios/test_events.py::"
 
 SCENARIO = Scenario(
     name="events",

@@ -141,7 +141,7 @@ def expect(spec: FirstResponseSpec, model: str) -> Expected:
     )
 
 
-PINNED_BY = "tests/test_first_response.py::"
+PINNED_BY = "tests/scenarios/test_first_response.py::"
 
 SCENARIO = Scenario(
     name="first_response",

@@ -95,7 +95,7 @@ SCENARIO = Scenario(
                 "gevent": "`greenlet.get()` (`.value` stays None, `.exception` holds it)",
                 "threads": "`future.result()`",
             },
-            pinned_by="tests/test_errors.py::test_where_the_error_is_met",
+            pinned_by="tests/scenarios/test_errors.py::test_where_the_error_is_met",
         ),
         Difference(
             topic="stderr, for a failure that is read later",
@@ -105,7 +105,7 @@ SCENARIO = Scenario(
                 "anyone reads it",
                 "threads": "nothing",
             },
-            pinned_by="tests/test_errors.py::test_failure_on_stderr",
+            pinned_by="tests/scenarios/test_errors.py::test_failure_on_stderr",
         ),
     ),
 )

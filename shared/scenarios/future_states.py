@@ -188,7 +188,7 @@ def expect(spec: FutureStatesSpec, model: str) -> Expected:
     return Expected(facts={"states": states, "actions": dict(OUTCOMES[model])})
 
 
-PINNED_BY = "tests/test_future_states.py::"
+PINNED_BY = "tests/scenarios/test_future_states.py::"
 
 SCENARIO = Scenario(
     name="future_states",

@@ -110,7 +110,7 @@ REPORTS = {
 }
 
 
-PINNED_BY = "tests/test_ignored_exceptions.py::"
+PINNED_BY = "tests/scenarios/test_ignored_exceptions.py::"
 
 SCENARIO = Scenario(
     name="ignored_exceptions",

@@ -68,7 +68,7 @@ def expect(spec: LocalsSpec, model: str) -> Expected:
     )
 
 
-PINNED_BY = "tests/test_locals.py::"
+PINNED_BY = "tests/scenarios/test_locals.py::"
 
 SCENARIO = Scenario(
     name="locals",

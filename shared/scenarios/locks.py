@@ -100,7 +100,7 @@ def expect(spec: LocksSpec, model: str) -> Expected:
 
 
 DEFAULT = LocksSpec()
-PINNED_BY = "tests/test_locks.py::"
+PINNED_BY = "tests/scenarios/test_locks.py::"
 
 SCENARIO = Scenario(
     name="locks",

@@ -160,7 +160,7 @@ def expect(spec: PoolsSpec, model: str) -> Expected:
     )
 
 
-PINNED_BY = "tests/test_pools.py::"
+PINNED_BY = "tests/scenarios/test_pools.py::"
 
 SCENARIO = Scenario(
     name="pools",

@@ -105,7 +105,7 @@ def expect(spec: QueuesSpec, model: str) -> Expected:
     )
 
 
-PINNED_BY = "tests/test_queues.py::"
+PINNED_BY = "tests/scenarios/test_queues.py::"
 
 SCENARIO = Scenario(
     name="queues",

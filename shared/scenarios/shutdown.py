@@ -154,7 +154,7 @@ def expect(spec: ShutdownSpec, model: str) -> Expected:
     return Expected(facts=facts, bounds={"stopped": stopped}, late=late)
 
 
-PINNED_BY = "tests/test_shutdown.py::"
+PINNED_BY = "tests/scenarios/test_shutdown.py::"
 
 SCENARIO = Scenario(
     name="shutdown",

@@ -161,7 +161,7 @@ SCENARIO = Scenario(
                 "until killed",
                 "threads": "`subprocess.run(timeout=)` kills the child, then raises TimeoutExpired",
             },
-            pinned_by="tests/test_subprocesses.py::test_timeout_on_a_child",
+            pinned_by="tests/scenarios/test_subprocesses.py::test_timeout_on_a_child",
         ),
     ),
 )

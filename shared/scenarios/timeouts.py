@@ -120,7 +120,7 @@ SCENARIO = Scenario(
                 "gevent": "`gevent.Timeout`, a BaseException: `except Exception` lets it through",
                 "threads": "`TimeoutError` (`as_completed(timeout=)`)",
             },
-            pinned_by="tests/test_timeouts.py::test_deadline_exception",
+            pinned_by="tests/scenarios/test_timeouts.py::test_deadline_exception",
         ),
         Difference(
             topic="requests still running at the deadline",
@@ -132,7 +132,7 @@ SCENARIO = Scenario(
                 "threads": "`Future.cancel()` returns False: they run to the end, answered, "
                 "and the interpreter waits for them at exit",
             },
-            pinned_by="tests/test_timeouts.py::test_unfinished_work",
+            pinned_by="tests/scenarios/test_timeouts.py::test_unfinished_work",
         ),
     ),
 )

@@ -1,0 +1,193 @@
+"""The open-loop generator and the load experiment: the correction, the counts, the figures.
+
+The runs are declared as one batch, so that they start in the background with
+the suite's other runs: each is a few seconds of waiting on sockets.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.cli.main import main
+from shared.harness.services import Services
+from shared.measure.deploy import DEPLOYMENTS
+from shared.measure.load import experiment
+from shared.measure.load.generator import schedule
+from shared.measure.load.trivial import open_trivial
+from tests.support.batches import Batches, heavy_batch
+
+RATE = 200  # requests per second of the stall run
+SECONDS = 3.0  # its duration
+STALL = 1.0  # the server's stall, from 1 s after the first request
+
+#: Two rates over the threads defaults' cap (one thread, D = 50 ms: at most 20
+#: answers per second) and well under any other deployment's.
+TINY = experiment.Plan("tiny", rates=(30, 60), duration=1.0, warmup=0.2, wrk_seconds=0,
+                       timeout=3.0, chart_rate=30)  # fmt: skip
+TINY_DEPLOYMENTS = ("asyncio tuned", "threads defaults")
+
+
+def stalled() -> dict[str, Any]:
+    with open_trivial(stall_after=1.0, stall_for=STALL) as url:
+        return experiment.generate(url, RATE, SECONDS)
+
+
+def steady() -> dict[str, Any]:
+    with open_trivial() as url:
+        return experiment.generate(url, 300, 1.0, warmup=0.2)
+
+
+def hanging(services: Services) -> dict[str, Any]:
+    return experiment.generate(services.url + "/hang", 20, 0.5, timeout=0.5)
+
+
+def tiny(services: Services) -> dict[str, experiment.Result]:
+    def one(name: str) -> experiment.Result:
+        return experiment.run_deployment(
+            DEPLOYMENTS[name], TINY, services.url, services.pid, use_wrk=False
+        )
+
+    with ThreadPoolExecutor(len(TINY_DEPLOYMENTS)) as pool:
+        return dict(zip(TINY_DEPLOYMENTS, pool.map(one, TINY_DEPLOYMENTS), strict=True))
+
+
+@heavy_batch
+def load_runs(services: Services) -> dict[str, Any]:
+    with ThreadPoolExecutor(4) as pool:
+        runs = {
+            "stalled": pool.submit(stalled),
+            "steady": pool.submit(steady),
+            "hanging": pool.submit(hanging, services),
+            "tiny": pool.submit(tiny, services),
+        }
+        return {name: future.result() for name, future in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def runs(batches: Batches) -> dict[str, Any]:
+    return batches[load_runs]
+
+
+def ordered(latency: dict[str, float]) -> bool:
+    values = [latency[k] for k in ("p50", "p90", "p99", "p99.9", "max")]
+    return values == sorted(values)
+
+
+# The schedule is fixed in advance: constant spacing, or a reproducible Poisson process.
+def test_schedule() -> None:
+    constant = schedule(100, 2.0, poisson=False, seed=1)
+    assert len(constant) == 200
+    assert constant[:3] == [0.0, 0.01, 0.02]
+    poisson = schedule(1000, 2.0, poisson=True, seed=7)
+    assert poisson == schedule(1000, 2.0, poisson=True, seed=7)
+    assert poisson == sorted(poisson) and poisson[0] > 0 and poisson[-1] < 2.0
+    assert 1800 <= len(poisson) <= 2200  # 2,000 expected; sigma is about 45
+
+
+# A 1 s stall at a constant rate is charged to every request the schedule placed in
+# it: the request intended at t into the stall waits 1 - t, so the share of answers
+# slower than x is (1 - x) / 3 s. p90 is then 0.7 s and p99 0.97 s; a closed-loop
+# tool would have charged the stall to one request, leaving p90 near a millisecond.
+def test_stall_is_charged_to_every_request_it_delays(runs: dict[str, Any]) -> None:
+    load = runs["stalled"]
+    assert load["sent"] == RATE * SECONDS and load["ok"] == load["sent"]
+    assert load["errors"] == {} and load["timeouts"] == 0
+    latency = load["latency_ms"]
+    assert ordered(latency)
+    assert latency["p50"] < 300  # two thirds of the requests never met the stall
+    assert 650 <= latency["p90"] <= 1000
+    assert 950 <= latency["p99"] <= 1300
+    assert 990 <= latency["max"] <= 1500
+    # The generator kept sending through the stall: a connection per waiting request.
+    assert load["connections"]["peak"] >= RATE * STALL * 0.9
+
+
+# Against a fast server, every scheduled request is sent and answered at the offered rate.
+def test_counts_and_rate(runs: dict[str, Any]) -> None:
+    load = runs["steady"]
+    assert load["sent"] == 300 and load["ok"] == 300
+    assert load["errors"] == {} and load["timeouts"] == 0
+    assert 270 <= load["throughput"] <= 310
+    assert ordered(load["latency_ms"])
+    assert load["trusted"] == (load["lag_ms"]["p99"] <= 10)
+
+
+# A request that gets no answer counts as a timeout, from its intended send time.
+def test_timeouts(runs: dict[str, Any]) -> None:
+    load = runs["hanging"]
+    assert load["sent"] == 10 and load["ok"] == 0
+    assert load["timeouts"] == 10 and load["errors"] == {}
+    assert load["latency_ms"] == {}
+
+
+# The tiny experiment: every step's latency includes the upstream's D, its
+# percentiles are ordered, and what is offered below saturation is answered.
+@pytest.mark.parametrize("name", TINY_DEPLOYMENTS)
+def test_experiment_steps_are_sane(runs: dict[str, Any], name: str) -> None:
+    result: experiment.Result = runs["tiny"][name]
+    assert not result.error and result.steps
+    for step in result.steps:
+        latency = step.load["latency_ms"]
+        assert latency["p50"] >= TINY.delay * 1000
+        assert ordered(latency)
+        assert set(step.cpu_pct) == {"generator", "upstream", "worker", "others"}
+        assert all(v is not None and v >= 0 for v in step.cpu_pct.values())
+        if not step.saturated:  # the whole schedule was sent and answered
+            sent = step.rate * TINY.duration
+            assert step.load["sent"] == sent and step.load["ok"] == sent
+    document = result.to_json(TINY.delay)
+    assert document["knee"] in (None, *TINY.rates)
+    json.dumps(document)  # all plain data
+
+
+# The defaults' caps differ per model: gthread's one thread serves one request at a
+# time, so the threads defaults answer at most 1 / D = 20 per second and saturate
+# at the first step; asyncio has no such cap: at 30 offered it answers more than 20.
+def test_each_model_saturates_where_its_limits_say(runs: dict[str, Any]) -> None:
+    threads: experiment.Result = runs["tiny"]["threads defaults"]
+    asyncio: experiment.Result = runs["tiny"]["asyncio tuned"]
+    assert [s.rate for s in threads.steps] == [30]
+    assert threads.steps[0].saturated and threads.knee(TINY.delay) is None
+    saturation = threads.saturation()
+    assert saturation is not None and saturation <= 20.5
+    assert asyncio.steps[0].rate == 30 and asyncio.steps[0].load["throughput"] > 20.5
+
+
+# `load --target` measures any URL, and writes its figures as JSON.
+def test_cli_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_file = tmp_path / "load.json"
+    with open_trivial() as url:
+        status = main(["load", "--target", url, "--rate", "100", "--duration", "0.5",
+                       "--json", str(out_file)])  # fmt: skip
+    out, err = capsys.readouterr()
+    document = json.loads(out_file.read_text())
+    assert status == (0 if document["trusted"] else 1)
+    assert document["sent"] == 50 and document["ok"] == 50
+    assert "latency, ms" in out and "p99" in out and err == ""
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+# Bad input: one line, exit status 2, nothing run.
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["load", "--rate", "10"], "--rate goes with --target"),
+        (["load", "--target", "http://127.0.0.1:9/"], "--target needs --rate"),
+        (["load", "--target", "https://127.0.0.1/", "--rate", "1"], "not an http:// URL"),
+        (["load", "--models", "twisted"], "unknown model twisted"),
+        (["load", "--configs", "fast"], "configurations are defaults and tuned"),
+        (["load", "--target", "http://127.0.0.1:9/", "--rate", "-3"], "positive number"),
+        (["load", "--quick", "--json", "/nonexistent/load.json"], "cannot write"),
+        (["load", "--quick", "--charts", "README.md/charts"], "cannot write charts"),
+    ],
+)
+def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], says: str) -> None:
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and says in err

@@ -1,0 +1,178 @@
+"""The service of "As a service", deployed under gunicorn in every model and configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.contract import EVENTS, HTTP_TIMEOUT
+from shared.harness.services import Services
+from shared.measure import deploy
+from shared.measure.deploy import Ask, DeployError, Deployment
+from tests.support.batches import Batches, heavy_batch
+from tests.support.processes import alive, listening_here
+
+#: Requests sent at once to each deployment, each answered by the upstream after D:
+#: one after the other they take 2 s, at once 0.25 s; the bounds sit 1.5 s apart.
+AT_ONCE, D = 8, 0.25
+
+
+def get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as exc:
+        with exc:  # closed here: Python 3.14 warns of one left for the collector
+            return exc.code, exc.read().decode()
+
+
+def wall_of_many(url: str) -> float:
+    """Seconds for AT_ONCE requests sent together, each costing D upstream."""
+    began = time.perf_counter()
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        statuses = list(pool.map(lambda _: get(f"{url}/?delay={D}")[0], range(AT_ONCE)))
+    assert statuses == [200] * AT_ONCE
+    return time.perf_counter() - began
+
+
+@dataclass
+class Seen:
+    """What every deployment did, and what was left of it once stopped."""
+
+    names: list[str]
+    answers: list[tuple[int, Any]]
+    bad: list[int]
+    walls: list[float]
+    workers: list[int | None]
+    left_running: list[int]
+    still_listening: list[str]
+
+
+@heavy_batch
+def every_deployment(services: Services) -> Seen:
+    chosen = deploy.available()
+    with deploy.open_deployments(chosen, services.url) as running:
+        processes = [(r.master, r.worker()) for r in running]
+        urls = [r.url for r in running]
+        with ThreadPoolExecutor(len(running)) as pool:
+            answers = list(pool.map(lambda u: get(f"{u}/?delay=0.01&cpu=0.5"), urls))
+            bad = list(pool.map(lambda u: get(f"{u}/?delay=soon")[0], urls))
+            # Every deployment at once, each timed on its own requests: 64 requests
+            # waiting on the upstream cost the machine next to nothing, and the batch
+            # waits the serial one's 2 s instead of 6 s for all eight in turn.
+            walls = list(pool.map(wall_of_many, urls))
+    pids = [pid for pair in processes for pid in pair if pid is not None]
+    return Seen(
+        names=[d.name for d in chosen],
+        answers=answers,
+        bad=bad,
+        walls=walls,
+        workers=[worker for _, worker in processes],
+        left_running=[pid for pid in pids if alive(pid)],
+        still_listening=listening_here(urls),
+    )
+
+
+# Every deployment answers the same JSON, the one the query asks for, and refuses
+# bad input the same way.
+def test_the_same_answer_everywhere(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    assert {name.split()[0] for name in seen.names} >= {"asyncio", "gevent", "threads"}
+    expected = deploy.answer(list(EVENTS), Ask(delay=0.01, cpu_ms=0.5))
+    assert dict(zip(seen.names, seen.answers, strict=True)) == {
+        name: (200, expected) for name in seen.names
+    }
+    assert seen.bad == [400] * len(seen.names)
+
+
+# Requests are served at once where a deployment's limits allow, one after the
+# other where they do not: gthread's defaults have one thread.
+def test_one_thread_serves_one_request_at_a_time(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    for name, wall in zip(seen.names, seen.walls, strict=True):
+        if name == "threads defaults":  # the sum of the delays
+            assert wall >= AT_ONCE * D - 0.01, name
+        else:  # concurrent: about D, far from the sum
+            assert D - 0.01 <= wall < (AT_ONCE - 1) * D, name  # under 1.75 s
+
+
+# A deployment stops whole: its master, its worker, its port.
+def test_nothing_left_behind(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    assert all(worker is not None for worker in seen.workers)
+    assert seen.left_running == [] and seen.still_listening == []
+
+
+def gunicorns_with(text: str) -> list[int]:
+    """The processes whose command line mentions ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "gunicorn" in command and text in command and alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+# A gunicorn that cannot start says why in one line, and leaves no process behind.
+@pytest.mark.parametrize(
+    ("worker_class", "app", "says"),
+    [
+        ("gthread", "no_such_module_here:make_app()", "No module named 'no_such_module_here'"),
+        ("no_such.Worker", "threads_impl.service:make_app()", "no_such.Worker"),
+    ],
+)
+def test_failed_start_says_why(services: Services, worker_class: str, app: str, says: str) -> None:
+    broken = Deployment("threads", "broken", worker_class, app)
+    with pytest.raises(DeployError) as caught, deploy.open_deployment(broken, services.url):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message and says in message
+    assert message.startswith("gunicorn (threads broken) did not start: ")
+    unique = app if "no_such" in app else worker_class  # others' gunicorns may run meanwhile
+    assert gunicorns_with(unique) == []
+
+
+DEPLOYER = """
+import sys
+from shared.measure import deploy
+with deploy.open_deployment(deploy.DEPLOYMENTS["threads defaults"], sys.argv[1]) as running:
+    print(running.master, running.worker(), flush=True)
+    sys.stdin.read()
+"""
+
+
+# A deploying process that dies without a word (SIGKILL) takes its gunicorn with it:
+# gunicorn sees its stdin close and stops, its worker first.
+def test_crash_of_the_deployer_leaves_nothing(services: Services) -> None:
+    deployer = subprocess.Popen(
+        [sys.executable, "-c", DEPLOYER, services.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert deployer.stdout is not None
+    master, worker = (int(pid) for pid in deployer.stdout.readline().split())
+    deployer.kill()
+    deployer.wait()
+    deadline = time.monotonic() + 10
+    while (alive(master) or alive(worker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(master) and not alive(worker)
+    if deployer.stdin is not None:
+        deployer.stdin.close()
+    deployer.stdout.close()

@@ -1,0 +1,436 @@
+"""`concurrency-compare report`: the static site, its structure, and how it renders in a browser.
+
+The site is built once per session, by the CLI (`report --runs` with the JSON
+of the suite's ``demo_runs``, and the README's bench, load and hurts figures):
+every check reads that one site, since a build highlights every module and
+draws every chart, seconds of CPU each time. The browser tests open it from
+the disk in Debian's headless Chromium, driven by Playwright, one browser for
+them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from shared import scenarios
+from shared.cli.main import main
+from shared.cli.run import write_json
+from shared.contract import MODELS
+from shared.harness import runner
+from shared.present import bench as output
+from shared.present import report, sources
+from tests.support.batches import Runs
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+# The JSON of the README's figures, as `bench --json`, `load --json` and `hurts --json` wrote it.
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BENCH_FILE = DOCS / "bench" / "bench.json"
+BENCH: dict[str, Any] = json.loads(BENCH_FILE.read_text(encoding="utf-8"))
+LOAD_FILE, HURTS_FILE = DOCS / "load" / "load.json", DOCS / "hurts" / "hurts.json"
+
+
+VOID = {"meta", "link", "br", "img", "input", "hr"}  # elements without an end tag
+
+
+@dataclass
+class Code:
+    """What a page shows of one model's code: line number -> text."""
+
+    lines: dict[int, str] = field(default_factory=dict)
+    differing: set[int] = field(default_factory=set)
+
+
+class Parsed(HTMLParser):
+    """The parts of a page the tests look at."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []  # href and src values
+        self.ids: set[str] = set()
+        self.code: dict[str, Code] = {}  # model -> the code shown
+        self.outputs: dict[str, str] = {}  # model -> the transcript shown
+        self.text: list[str] = []
+        self.body: list[str] = []  # the text but the footer's (which says the environment)
+        self._open: list[set[str]] = []  # the classes of each open element
+        # How many open elements have each class (and "<footer>"): what a piece
+        # of text is inside, without walking the stack for each of them.
+        self._inside: Counter[str] = Counter()
+        self._model = ""
+        self._number = ""
+        self._line = 0
+        self._differs = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        classes = set(values.get("class", "").split())
+        if tag not in VOID:
+            self._open.append(classes | {"<footer>"} if tag == "footer" else classes)
+            self._inside.update(self._open[-1])
+        self.links += [values[name] for name in ("href", "src") if name in values]
+        if "id" in values:
+            self.ids.add(values["id"])
+        if tag == "figure" and "data-model" in values:
+            self._model = values["data-model"]
+            self.code.setdefault(self._model, Code())
+        if "line" in classes:
+            self._number, self._line, self._differs = "", 0, "differs" in classes
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        classes = self._open.pop()
+        self._inside.subtract(classes)
+        if "ln" in classes:  # the number is read: the code of that line follows
+            self._line = int(self._number)
+            self.code[self._model].lines[self._line] = ""
+            if self._differs:
+                self.code[self._model].differing.add(self._line)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if not self._inside["<footer>"]:
+            self.body.append(data)
+        if self._open and "ln" in self._open[-1]:
+            self._number += data
+        elif self._inside["src"] and self._line:
+            self.code[self._model].lines[self._line] += data
+        elif self._inside["transcript"]:
+            self.outputs[self._model] = self.outputs.get(self._model, "") + data
+
+
+@functools.cache  # a site is not written again once built: each page is parsed once
+def parse(path: Path) -> Parsed:
+    parsed = Parsed()
+    parsed.feed(path.read_text(encoding="utf-8"))
+    return parsed
+
+
+@dataclass
+class Built:
+    """The session's site, as `concurrency-compare report --runs` wrote it."""
+
+    out: Path
+    status: int
+    printed: str
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, demo_runs: Runs) -> Built:
+    folder = tmp_path_factory.mktemp("report")
+    runs_file = folder / "runs.json"
+    write_json(str(runs_file), list(demo_runs.values()))
+    out = folder / "site"
+    printed = io.StringIO()
+    status = main(["report", "--runs", str(runs_file), "--bench", str(BENCH_FILE),
+                   "--load", str(LOAD_FILE), "--hurts", str(HURTS_FILE), "--out", str(out)],
+                  Console(file=printed, width=100))  # fmt: skip
+    return Built(out, status, printed.getvalue())
+
+
+@pytest.fixture(scope="session")
+def site(built: Built) -> Path:
+    return built.out
+
+
+def pages(site: Path) -> Iterator[Path]:
+    yield from sorted(site.glob("*.html"))
+
+
+# Every scenario of the catalogue has a page, linked from the index.
+def test_a_page_per_scenario(site: Path) -> None:
+    index = parse(site / "index.html")
+    for name in scenarios.CATALOGUE:
+        assert (site / f"{name}.html").is_file(), name
+        assert f"{name}.html" in index.links, name
+    assert {p.name for p in pages(site)} == {
+        "index.html", "bench.html", "load.html", "hurts.html",
+        *(f"{name}.html" for name in scenarios.CATALOGUE),
+    }  # fmt: skip
+
+
+# Each page shows every line of the three modules, numbered as in the files,
+# with the differing lines marked as `sources` computes them.
+def test_every_page_shows_the_three_implementations(site: Path, scenario: str) -> None:
+    page = parse(site / f"{scenario}.html")
+    view = sources.side_by_side(scenario)
+    assert set(page.code) == set(MODELS)
+    for model, source in view.sources.items():
+        shown = page.code[model]
+        for number, line in enumerate(source.lines, start=1):
+            if line.strip():
+                assert shown.lines.get(number) == line, (model, number)
+        marked = {n for row in view.rows if (c := row.cells[model]) for n in c.differing}
+        assert shown.differing == marked, model
+        assert marked, f"{model}: nothing marked"
+
+
+# Each page shows what each model printed in the run, its stderr, and the verdict:
+# the runs of the session, as the site read them back from their JSON.
+def test_every_page_shows_outputs_and_verdict(site: Path, demo_runs: Runs, scenario: str) -> None:
+    page = parse(site / f"{scenario}.html")
+    text = " ".join(" ".join(page.text).split())
+    runs = [demo_runs[scenario, model] for model in MODELS]
+    shown = "".join(page.text)
+    for run in runs:
+        shown_lines = [report.without_machine_paths(line) for line in run.transcript]
+        assert page.outputs[run.job.model] == "\n".join(shown_lines)
+        for said in run.diagnostics.stderr.values():  # what it said besides, as it said it
+            assert report.without_machine_paths(said.rstrip()) in shown
+    assert runner.verdict(runs) in text
+    assert scenarios.get(scenario).idea.replace("`", "") in text
+
+
+# Every link and asset resolves to a file of the site (and an id, for a fragment).
+def test_links_resolve(site: Path) -> None:
+    for path in pages(site):
+        for link in parse(path).links:
+            target, _, fragment = link.partition("#")
+            assert not re.match(r"^[a-z][a-z0-9+.-]*:", target), (path.name, link)
+            resolved = site / target if target else path
+            assert resolved.is_file(), (path.name, link)
+            if fragment:
+                assert fragment in parse(resolved).ids, (path.name, link)
+
+
+# Nothing is fetched from the network: no http(s) URL where a browser would load one.
+def test_no_network_assets(site: Path) -> None:
+    for path in [*pages(site), site / "style.css"]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text), path.name
+        assert not re.search(r"url\(|@import", text), path.name
+        assert "<script" not in text, path.name
+
+
+# The bench page shows the README's tables and charts, the place it was measured,
+# and each workload's table folded away; no raw JSON key, no exponent.
+def test_bench_page(site: Path) -> None:
+    assert "bench.html" in parse(site / "index.html").links
+    page = parse(site / "bench.html")
+    text = " ".join(" ".join(page.text).split())
+    # The page's own text: the footer names this machine's packages, aiohttp's too.
+    body = " ".join(" ".join(page.body).split())
+    for table in [*output.summary(BENCH), *output.details(BENCH), output.facts(BENCH)]:
+        assert " ".join(table.title.split()) in body
+        for row in table.texts():
+            for cell in row:
+                assert " ".join(cell.split()) in body, (table.title, cell)
+    markup = (site / "bench.html").read_text(encoding="utf-8")
+    assert markup.count("<details>") == 1
+    summary, details = output.summary(BENCH)[0].title, output.details(BENCH)[0].title
+    assert markup.index(summary) < markup.index("<details>") < markup.index(details)
+    assert {"fanout.svg", "memory.svg"} <= set(page.links)
+    assert (site / "fanout.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert "environment.packages" not in text and "aiohttp 3.14.5" in body
+    assert not re.search(r"\d[eE][-+]\d", text)  # 1.62e-12 and the like
+
+
+# A file that is not a bench's JSON is refused in one line, before anything is written.
+def test_bench_file_of_another_shape(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"a": {"b": [{"x": 1}]}}))
+    with pytest.raises(report.ReportError, match="is not the JSON of `bench --json`: no 'plan'"):
+        report.load_bench(other)
+
+
+# No page says where the machine that made it keeps its files: a traceback's
+# paths are the project's, site-packages' or the standard library's.
+def test_no_machine_paths(site: Path) -> None:
+    root = str(Path(__file__).resolve().parents[2])
+    for path in pages(site):
+        text = path.read_text(encoding="utf-8")
+        assert root not in text, path.name
+        assert not re.search(r"/[\w./-]*/(site-packages|lib/python3\.\d+)/", text), path.name
+    shown = report.without_machine_paths(
+        f'File "{root}/asyncio_impl/fetch.py", line 3\n'
+        f'File "/opt/py/lib/python3.12/asyncio/runners.py", line 118\n'
+        f'File "{root}/.venv/lib/python3.12/site-packages/aiohttp/client.py", line 5'
+    )
+    assert shown.splitlines() == [
+        'File "asyncio_impl/fetch.py", line 3',
+        'File "python3.12/asyncio/runners.py", line 118',
+        'File "site-packages/aiohttp/client.py", line 5',
+    ]
+
+
+# `report --runs` builds the site from the JSON of `run --json`, without running
+# anything: the session's site is built so (the pages it wrote: test_a_page_per_scenario).
+def test_report_from_runs_json(built: Built, demo_runs: Runs) -> None:
+    assert built.status == (0 if all(run.ok for run in demo_runs.values()) else 1), built.printed
+    assert (built.out / "index.html").as_uri() in built.printed.replace("\n", "")
+    assert "environment failure" not in built.printed
+    page = parse(built.out / "fetch.html")
+    assert page.outputs["gevent"] == "\n".join(demo_runs["fetch", "gevent"].transcript)
+
+
+def bad_report_usage(tmp_path: Path) -> list[tuple[list[str], str]]:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{")
+    return [
+        (["report", "--out", str(a_file)], "not a folder"),
+        (["report", "--bench", str(tmp_path / "missing.json")], "cannot read"),
+        (["report", "--bench", str(not_json)], "is not JSON"),
+        (["report", "--runs", str(not_json)], "is not the JSON of `run --json`"),
+        (["report", "--runs", str(a_file), "--scale", "0"], "must be a positive number"),
+    ]
+
+
+# Bad input: one line on stderr, exit status 2, no site written.
+def test_report_bad_usage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for argv, message in bad_report_usage(tmp_path):
+        status = main([*argv, "--out", str(tmp_path / "site")] if "--out" not in argv else argv)
+        _, err = capsys.readouterr()
+        assert status == 2, argv
+        assert err.count("\n") == 1 and message in err, (argv, err)
+        assert not (tmp_path / "site").exists()
+
+
+# -- in a real browser ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright; CI must have it."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no {CHROMIUM}: .ci/run installs Debian's chromium package")
+        pytest.skip(f"no {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def boxes(page: Any, selector: str) -> list[dict[str, float]]:
+    found = [page.locator(selector).nth(i).bounding_box() for i in range(3)]
+    assert all(found), selector
+    return found
+
+
+# From the index to a scenario page: three code columns side by side on a laptop,
+# one above the other on a phone, and not one console error or outside request.
+def test_in_a_browser(browser: Any, site: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto((site / "index.html").as_uri())
+        link = page.locator("a.scenario-link").first
+        name = link.inner_text()
+        link.click()
+        page.wait_for_load_state()
+        assert page.url == (site / f"{name}.html").as_uri()
+        columns = ".part .columns >> nth=0 >> figure.code"
+
+        wide = boxes(page, columns)
+        assert len({round(box["y"]) for box in wide}) == 1, wide  # one row
+        for left, right in itertools.pairwise(wide):
+            assert left["x"] + left["width"] <= right["x"], wide  # side by side
+        assert all(box["width"] > 300 for box in wide), wide
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        narrow = boxes(page, columns)
+        assert len({round(box["x"]) for box in narrow}) == 1, narrow  # one column
+        for upper, lower in itertools.pairwise(narrow):
+            assert upper["y"] + upper["height"] <= lower["y"], narrow  # stacked
+        assert all(box["x"] + box["width"] <= 390 for box in narrow), narrow  # no overflow
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= 390, "the page scrolls sideways at phone width"
+    finally:
+        context.close()
+    assert errors == []
+    assert all(url.startswith("file://") for url in requests), requests
+
+
+# The bench page: the README's tables whole at 1280 px (no table scrolls sideways),
+# cards on a phone (the page does not scroll sideways), its charts loaded.
+def test_bench_page_in_a_browser(browser: Any, site: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    overflowing = """[...document.querySelectorAll('#summary .table-wrap')]
+        .filter(wrap => wrap.scrollWidth > wrap.clientWidth).length"""
+    try:
+        page.goto((site / "bench.html").as_uri())
+        assert page.evaluate(overflowing) == 0
+        loaded = "[...document.images].every(image => image.complete && image.naturalWidth > 0)"
+        assert page.evaluate(loaded)
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("#summary table thead").first.is_hidden()  # cards, labelled
+    finally:
+        context.close()
+    assert errors == []
+
+
+# The README's screenshot of a scenario page is in the repository.
+def test_readme_screenshot_exists() -> None:
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert "docs/report-scenario.png" in images
+    for image in images:
+        assert (root / image).is_file(), image
+
+
+# The service's figures (load --json, hurts --json) get a page each, linked from
+# every page, with the tables the terminal prints and their charts.
+def test_service_pages(site: Path) -> None:
+    from shared.present import hurts as hurts_output
+    from shared.present import load as load_output
+
+    load, hurts = report.load_load(LOAD_FILE), report.load_hurts(HURTS_FILE)
+    for path in pages(site):
+        assert {"load.html", "hurts.html"} <= set(parse(path).links), path.name
+    for name, made in (("load", load_output.all_tables), ("hurts", hurts_output.all_tables)):
+        page = parse(site / f"{name}.html")
+        text = " ".join(" ".join(page.text).split())
+        for table in made(load if name == "load" else hurts):
+            assert " ".join(table.title.split()) in text, (name, table.title)
+        assert "…" not in text and not re.search(r"\d[eE][-+]\d", text)
+        images = [link for link in page.links if link.endswith((".png", ".svg"))]
+        assert images and all((site / image).is_file() for image in images), name
+
+
+# A file of another command's JSON is refused in one line.
+def test_service_file_of_another_shape(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"plan": {}}))
+    with pytest.raises(report.ReportError, match="is not the JSON of `load --json`"):
+        report.load_load(other)
