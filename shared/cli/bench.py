@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from shared import args as argtypes
+from shared import documents
 from shared.errors import UsageError
-from shared.measure import documents
 from shared.measure.bench import figures, measure, plan
 from shared.measure.bench.child import WORKLOADS
 from shared.present import bench as output

@@ -19,10 +19,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from shared import documents
 from shared.args import model_list, writable_file, writable_folder
 from shared.errors import OK
 from shared.harness.services import open_services
-from shared.measure import documents
 from shared.measure.hurts import experiments
 from shared.present import hurts as output
 

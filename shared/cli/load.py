@@ -23,9 +23,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from shared import args as argtypes
+from shared import documents
 from shared.contract import HTTP_TIMEOUT
 from shared.errors import UsageError
-from shared.measure import deploy, documents
+from shared.measure import deploy
 from shared.measure.load import experiment
 from shared.measure.load.generator import Target
 from shared.present import load as output

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from shared import scenarios
+from shared import documents, scenarios
 from shared.args import services_url
 from shared.cli.run import (
     check_jobs,
@@ -21,7 +21,6 @@ from shared.contract import DEMO_SCALE, MODELS, parse_scale
 from shared.errors import DIFFERS, ENVIRONMENT, OK
 from shared.harness import postgres, runner
 from shared.harness.services import use_services
-from shared.measure import documents
 from shared.present import report
 
 

@@ -18,13 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from shared import scenarios
+from shared import documents, scenarios
 from shared.args import model_list, services_url, writable_file
 from shared.contract import DEMO_SCALE, MODELS, PostgresSpec, parse_scale
 from shared.errors import DIFFERS, ENVIRONMENT, OK, EnvironmentFailure, UsageError
 from shared.harness import postgres, runner
 from shared.harness.services import Services, use_services
-from shared.measure import documents
 
 #: ``--models``: out of the three models.
 MODEL_LIST = functools.partial(model_list, known=MODELS)

@@ -14,8 +14,7 @@ from typing import Any
 
 from rich.console import Console, Group
 
-from shared import tables
-from shared.measure import documents
+from shared import documents, tables
 from shared.tables import Column, Table
 
 CPU_NOTE = "CPU: % of one core over the run: generator, upstream, service worker(s)"

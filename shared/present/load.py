@@ -16,8 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from shared import tables
-from shared.measure import documents
+from shared import documents, tables
 
 
 def _ms(value: float | None) -> str:

@@ -23,10 +23,10 @@ from shared import scenarios
 from shared.cli.main import main
 from shared.cli.run import models_for, side_by_side
 from shared.contract import MODELS
+from shared.documents import gil_enabled
 from shared.errors import UsageError
 from shared.harness.runner import Run
 from shared.harness.services import Services
-from shared.measure.documents import gil_enabled
 from tests.support.batches import Runs
 
 

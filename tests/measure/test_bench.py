@@ -23,11 +23,11 @@ from rich.console import Console
 
 from shared import tables
 from shared.contract import MODELS
+from shared.documents import environment
 from shared.harness import forkserver, processes
 from shared.harness.services import Services, open_services
 from shared.measure.bench import figures, measure, plan, probes
 from shared.measure.bench.child import VARIANTS, WORKLOADS
-from shared.measure.documents import environment
 from shared.present import bench as output
 from shared.present import charts
 from shared.present import pythons as versions
