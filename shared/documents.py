@@ -241,17 +241,32 @@ def gil_enabled() -> bool:
     return bool(is_enabled()) if is_enabled is not None else True
 
 
-def environment() -> dict[str, Any]:
-    """The machine and the interpreter the figures come from: in every JSON written."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Environment:
+    """The machine and the interpreter a figures file comes from: in every one."""
+
+    python: str
+    implementation: str
+    gil_enabled: bool = True  # files older than free-threaded builds do not say
+    platform: str
+    cpus: int | None
+    packages: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: What the load experiments add: wrk's version line, the load average at the start.
+    wrk: str | None = None
+    load: float | None = None
+
+
+def environment() -> Environment:
+    """This machine and this interpreter, now."""
     versions = {}
     for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3", "uvloop", "pyperf"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "gil_enabled": gil_enabled(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "packages": versions,
-    }
+    return Environment(
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        gil_enabled=gil_enabled(),
+        platform=platform.platform(),
+        cpus=os.cpu_count(),
+        packages=versions,
+    )

@@ -106,4 +106,4 @@ def command(args: argparse.Namespace, console: Console) -> int:
             argtypes.writable_file(args.json)
         except argparse.ArgumentTypeError as exc:
             raise UsageError(str(exc)) from None
-    return run(console, args, documents.environment())
+    return run(console, args, documents.to_json(documents.environment()))

@@ -80,4 +80,4 @@ def run(console: Console, args: argparse.Namespace, environment: dict[str, Any])
 
 
 def command(args: argparse.Namespace, console: Console) -> int:
-    return run(console, args, documents.environment())
+    return run(console, args, documents.to_json(documents.environment()))

@@ -207,4 +207,4 @@ def command(args: argparse.Namespace, console: Console) -> int:
         check(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return run(console, args, documents.environment())
+    return run(console, args, documents.to_json(documents.environment()))

@@ -66,7 +66,12 @@ def command(args: argparse.Namespace, console: Console) -> int:
             runs = run_with_progress(jobs, console, watch, later)
             not_run = database.error
     report.build(
-        out, runs, bench=bench, load=load, hurts=hurts, environment=documents.environment()
+        out,
+        runs,
+        bench=bench,
+        load=load,
+        hurts=hurts,
+        environment=documents.to_json(documents.environment()),
     )
     index = (out / "index.html").resolve()
     console.print(f"report written: {index.as_uri()}")

@@ -216,7 +216,10 @@ def verdict_cell(run: runner.Run) -> Group:
 
 
 def write_json(path: str, runs: list[runner.Run]) -> None:
-    document = {"environment": documents.environment(), "runs": [run.to_json() for run in runs]}
+    document = {
+        "environment": documents.to_json(documents.environment()),
+        "runs": [run.to_json() for run in runs],
+    }
     try:
         with open(path, "w", encoding="utf-8") as file:
             json.dump(document, file, indent=2)

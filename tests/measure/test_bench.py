@@ -23,7 +23,7 @@ from rich.console import Console
 
 from shared import tables
 from shared.contract import MODELS
-from shared.documents import environment
+from shared.documents import environment, to_json
 from shared.harness import forkserver, processes
 from shared.harness.services import Services, open_services
 from shared.measure.bench import figures, measure, plan, probes
@@ -271,7 +271,7 @@ def test_errors_are_counted(lanes: dict[str, Lane], model: str) -> None:
 # with min, median and max; the charts are PNG files.
 def test_json_and_charts(lanes: dict[str, Lane], tmp_path: Path) -> None:
     bench = lanes["threads"].bench
-    document = figures.document(bench, environment())
+    document = figures.document(bench, to_json(environment()))
     assert document["environment"]["packages"]["gevent"]
     assert document["machine"]["thread_cap"] == plan.THREAD_CAP
     assert document["plan"]["name"] == "tiny"
