@@ -22,7 +22,7 @@ from shared.scenarios.ignored_exceptions import (
     IgnoredExceptionsSpec,
     outcome_from,
 )
-from shared.scenarios.ip import UNRESPONSIVE, IpService, address
+from shared.scenarios.ip import UNRESPONSIVE, IpService
 
 
 async def fetch_ip(
@@ -50,10 +50,8 @@ async def fetch_ip(
 async def main(spec: IgnoredExceptionsSpec, out: Transcript, answers: dict[str, str]) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT)) as session:
         tasks = [
-            asyncio.create_task(
-                fetch_ip(session, service, address(spec, service, delay), out, answers)
-            )
-            for service, delay in spec.services()
+            asyncio.create_task(fetch_ip(session, service, url, out, answers))
+            for service, url in spec.calls()
         ]
         await asyncio.wait(tasks)  # the results, and the failure, are left unread
 

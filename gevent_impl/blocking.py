@@ -75,8 +75,8 @@ class Reports:
 
         The monitor thread notices a blocked hub during the block, but it
         builds its report and hands it on after it, holding the GIL in turns
-        with this thread: on a busy machine the report of one step came in
-        while the next was already running, and was counted against it.
+        with this thread: on a busy machine the report of one step could come
+        in while the next is already running, and be counted against it.
         """
         now = time.perf_counter()
         deadline = now + 20 * period  # a monitor that stopped must not hang the run

@@ -22,7 +22,7 @@ from shared.scenarios.ignored_exceptions import (
     IgnoredExceptionsSpec,
     outcome_from,
 )
-from shared.scenarios.ip import UNRESPONSIVE, IpService, address
+from shared.scenarios.ip import UNRESPONSIVE, IpService
 
 
 def fetch_ip(
@@ -50,8 +50,8 @@ def fetch_ip(
 def main(spec: IgnoredExceptionsSpec, out: Transcript, answers: dict[str, str]) -> None:
     with requests.Session() as session:
         greenlets = [
-            gevent.spawn(fetch_ip, session, service, address(spec, service, delay), out, answers)
-            for service, delay in spec.services()
+            gevent.spawn(fetch_ip, session, service, url, out, answers)
+            for service, url in spec.calls()
         ]
         gevent.joinall(greenlets)  # the results, and the failure, are left unread
 

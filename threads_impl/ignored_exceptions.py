@@ -23,7 +23,7 @@ from shared.scenarios.ignored_exceptions import (
     IgnoredExceptionsSpec,
     outcome_from,
 )
-from shared.scenarios.ip import UNRESPONSIVE, IpService, address
+from shared.scenarios.ip import UNRESPONSIVE, IpService
 
 
 def fetch_ip(
@@ -49,11 +49,11 @@ def fetch_ip(
 
 
 def main(spec: IgnoredExceptionsSpec, out: Transcript, answers: dict[str, str]) -> None:
+    calls = spec.calls()
     # One worker per request, so that they all start at once.
-    with requests.Session() as session, ThreadPoolExecutor(len(spec.services())) as pool:
+    with requests.Session() as session, ThreadPoolExecutor(len(calls)) as pool:
         futures = [
-            pool.submit(fetch_ip, session, service, address(spec, service, delay), out, answers)
-            for service, delay in spec.services()
+            pool.submit(fetch_ip, session, service, url, out, answers) for service, url in calls
         ]
         wait(futures)  # the results, and the failure, are left unread
 

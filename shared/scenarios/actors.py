@@ -25,10 +25,9 @@ class ActorsSpec(Spec):
     senders: int = 3
     messages: int = 3  # each sender's, sent at once
     # Seconds from one sender's posting to the next sender's. Each sender waits
-    # for the one before it to have posted, then this step: the mailbox gets
-    # the messages in sender order by construction. A start at a set time was
-    # not enough: a thread woken more than a step late on a busy machine got
-    # ahead of its neighbour (threads, a full suite).
+    # for the one before it to have posted, then this step, rather than for a
+    # set time: the mailbox gets the messages in sender order by construction,
+    # however late a busy machine wakes a sender.
     step: float = 0.2
     # Seconds the actor takes over each message, with a yield point in the
     # middle: longer than a sender's step over its messages, so the mailbox fills.

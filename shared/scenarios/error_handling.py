@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.contract import IP, Expected, HttpSpec, Outcome, Scenario, at_least
-from shared.scenarios.ip import BORKEN, IP_API, IPIFY, UNRESPONSIVE, IpService, address
+from shared.contract import IP, Expected, Outcome, Scenario, at_least
+from shared.scenarios.ip import BORKEN, IP_API, IPIFY, UNRESPONSIVE, IpService, IpSpec
 
 
 @dataclass(frozen=True, kw_only=True)
-class ErrorHandlingSpec(HttpSpec):
+class ErrorHandlingSpec(IpSpec):
     ip_api: float = 0.75  # the article's response times; borken never answers
     ipify: float = 1.37
 
-    def calls(self) -> list[tuple[IpService, str]]:
-        """The services asked, in the article's order, with where to ask each."""
-        return [
-            (IP_API, address(self, IP_API, self.ip_api)),
-            (BORKEN, address(self, BORKEN)),
-            (IPIFY, address(self, IPIFY, self.ipify)),
-        ]
+    def services(self) -> list[tuple[IpService, float]]:
+        return [(IP_API, self.ip_api), (BORKEN, 0.0), (IPIFY, self.ipify)]
 
 
 @dataclass(kw_only=True)

@@ -18,8 +18,8 @@ class EventsSpec(Spec):
     value: str = "Hello!"  # what the tutorial's AsyncResult hands over
     value_after: float = 0.8  # when the setter hands the value over (the tutorial: 1 s)
     # How long the impatient waiter waits for either, far short of both: at the
-    # demo's scale, 175 ms short of the value. At 75 ms, an impatient thread
-    # started late on a busy machine got the value instead of its timeout (soak).
+    # demo's scale 175 ms before the value, more than a busy machine delays a
+    # thread's start, so the timeout comes first.
     patience: float = 0.1
 
     def __post_init__(self) -> None:

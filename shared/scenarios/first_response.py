@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.contract import IP, MODELS, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
-from shared.scenarios.ip import IP_API, IPIFY, IpService
+from shared.contract import IP, MODELS, Difference, Expected, Outcome, Scenario, at_least
+from shared.scenarios.ip import IP_API, IPIFY, IpService, IpSpec
 
 MODES = ("tidy", "careless")  # 2c, the default, and 2b
 
@@ -19,7 +19,7 @@ THREAD_PREFIX = "first_response"
 
 
 @dataclass(frozen=True, kw_only=True)
-class FirstResponseSpec(HttpSpec):
+class FirstResponseSpec(IpSpec):
     mode: str = "tidy"  # "tidy" (2c): stop the losers and close up; "careless" (2b): just return
     # Response times, distinct so that the winner is known in advance. ip-api took
     # 0.09 s in the article; ipify is made much slower than that, so the loser is
@@ -35,7 +35,6 @@ class FirstResponseSpec(HttpSpec):
             raise ValueError("the services' delays must be distinct and not negative")
 
     def services(self) -> list[tuple[IpService, float]]:
-        """Each service with its response time (the article's seconds), in the article's order."""
         return [(IPIFY, self.ipify), (IP_API, self.ip_api)]
 
     def winner(self) -> IpService:

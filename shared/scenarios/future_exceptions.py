@@ -5,22 +5,17 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field
 
-from shared.contract import IP, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
-from shared.scenarios.ip import BORKEN, IPIFY, MALFORMED, UNRESPONSIVE, IpService, address
+from shared.contract import IP, Difference, Expected, Outcome, Scenario, at_least
+from shared.scenarios.ip import BORKEN, IPIFY, MALFORMED, UNRESPONSIVE, IpService, IpSpec
 
 
 @dataclass(frozen=True, kw_only=True)
-class FutureExceptionsSpec(HttpSpec):
+class FutureExceptionsSpec(IpSpec):
     ipify: float = 0.91  # the article's response time
     malformed: float = 0.75  # the article's ip-api, whose answer no longer has the attribute
 
-    def calls(self) -> list[tuple[IpService, str]]:
-        """The services asked, in the article's order, with where to ask each."""
-        return [
-            (IPIFY, address(self, IPIFY, self.ipify)),
-            (BORKEN, address(self, BORKEN)),
-            (MALFORMED, address(self, MALFORMED, self.malformed)),
-        ]
+    def services(self) -> list[tuple[IpService, float]]:
+        return [(IPIFY, self.ipify), (BORKEN, 0.0), (MALFORMED, self.malformed)]
 
 
 @dataclass(kw_only=True)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.contract import (
-    IP,
-    Difference,
-    Expected,
-    HttpSpec,
-    Outcome,
-    Scenario,
-    Transcript,
-    at_least,
-)
-from shared.scenarios.ip import BORKEN, IPIFY, MALFORMED, UNRESPONSIVE, IpService
+from shared.contract import IP, Difference, Expected, Outcome, Scenario, Transcript, at_least
+from shared.scenarios.ip import BORKEN, IPIFY, MALFORMED, UNRESPONSIVE, IpService, IpSpec
 
 
 @dataclass(frozen=True, kw_only=True)
-class IgnoredExceptionsSpec(HttpSpec):
+class IgnoredExceptionsSpec(IpSpec):
     ipify: float = 0.78  # the article's ipify took 0.78 s
     # The malformed answer comes well before ipify's, so that a report made at
     # the failure and one made when the work is thrown away come apart in time.
@@ -30,7 +21,6 @@ class IgnoredExceptionsSpec(HttpSpec):
             raise ValueError("malformed must answer before ipify (0 <= malformed < ipify)")
 
     def services(self) -> list[tuple[IpService, float]]:
-        """Each service with its response time (the article's seconds), in the article's order."""
         return [(IPIFY, self.ipify), (BORKEN, 0.0), (MALFORMED, self.malformed)]
 
 

@@ -8,6 +8,7 @@ article's service that is down, has no endpoint: it is the unreachable URL.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from shared.contract import HttpSpec
@@ -35,6 +36,19 @@ def address(spec: HttpSpec, service: IpService, article_seconds: float = 0.0) ->
     if not service.endpoint:
         return spec.unreachable_url
     return spec.url(service.endpoint, delay=spec.seconds(article_seconds))
+
+
+@dataclass(frozen=True, kw_only=True)
+class IpSpec(HttpSpec, ABC):
+    """The spec of a scenario that asks IP services: which ones, and how long each takes."""
+
+    @abstractmethod
+    def services(self) -> list[tuple[IpService, float]]:
+        """Each service with its response time (the article's seconds), in the article's order."""
+
+    def calls(self) -> list[tuple[IpService, str]]:
+        """The services, in the same order, with where to ask each."""
+        return [(service, address(self, service, delay)) for service, delay in self.services()]
 
 
 def root_cause(exc: BaseException) -> str:

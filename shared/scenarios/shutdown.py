@@ -31,9 +31,9 @@ class ShutdownSpec(HttpSpec):
     # on the wire and request 5 waits for a worker. Were it sent anyway, it
     # would end at 6.8 s, far from when the last one on the wire ends (3.6 s).
     # Nothing starts or ends within 1.2 s of the signal (0.3 s at the demo
-    # scale), and the first answer has 1.6 s: on a crowded machine, a first
-    # request can take a few tenths of a second more than asked (gevent's
-    # resolver starts a thread for it).
+    # scale), and the first answer has 1.6 s to spare: a crowded machine can
+    # add a few tenths of a second to a first request (gevent's resolver
+    # starts a thread for it).
     delays: tuple[float, ...] = (0.4, 3.2, 3.6, 3.2, 3.6)
     workers: int = 3
     signal: str = "SIGTERM"

@@ -20,8 +20,8 @@ CHILD = (
     "print(sys.argv[2], 'slept', sys.argv[1], 's', flush=True)"
 )
 
-#: Seconds a child's interpreter may take to start on a crowded machine (about
-#: 20 ms on an idle one).
+#: Seconds a child's interpreter may take to start on a crowded machine: many
+#: times what it takes on an idle one (tens of milliseconds).
 STARTUP = 1.0
 
 #: What the child that outlives its timeout is when the model's timeout has

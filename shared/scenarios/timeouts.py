@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import IP, Difference, Expected, HttpSpec, Outcome, Scenario, at_least
-from shared.scenarios.ip import IP_API, IPIFY, IpService, address
+from shared.contract import IP, Difference, Expected, Outcome, Scenario, at_least
+from shared.scenarios.ip import IP_API, IPIFY, IpService, IpSpec
 
 MESSAGE = "Result from asynchronous."
 NOT_AVAILABLE = "not available"
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimeoutsSpec(HttpSpec):
+class TimeoutsSpec(IpSpec):
     timeout: float = 0.01  # the article's default; its -t 5 lets the IP arrive
     ipify: float = 1.24  # the article's response time
     # Not in the article, only slower than ipify (it never finished first there);
@@ -33,12 +33,8 @@ class TimeoutsSpec(HttpSpec):
         """Whether the fastest service answers before the timeout."""
         return self.timeout > min(self.ipify, self.ip_api)
 
-    def calls(self) -> list[tuple[IpService, str]]:
-        """The services asked, in the article's order, with where to ask each."""
-        return [
-            (IPIFY, address(self, IPIFY, self.ipify)),
-            (IP_API, address(self, IP_API, self.ip_api)),
-        ]
+    def services(self) -> list[tuple[IpService, float]]:
+        return [(IPIFY, self.ipify), (IP_API, self.ip_api)]
 
 
 @dataclass(kw_only=True)
