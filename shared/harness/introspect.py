@@ -108,7 +108,7 @@ def look(model: str, child: subprocess.Popen[str], stderr: Lines) -> tuple[str, 
     """The tool's command line and what it printed about ``child``."""
     if model == "asyncio":
         pstree = [sys.executable, "-m", "asyncio", "pstree", str(child.pid)]
-        done = subprocess.run(pstree, capture_output=True, text=True, timeout=60)
+        done = processes.run(pstree, timeout=60)
         return "python -m asyncio pstree PID", (done.stdout + done.stderr).splitlines()
     start = len(stderr.lines)
     os.kill(child.pid, signal.SIGUSR1)

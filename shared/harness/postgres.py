@@ -271,17 +271,18 @@ class Supervisor:
             "--locale=C", "--no-sync", "--no-instructions",
         ]  # fmt: skip
         with log.open("wb") as output:
-            done = subprocess.run(
+            done = processes.run(
                 command,
+                timeout=READY_TIMEOUT,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                check=False,
-                timeout=READY_TIMEOUT,
                 user=user,
                 group=group,
                 extra_groups=extra_groups,
             )
+        if done.timed_out:
+            raise PostgresError(f"initdb: {done.describe()}")
         if done.returncode != 0:
             lines = log.read_text(errors="replace").strip().splitlines()
             raise PostgresError(f"initdb failed: {lines[-1] if lines else done.returncode}")

@@ -43,12 +43,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 from shared.errors import Terminated
 
 #: Seconds a child asked to stop (its stdin closed) may take before it is killed.
 GRACE = 5.0
+
+#: Where a child's stdout or stderr goes: ``subprocess.PIPE`` (read here), a file, ...
+Output = int | IO[Any] | None
 
 
 class Stopped(Exception):
@@ -147,17 +150,19 @@ class Group:
         command: Sequence[str],
         *,
         timeout: float,
-        stdout: int | None = subprocess.PIPE,
+        stdout: Output = subprocess.PIPE,
+        stderr: Output = subprocess.PIPE,
         env: dict[str, str] | None = None,
+        **popen: Any,
     ) -> Finished:
         """Run ``command`` to its end or to the deadline, whichever comes first.
 
-        stdout and stderr are read as text (stdout only when ``stdout`` is
-        ``subprocess.PIPE``). At the deadline, or on any exception here (a
-        Ctrl-C, say), the child's whole group is killed before this returns or
-        raises.
+        stdout and stderr are read as text where they are ``subprocess.PIPE``;
+        ``popen``: more of ``Popen``'s arguments (``stdin``, ``user`` ...). At
+        the deadline, or on any exception here (a Ctrl-C, say), the child's
+        whole group is killed before this returns or raises.
         """
-        child = self.spawn(command, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
+        child = self.spawn(command, stdout=stdout, stderr=stderr, text=True, env=env, **popen)
         start = time.perf_counter()  # from its start, not from the wait to be started
         returncode: int | None
         try:
@@ -275,12 +280,13 @@ def _kill_session(pid: int) -> None:
 
 def running_pid(pid: int) -> bool:
     """Whether ``pid`` is a process that still runs (a zombie has ended)."""
+    # Imported here: every model interpreter imports this module and never asks.
+    import psutil
+
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            state = stat.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
         return False
-    return state not in ("Z", "X")
 
 
 def wait_gone(pids: Iterable[int], timeout: float = 5.0) -> bool:
@@ -310,11 +316,13 @@ def run(
     command: Sequence[str],
     *,
     timeout: float,
-    stdout: int | None = subprocess.PIPE,
+    stdout: Output = subprocess.PIPE,
+    stderr: Output = subprocess.PIPE,
     env: dict[str, str] | None = None,
+    **popen: Any,
 ) -> Finished:
     """``Group.run`` in the default group."""
-    return DEFAULT.run(command, timeout=timeout, stdout=stdout, env=env)
+    return DEFAULT.run(command, timeout=timeout, stdout=stdout, stderr=stderr, env=env, **popen)
 
 
 def started(

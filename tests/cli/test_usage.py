@@ -11,7 +11,6 @@ real commands, in parallel, to see what a user sees from ``python -m
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from shared import errors
 from shared.cli import main as cli
 from shared.cli.model import main as model_main
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MAX_SCALE, MIN_SCALE, MODELS
+from shared.harness import processes
 from tests.support.cli import CLI
 
 A_FOLDER = str(Path(__file__).parent)  # exists, and is a folder
@@ -195,22 +195,20 @@ def test_cli(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) 
 
 
 @pytest.fixture(scope="module")
-def bad_timeouts() -> list[subprocess.CompletedProcess[str]]:
+def bad_timeouts() -> list[processes.Finished]:
     """The CLI with each bad $CONCURRENCY_COMPARE_HTTP_TIMEOUT, each in a process
     of its own: setting it here is not safe while other threads start processes."""
 
-    def one(value: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    def one(value: str, argv: list[str]) -> processes.Finished:
         env = {**os.environ, HTTP_TIMEOUT_VARIABLE: value}
-        return subprocess.run([*CLI, *argv], capture_output=True, text=True, env=env,
-                              timeout=120)  # fmt: skip
+        return processes.run([*CLI, *argv], timeout=120, env=env)
 
     with ThreadPoolExecutor(len(ENV_CASES)) as pool:
         return list(pool.map(lambda case: one(*case), ENV_CASES))
 
 
 @pytest.mark.parametrize("case", range(len(ENV_CASES)), ids=[v or "empty" for v, _ in ENV_CASES])
-def test_bad_client_timeout(bad_timeouts: list[subprocess.CompletedProcess[str]],
-                            case: int) -> None:  # fmt: skip
+def test_bad_client_timeout(bad_timeouts: list[processes.Finished], case: int) -> None:
     done = bad_timeouts[case]
     assert done.returncode == errors.USAGE, done.stderr
     assert f"{HTTP_TIMEOUT_VARIABLE} must be a number of seconds" in one_line(done.stderr)
@@ -241,9 +239,9 @@ COMMANDS: list[tuple[list[str], str]] = [
 
 
 def test_commands(tmp_path: Path) -> None:
-    def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    def run(command: list[str]) -> processes.Finished:
         env = {**os.environ, "TMPDIR": str(tmp_path)}  # to see what they leave there
-        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+        return processes.run(command, timeout=300, env=env)
 
     with ThreadPoolExecutor(len(COMMANDS)) as pool:
         done = list(pool.map(run, [command for command, _ in COMMANDS]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from shared.contract.pythons import CHANGES, SUPPORTED, Change
+from shared.harness import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,8 @@ PROBE = textwrap.dedent(
 @pytest.fixture(scope="module")
 def probe() -> dict[str, Any]:
     command = [sys.executable, "-c", PROBE]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    done = processes.run(command, timeout=60)
+    assert done.returncode == 0, done.stderr
     found: dict[str, Any] = json.loads(done.stdout)
     return found
 

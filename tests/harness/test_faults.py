@@ -12,6 +12,7 @@ with the rest of the suite's batches, and each test reads its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,12 +20,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared import errors
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MODELS, HostReport
-from shared.harness import runner
+from shared.harness import processes, runner
 from shared.harness.services import Services, open_services
 from tests.support.batches import Batches, batch
 from tests.support.cli import CLI
@@ -60,11 +62,8 @@ def cli_under_fault(argv: list[str], fault: str, children: int) -> Ended:
     """
     with tempfile.TemporaryDirectory(prefix="cc-test-") as scratch:
         env = {**os.environ, "TMPDIR": scratch, "COLUMNS": "80"}
-        cli = subprocess.Popen(
-            [*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True, env=env,
-        )  # fmt: skip
-        try:
+        with processes.started([*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env) as cli:  # fmt: skip
             found = wait_for(lambda: _started(cli.pid, fault, children), timeout=180)
             assert found, f"the run never got under way: {command_line(cli.pid)}"
             time.sleep(0.3)  # well into the run: the model is waiting on the services or its sleeps
@@ -72,10 +71,6 @@ def cli_under_fault(argv: list[str], fault: str, children: int) -> Ended:
             struck = time.perf_counter()
             out, err = cli.communicate(timeout=60)
             seconds = time.perf_counter() - struck
-        finally:
-            if cli.poll() is None:
-                os.killpg(cli.pid, signal.SIGKILL)
-                cli.communicate()
         return Ended(cli.returncode, out, err, seconds, wait_gone(children_of_any(cli.pid)),
                      sorted(os.listdir(scratch)))  # fmt: skip
 
@@ -161,49 +156,43 @@ def stopped_services(services: Services) -> Stopped:
         argv = ["run", "as_completed", "--models", "threads", "--scale", "1",
                 "--services-url", own.url]  # fmt: skip
         env = {**os.environ, "TMPDIR": scratch, "COLUMNS": "80"}
-        cli = subprocess.Popen([*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True, env=env)  # fmt: skip
-        hosts: dict[str, subprocess.Popen[str]] = {}
-        try:
-            # Generous: on a machine kept busy, the CLI alone can take many seconds to start.
-            under_way = wait_for(lambda: runs_of(cli.pid, "as_completed"), timeout=180)
-            assert under_way, f"the run never got under way: {command_line(cli.pid)}"
-            time.sleep(0.3)  # well into the run: the model is waiting on the services
-            seen = descendants_of(cli.pid)  # its fork server, and the run
-            os.kill(own.pid, signal.SIGSTOP)
-            struck = time.perf_counter()
-            hosts = hung_hosts(own, results)
-            out, err = cli.communicate(timeout=60)
-            seconds = time.perf_counter() - struck
-            hung = {model: hung_host(model, host, results) for model, host in hosts.items()}
-        finally:
-            os.kill(own.pid, signal.SIGCONT)
-            if cli.poll() is None:
-                os.killpg(cli.pid, signal.SIGKILL)
-                cli.communicate()
-            for host in hosts.values():
-                if host.poll() is None:
-                    host.kill()
-                    host.communicate()
+        with processes.started([*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env) as cli:  # fmt: skip
+            try:
+                # Generous: on a machine kept busy, the CLI alone can take many seconds to start.
+                under_way = wait_for(lambda: runs_of(cli.pid, "as_completed"), timeout=180)
+                assert under_way, f"the run never got under way: {command_line(cli.pid)}"
+                time.sleep(0.3)  # well into the run: the model is waiting on the services
+                seen = descendants_of(cli.pid)  # its fork server, and the run
+                os.kill(own.pid, signal.SIGSTOP)
+                struck = time.perf_counter()
+                with hung_hosts(own, results) as hosts:
+                    out, err = cli.communicate(timeout=60)
+                    seconds = time.perf_counter() - struck
+                    hung = {model: hung_host(model, host, results) for model, host in hosts.items()}
+            finally:
+                os.kill(own.pid, signal.SIGCONT)
         ended = Ended(cli.returncode, out, err, seconds, wait_gone(seen),
                       sorted(os.listdir(scratch)))  # fmt: skip
     return Stopped(ended, hung)
 
 
-def hung_hosts(services: Services, results: str) -> dict[str, subprocess.Popen[str]]:
+@contextlib.contextmanager
+def hung_hosts(services: Services, results: str) -> Iterator[dict[str, subprocess.Popen[str]]]:
     """``python -m <model>_impl as_completed`` for each model, against ``services``.
 
     The spec names the services, so the host does not look for them first.
     """
     env = {**os.environ, HTTP_TIMEOUT_VARIABLE: str(SHORT_TIMEOUT)}
     spec = json.dumps({"services_url": services.url, "unreachable_url": services.unreachable})
-    return {
-        model: subprocess.Popen(
-            [sys.executable, "-m", f"{model}_impl", "as_completed", "--scale", "0.2",
-             "--spec", spec, "--result", f"{results}/{model}.json"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        for model in MODELS
-    }  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        yield {
+            model: stack.enter_context(processes.started(
+                [sys.executable, "-m", f"{model}_impl", "as_completed", "--scale", "0.2",
+                 "--spec", spec, "--result", f"{results}/{model}.json"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env))
+            for model in MODELS
+        }  # fmt: skip
 
 
 def hung_host(model: str, host: subprocess.Popen[str], results: str) -> Hung:
@@ -227,23 +216,24 @@ def past_the_deadline(services: Services) -> tuple[runner.Run, float]:
 @batch
 def broken_pipes(services: Services) -> dict[str, tuple[int | None, str]]:
     """``python -m <model>_impl context_switch | head -c 1``, for each model."""
-    children = {
-        model: subprocess.Popen([sys.executable, "-m", f"{model}_impl", "context_switch"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for model in MODELS
-    }  # fmt: skip
     ended: dict[str, tuple[int | None, str]] = {}
-    for model, child in children.items():
-        assert child.stdout is not None and child.stderr is not None
-        child.stdout.read(1)
-        child.stdout.close()  # the reader goes away, as head does
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        ended[model] = (child.returncode, child.stderr.read().decode())
-        child.stderr.close()
+    with contextlib.ExitStack() as stack:
+        children = {
+            model: stack.enter_context(processes.started(
+                [sys.executable, "-m", f"{model}_impl", "context_switch"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            for model in MODELS
+        }  # fmt: skip
+        for model, child in children.items():
+            assert child.stdout is not None and child.stderr is not None
+            child.stdout.read(1)
+            child.stdout.close()  # the reader goes away, as head does
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                processes.kill_group(child)
+                child.wait()
+            ended[model] = (child.returncode, child.stderr.read().decode())
     return ended
 
 
@@ -332,7 +322,7 @@ def test_summary_of_an_exception_group() -> None:
 
 # alive() tells a running process from one that has ended.
 def test_alive_sees_the_dead() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
+    with processes.started([sys.executable, "-c", "pass"]) as child:
+        child.wait()
     assert not alive(child.pid)
     assert alive(os.getpid())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from shared import errors
+from shared.harness import processes
 from shared.harness.services import Services
 from tests.support.batches import Batches, batch
 from tests.support.cli import CLI
@@ -65,12 +66,11 @@ def end_a_run(signum: int) -> Ended:
     """
     command = CLI if signum == signal.SIGINT else CRASHING_CLI
     with tempfile.TemporaryDirectory(prefix="cc-test-") as scratch:
-        cli = subprocess.Popen(
+        with processes.started(
             [*command, "run", "fetch", "--models", ENDINGS[signum], "--scale", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            start_new_session=True, env={**os.environ, "TMPDIR": scratch},
-        )  # fmt: skip
-        try:
+            env={**os.environ, "TMPDIR": scratch},
+        ) as cli:  # fmt: skip
             # The services, a fork server per model, and the runs they fork,
             # named after their scenario (fetch: 4 s at scale 2, well past the
             # look and the pause below): every one must go.
@@ -82,10 +82,6 @@ def end_a_run(signum: int) -> Ended:
             else:
                 os.kill(cli.pid, signum)
             _, stderr = cli.communicate(timeout=60)
-        finally:
-            if cli.poll() is None:
-                os.killpg(cli.pid, signal.SIGKILL)
-                cli.communicate()
         return Ended(bool(runs), cli.returncode, stderr, wait_gone(children),
                      sorted(os.listdir(scratch)))  # fmt: skip
 
@@ -137,19 +133,14 @@ class Served:
 @batch
 def served(services: Services) -> Served:
     """`serve`, stopped by Ctrl-C once it says where it serves."""
-    serve = subprocess.Popen(
-        [*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
+    with processes.started(
+        [*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as serve:
         assert serve.stdout is not None
         first = serve.stdout.readline().decode()  # "" if it ended: it is not struck then
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGINT)
         _, stderr = serve.communicate(timeout=30)
-    finally:
-        if serve.poll() is None:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.communicate()
     return Served(first, serve.returncode, stderr.decode())
 
 

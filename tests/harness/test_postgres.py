@@ -10,16 +10,16 @@ import json
 import os
 import pwd
 import signal
-import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
-from shared.harness import postgres
+from shared.harness import postgres, processes
 from shared.harness.postgres import PostgresError, check, free_port, open_postgres, use_postgres
 from shared.harness.services import Services
 from tests.support.batches import Batches, batch
@@ -33,8 +33,7 @@ def server_pid(folder: str) -> int:
 
 def owner(pid: int) -> int:
     """The real user id of process ``pid``."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+    return psutil.Process(pid).uids().real
 
 
 #: A parent that starts a server, says where, and is killed outright.
@@ -62,9 +61,7 @@ def lifecycle(services: Services) -> dict[str, Any]:
         seen.update(alive=alive(pid), owner=owner(pid))
     seen["left"] = [alive(server.pid), alive(pid), os.path.exists(server.folder)]
     # The parent killed: its pipe closes, the supervisor stops the server.
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_PARENT], capture_output=True, text=True, timeout=120
-    )
+    child = processes.run([sys.executable, "-c", KILLED_PARENT], timeout=120)
     supervisor, pid, folder = json.loads(child.stdout)
     seen["killed"] = child.returncode
     seen["killed_left"] = postgres_left(supervisor, pid, folder)

@@ -1,9 +1,6 @@
 """Processes as a test sees them: alive or gone, their children, their sockets.
 
-Through psutil, but for ``children_of``: psutil finds a process's children by
-reading every process's stat file, which in a busy test process took long
-enough to miss a run that came and went; the kernel's own list per thread
-(``/proc/PID/task/TID/children``) is a few small reads.
+Through psutil, but for ``children_of`` (see there).
 """
 
 from __future__ import annotations
@@ -25,10 +22,10 @@ def children_of(pid: int) -> set[int]:
     """The processes whose parent is ``pid``: the kernel's own list, per thread.
 
     A few small reads (``/proc/PID/task/TID/children``; any thread may have
-    started a child) rather than a scan of every process's stat file: in a
-    test process whose threads all want the interpreter at once, each of those
-    hundreds of reads waits its turn, and a scan took long enough to miss a
-    run that came and went.
+    started a child) where psutil's ``children()`` reads every process's stat
+    file: in a test process whose threads all want the interpreter at once,
+    each of those hundreds of reads waits its turn, and the scan can take long
+    enough to miss a run that comes and goes.
     """
     found: set[int] = set()
     try:
@@ -52,10 +49,10 @@ def descendants_of(pid: int) -> set[int]:
 
 
 def process_name(pid: int) -> str:
-    """``/proc/PID/comm``: a forked run's is its scenario's (see shared.harness.forkserver)."""
+    """Process ``pid``'s name: a forked run's is its scenario's (see shared.harness.forkserver)."""
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
+        return psutil.Process(pid).name()
+    except psutil.Error:
         return ""
 
 
@@ -67,8 +64,8 @@ def runs_of(pid: int, scenario: str) -> set[int]:
 def command_line(pid: int) -> str:
     """The command line of process ``pid``; "" once it is gone."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
         return ""
 
 
