@@ -6,6 +6,7 @@ import re
 
 from shared.scenarios.blocking import LIBRARY, OFFLOADED, SLEEP, BlockingOutcome
 from tests.support.batches import Runs
+from tests.support.scenarios import outcome, quiet
 
 # Whether the ticker stalled during each call, per model.
 STALLED = {
@@ -25,21 +26,15 @@ CAUGHT = {
 }
 
 
-def outcome(demo_runs: Runs, model: str) -> BlockingOutcome:
-    run = demo_runs["blocking", model]
-    assert isinstance(run.outcome, BlockingOutcome), run.problems
-    return run.outcome
-
-
 # time.sleep stalls asyncio only; the original sleep stalls gevent too; a thread fixes both.
 def test_what_stalls(demo_runs: Runs, model: str) -> None:
     assert demo_runs["blocking", model].problems == []
-    assert outcome(demo_runs, model).stalled == STALLED[model]
+    assert outcome(demo_runs["blocking", model], BlockingOutcome).stalled == STALLED[model]
 
 
 # Each stall is reported by the model's own detector, in its own words; threads have none.
 def test_detector(demo_runs: Runs, model: str) -> None:
-    found = outcome(demo_runs, model)
+    found = outcome(demo_runs["blocking", model], BlockingOutcome)
     assert found.caught == CAUGHT[model]
     for step in CAUGHT[model]:
         said = [r.split(": ", 1)[1] for r in found.reports if r.startswith(f"{step}: ")]
@@ -51,6 +46,4 @@ def test_detector(demo_runs: Runs, model: str) -> None:
 
 # The detectors' reports are captured, not printed: nothing on stderr, nothing left running.
 def test_quiet_and_tidy(demo_runs: Runs, model: str) -> None:
-    run = demo_runs["blocking", model]
-    assert (run.diagnostics.stderr, run.diagnostics.warnings) == ({}, [])
-    assert (run.diagnostics.pending, run.diagnostics.sockets) == ([], 0)
+    quiet(demo_runs["blocking", model])

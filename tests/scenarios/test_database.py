@@ -7,8 +7,6 @@ server; each round tags its queries, so pg_stat_activity's count is its own.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -19,6 +17,7 @@ from shared.harness.postgres import HOST, free_port
 from shared.scenarios import database
 from shared.scenarios.database import DatabaseSpec, marker, query
 from tests.support.batches import Runs
+from tests.support.scenarios import by_hand, outcome, quiet, refused
 
 SPEC = DatabaseSpec(scale=DEMO_SCALE)
 DELAY = SPEC.seconds(SPEC.delay)  # one query's time
@@ -26,15 +25,12 @@ N = SPEC.queries
 
 
 def rounds(demo_runs: Runs, model: str) -> dict[str, dict[str, object]]:
-    outcome = demo_runs["database", model].outcome
-    assert isinstance(outcome, database.DatabaseOutcome)
-    return {entry["round"]: entry for entry in outcome.rounds}
+    done = outcome(demo_runs["database", model], database.DatabaseOutcome)
+    return {entry["round"]: entry for entry in done.rounds}
 
 
 def seconds(demo_runs: Runs, model: str, key: str) -> float:
-    outcome = demo_runs["database", model].outcome
-    assert outcome is not None
-    return outcome.timings[key]
+    return outcome(demo_runs["database", model], database.DatabaseOutcome).timings[key]
 
 
 def nowhere() -> str:
@@ -72,10 +68,7 @@ def test_psycopg2_per_model(demo_runs: Runs) -> None:
 # counted another's queries; nothing was left open.
 def test_rounds_count_only_their_own(demo_runs: Runs, model: str) -> None:
     assert all(entry["peak"] <= N for entry in rounds(demo_runs, model).values())
-    run = demo_runs["database", model]
-    assert run.diagnostics.pending == []
-    assert run.diagnostics.sockets == 0
-    assert run.diagnostics.warnings == []
+    quiet(demo_runs["database", model])
 
 
 # A round's tag goes into the SQL text: only a plain word is accepted.
@@ -95,9 +88,8 @@ def test_bad_specs(values: dict[str, float]) -> None:
 
 # By hand, --postgres-url points the scenario at a server already running.
 def test_existing_postgres_by_hand(postgres_server: postgres.Starting) -> None:
-    command = [sys.executable, "-m", "threads_impl", "database", "--scale", str(DEMO_SCALE),
-               "--postgres-url", postgres_server.url()]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done = by_hand("threads", "database", "--scale", str(DEMO_SCALE),
+                   "--postgres-url", postgres_server.url())  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.count(f"Query {N} done, ") == 2  # both of threads' rounds
@@ -106,12 +98,9 @@ def test_existing_postgres_by_hand(postgres_server: postgres.Starting) -> None:
 
 # By hand, a PostgreSQL that is not there: one line, exit status 2, no traceback.
 def test_unreachable_postgres_by_hand() -> None:
-    command = [sys.executable, "-m", "threads_impl", "database", "--postgres-url", nowhere()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
+    done = by_hand("threads", "database", "--postgres-url", nowhere())
+    assert "no PostgreSQL at" in refused(done)
     assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1
-    assert "no PostgreSQL at" in done.stderr
 
 
 # In `run`, the database scenario says it could not run, the others run, and

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contract import DEMO_SCALE, MODELS
+from shared.contract import DEMO_SCALE
 from shared.harness import runner
 from shared.harness.services import Services
 from shared.scenarios.determinism import DeterminismOutcome, DeterminismSpec, square
 from tests.support.batches import Batches, Runs, batch
+from tests.support.scenarios import in_every_model, outcome, passed, quiet
 
 #: More rounds than the demo's four, to see the order over many wake-ups.
 MANY = {"scale": DEMO_SCALE, "rounds": 12}
@@ -19,13 +20,7 @@ FIFO = {"asyncio": True, "gevent": True, "threads": False}
 
 @batch
 def many_rounds(services: Services) -> dict[str, runner.Run]:
-    runs = runner.run_all(runner.jobs_for(["determinism"], MODELS, None, **MANY))
-    return {run.job.model: run for run in runs}
-
-
-def outcome(run: runner.Run) -> DeterminismOutcome:
-    assert isinstance(run.outcome, DeterminismOutcome), run.problems
-    return run.outcome
+    return in_every_model("determinism", services, **MANY)
 
 
 def runs_of(model: str, demo_runs: Runs, batches: Batches) -> list[runner.Run]:
@@ -35,9 +30,9 @@ def runs_of(model: str, demo_runs: Runs, batches: Batches) -> list[runner.Run]:
 # Every round of every run gives the squares in input order, whatever came back first.
 def test_same_answer(demo_runs: Runs, batches: Batches, model: str) -> None:
     for run in runs_of(model, demo_runs, batches):
-        assert run.problems == [], "\n".join(run.transcript)
+        passed(run)
         rounds = run.job.spec.rounds  # type: ignore[attr-defined]
-        assert outcome(run).answers == [[square(n) for n in range(10)]] * rounds
+        assert outcome(run, DeterminismOutcome).answers == [[square(n) for n in range(10)]] * rounds
 
 
 # asyncio and gevent wake the tasks due together first-in-first-out, every round;
@@ -45,7 +40,7 @@ def test_same_answer(demo_runs: Runs, batches: Batches, model: str) -> None:
 def test_wake_up_order(demo_runs: Runs, batches: Batches, model: str) -> None:
     start_order = list(range(10))
     for run in runs_of(model, demo_runs, batches):
-        orders = outcome(run).orders
+        orders = outcome(run, DeterminismOutcome).orders
         assert len(orders) == run.job.spec.rounds  # type: ignore[attr-defined]
         if FIFO[model]:
             assert orders == [start_order] * len(orders)
@@ -65,9 +60,7 @@ def test_transcript(demo_runs: Runs, model: str) -> None:
 
 # Nothing is left running, nothing is said on stderr.
 def test_quiet(demo_runs: Runs, model: str) -> None:
-    diagnostics = demo_runs["determinism", model].diagnostics
-    assert (diagnostics.stderr, diagnostics.warnings) == ({}, [])
-    assert (diagnostics.pending, diagnostics.sockets) == ([], 0)
+    quiet(demo_runs["determinism", model])
 
 
 # A spec without tasks, rounds or nap is refused.

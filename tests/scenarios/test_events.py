@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from shared.harness import runner
 from shared.scenarios.events import EventsOutcome, EventsSpec
 from tests.support.batches import Runs
+from tests.support.scenarios import outcome, passed, quiet
 
 WAITERS = range(1, 6)
-
-
-def outcome(run: runner.Run) -> EventsOutcome:
-    assert isinstance(run.outcome, EventsOutcome), run.problems
-    return run.outcome
 
 
 # One set() wakes every waiter, and every waiter gets the value handed over.
 def test_every_waiter_served(demo_runs: Runs, model: str) -> None:
     run = demo_runs["events", model]
-    assert run.problems == [], "\n".join(run.transcript)
-    assert outcome(run).woken == list(WAITERS)
-    assert outcome(run).values == ["Hello!"] * len(WAITERS)
+    passed(run)
+    assert outcome(run, EventsOutcome).woken == list(WAITERS)
+    assert outcome(run, EventsOutcome).values == ["Hello!"] * len(WAITERS)
 
 
 # No waiter wakes before the setter is done, nor gets the value before it is handed over.
@@ -45,7 +40,7 @@ def test_nothing_before_the_setter(demo_runs: Runs, model: str) -> None:
 )
 def test_impatient_waiter(demo_runs: Runs, model: str, event: str, value: str) -> None:
     run = demo_runs["events", model]
-    assert outcome(run).impatient == {"event": event, "value": value}
+    assert outcome(run, EventsOutcome).impatient == {"event": event, "value": value}
     assert f"Impatient: tired of waiting for the event: {event}" in run.transcript
     assert f"Impatient: tired of waiting for the value: {value}" in run.transcript
 
@@ -55,14 +50,12 @@ def test_impatient_waiter(demo_runs: Runs, model: str, event: str, value: str) -
     ("model", "state"), [("asyncio", "cancelled"), ("gevent", "pending"), ("threads", "pending")]
 )
 def test_timed_out_holder(demo_runs: Runs, model: str, state: str) -> None:
-    assert outcome(demo_runs["events", model]).timed_out_holder == state
+    assert outcome(demo_runs["events", model], EventsOutcome).timed_out_holder == state
 
 
 # Nothing is left running, nothing is said on stderr.
 def test_quiet(demo_runs: Runs, model: str) -> None:
-    diagnostics = demo_runs["events", model].diagnostics
-    assert (diagnostics.stderr, diagnostics.warnings) == ({}, [])
-    assert (diagnostics.pending, diagnostics.sockets) == ([], 0)
+    quiet(demo_runs["events", model])
 
 
 # A patience close to the setter's delays would make a race of who comes first.

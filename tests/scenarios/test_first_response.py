@@ -8,9 +8,6 @@ counts of every run in flight.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from shared.contract import DEMO_SCALE, MODELS
@@ -18,6 +15,7 @@ from shared.harness import runner
 from shared.harness.services import Services
 from shared.scenarios.first_response import MODES, FirstResponseSpec, left_behind
 from tests.support.batches import Batches, batch
+from tests.support.scenarios import by_hand, passed, quiet, refused
 from tests.support.services import own_services, settled
 
 #: The loser answers after 2.5 s at the demo scale, the winner after 0.02 s:
@@ -54,7 +52,7 @@ def wire(batches: Batches) -> Wire:
 @pytest.mark.parametrize("mode", MODES)
 def test_first_answer_wins(wire: Wire, model: str, mode: str) -> None:
     run, _ = wire[model, mode]
-    assert run.problems == [], "\n".join(run.transcript)
+    passed(run)
     assert run.outcome is not None and run.outcome.winner == "ip-api"
 
 
@@ -97,9 +95,7 @@ def test_losers_on_the_wire(
 # Tidy mode leaves nothing behind in any model, and prints nothing on stderr.
 def test_tidy_leaves_nothing_behind(wire: Wire, model: str) -> None:
     run, _ = wire[model, "tidy"]
-    diagnostics = run.diagnostics
-    assert (diagnostics.stderr, diagnostics.warnings) == ({}, [])
-    assert (diagnostics.pending, diagnostics.sockets) == ([], 0)
+    quiet(run)
     assert run.returncode == 0
 
 
@@ -148,20 +144,15 @@ def test_careless_exit(wire: Wire, model: str, waits: bool) -> None:
 
 # Run by hand in the default (tidy) mode, a model prints the article's lines and no warning.
 def test_python_m_tidy_is_silent(model: str, services: Services) -> None:
-    command = [sys.executable, "-m", f"{model}_impl", "first_response", "--scale", "0.1",
-               "--services-url", services.url]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
-    assert done.stderr == ""
+    done = by_hand(model, "first_response", "--scale", "0.1", "--services-url", services.url)
+    assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines()[-2].startswith("ip-api finished with result: 203.0.113.7")
 
 
 # A mode that does not exist: one line, status 2.
 def test_unknown_mode_is_rejected() -> None:
-    command = [sys.executable, "-m", "threads_impl", "first_response",
-               "--spec", '{"mode": "sloppy"}']  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "mode must be one of tidy, careless" in done.stderr
+    done = by_hand("threads", "first_response", "--spec", '{"mode": "sloppy"}')
+    assert "mode must be one of tidy, careless" in refused(done)
 
 
 # The spec refuses equal delays: the winner would not be known in advance.

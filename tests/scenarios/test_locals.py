@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.harness import runner
 from shared.scenarios.locals import AFTER, BEFORE, CHILD, NOTHING, LocalsOutcome
 from tests.support.batches import Runs
-
-
-def outcome(run: runner.Run) -> LocalsOutcome:
-    assert isinstance(run.outcome, LocalsOutcome), run.problems
-    return run.outcome
+from tests.support.scenarios import outcome, passed, quiet
 
 
 # An asyncio task runs in a copy of its creator's context, taken when it is
@@ -23,9 +18,9 @@ def outcome(run: runner.Run) -> LocalsOutcome:
 )
 def test_contextvar_in_a_child(demo_runs: Runs, model: str, seen: str) -> None:
     run = demo_runs["locals", model]
-    assert run.problems == [], "\n".join(run.transcript)
-    assert outcome(run).child["contextvar"] == seen
-    assert outcome(run).creator["contextvar"] == AFTER
+    passed(run)
+    assert outcome(run, LocalsOutcome).child["contextvar"] == seen
+    assert outcome(run, LocalsOutcome).creator["contextvar"] == AFTER
 
 
 # threading.local: one thread for every asyncio task, so the child sees the
@@ -37,21 +32,19 @@ def test_contextvar_in_a_child(demo_runs: Runs, model: str, seen: str) -> None:
 )
 def test_threading_local_in_a_child(demo_runs: Runs, model: str, seen: str, leaked: str) -> None:
     run = demo_runs["locals", model]
-    assert outcome(run).child["local"] == seen
-    assert outcome(run).creator["local"] == leaked
-    assert (
-        f"Child sees contextvar={outcome(run).child['contextvar']}, local={seen}" in run.transcript
-    )
+    done = outcome(run, LocalsOutcome)
+    assert done.child["local"] == seen
+    assert done.creator["local"] == leaked
+    assert f"Child sees contextvar={done.child['contextvar']}, local={seen}" in run.transcript
 
 
 # Started in contextvars.copy_context(), a child sees its creator's value in
 # every model, and what it sets stays in its copy.
 def test_an_explicit_copy(demo_runs: Runs, model: str) -> None:
     run = demo_runs["locals", model]
-    assert outcome(run).copied == {"child": AFTER, "creator": AFTER}
+    assert outcome(run, LocalsOutcome).copied == {"child": AFTER, "creator": AFTER}
 
 
 # Nothing of the children is left when the scenario returns, and nothing is said.
 def test_nothing_left(demo_runs: Runs, model: str) -> None:
-    diagnostics = demo_runs["locals", model].diagnostics
-    assert (diagnostics.pending, diagnostics.sockets, diagnostics.stderr) == ([], 0, {})
+    quiet(demo_runs["locals", model])

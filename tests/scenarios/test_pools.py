@@ -14,6 +14,7 @@ from shared.harness import runner
 from shared.harness.services import Services
 from shared.scenarios.pools import PoolsOutcome, PoolsSpec
 from tests.support.batches import Batches, Runs, batch
+from tests.support.scenarios import outcome, passed, quiet
 from tests.support.services import own_services, settled
 
 Wire = dict[str, tuple[runner.Run, dict[str, int]]]
@@ -33,19 +34,14 @@ def wire(batches: Batches) -> Wire:
     return batches[wire_runs]
 
 
-def outcome(run: runner.Run) -> PoolsOutcome:
-    assert isinstance(run.outcome, PoolsOutcome), run.problems
-    return run.outcome
-
-
 # The services saw exactly five requests at once at most, forty served, none given up.
 def test_at_most_five_on_the_wire(wire: Wire, model: str) -> None:
     run, stats = wire[model]
-    assert run.problems == [], "\n".join(run.transcript)
+    passed(run)
     assert stats["peak_in_flight"] == 5, stats
     assert (stats["served"], stats["aborted"], stats["in_flight"]) == (40, 0, 0), stats
-    assert outcome(run).on_the_wire == 5
-    assert outcome(run).answered == 40
+    assert outcome(run, PoolsOutcome).on_the_wire == 5
+    assert outcome(run, PoolsOutcome).answered == 40
 
 
 # asyncio starts every task at once, and 15 wait at the semaphore; gevent's pool
@@ -53,7 +49,7 @@ def test_at_most_five_on_the_wire(wire: Wire, model: str) -> None:
 @pytest.mark.parametrize(("model", "started"), [("asyncio", 20), ("gevent", 5), ("threads", 5)])
 def test_calls_waiting_for_a_slot(demo_runs: Runs, wire: Wire, model: str, started: int) -> None:
     for run in (demo_runs["pools", model], wire[model][0]):
-        assert outcome(run).started == started
+        assert outcome(run, PoolsOutcome).started == started
         assert f"Most calls started at once: {started}" in run.transcript
 
 
@@ -62,8 +58,8 @@ def test_calls_waiting_for_a_slot(demo_runs: Runs, wire: Wire, model: str, start
 # starts late on a loaded machine takes its request late.)
 def test_order_of_results(demo_runs: Runs, model: str) -> None:
     run = demo_runs["pools", model]
-    assert run.problems == [], "\n".join(run.transcript)
-    result = outcome(run)
+    passed(run)
+    result = outcome(run, PoolsOutcome)
     assert result.mapped == list(range(1, 21))
     assert sorted(result.unordered) == result.mapped
     assert result.slow_overtaken
@@ -75,9 +71,7 @@ def test_order_of_results(demo_runs: Runs, model: str) -> None:
 
 # Nothing is left running or open, nothing is said on stderr.
 def test_quiet(demo_runs: Runs, model: str) -> None:
-    diagnostics = demo_runs["pools", model].diagnostics
-    assert (diagnostics.stderr, diagnostics.warnings) == ({}, [])
-    assert (diagnostics.pending, diagnostics.sockets) == ([], 0)
+    quiet(demo_runs["pools", model])
 
 
 # A limit that leaves nothing waiting, or a slow request too close to the quick

@@ -6,11 +6,12 @@ import sys
 
 import pytest
 
-from shared.contract import DEMO_SCALE, MODELS
+from shared.contract import DEMO_SCALE
 from shared.harness import runner
 from shared.harness.services import Services
 from shared.scenarios.queues import QueuesOutcome, QueuesSpec, stop_signal
 from tests.support.batches import Batches, Runs, batch
+from tests.support.scenarios import in_every_model, outcome, passed, quiet
 
 WORKERS = ("steve", "john", "bob")
 SHUTDOWN = sys.version_info >= (3, 13)
@@ -21,21 +22,16 @@ ROOMY = {"scale": DEMO_SCALE, "maxsize": 12}
 
 @batch
 def roomy_runs(services: Services) -> dict[str, runner.Run]:
-    runs = runner.run_all(runner.jobs_for(["queues"], MODELS, None, **ROOMY))
-    return {run.job.model: run for run in runs}
-
-
-def outcome(run: runner.Run) -> QueuesOutcome:
-    assert isinstance(run.outcome, QueuesOutcome), run.problems
-    return run.outcome
+    return in_every_model("queues", services, **ROOMY)
 
 
 # Every task is handled once, each worker's in the order they were put.
 def test_every_task_once(demo_runs: Runs, model: str) -> None:
     run = demo_runs["queues", model]
-    assert run.problems == [], "\n".join(run.transcript)
-    assert outcome(run).handled == list(range(1, 13))
-    assert outcome(run).in_order
+    passed(run)
+    done = outcome(run, QueuesOutcome)
+    assert done.handled == list(range(1, 13))
+    assert done.in_order
 
 
 # The boss waits at maxsize: it is done assigning only after the workers made room
@@ -43,11 +39,12 @@ def test_every_task_once(demo_runs: Runs, model: str) -> None:
 # task it is done at once, long before the workers could have made room twice.
 def test_backpressure(demo_runs: Runs, batches: Batches, model: str) -> None:
     work = DEMO_SCALE * QueuesSpec().work
-    bounded = outcome(demo_runs["queues", model]).timings["assigned"]
+    bounded = outcome(demo_runs["queues", model], QueuesOutcome).timings["assigned"]
     roomy = batches[roomy_runs][model]
-    assert roomy.problems == [], "\n".join(roomy.transcript)
+    passed(roomy)
     assert bounded >= 2 * work - 0.005, bounded
-    assert outcome(roomy).timings["assigned"] < 2 * work, outcome(roomy).timings
+    timings = outcome(roomy, QueuesOutcome).timings
+    assert timings["assigned"] < 2 * work, timings
 
 
 # put_nowait on a full queue of 3 raises; gevent raises the standard library's queue.Full.
@@ -56,7 +53,7 @@ def test_backpressure(demo_runs: Runs, batches: Batches, model: str) -> None:
     [("asyncio", "asyncio.QueueFull"), ("gevent", "queue.Full"), ("threads", "queue.Full")],
 )
 def test_put_nowait_on_a_full_queue(demo_runs: Runs, model: str, raised: str) -> None:
-    full = outcome(demo_runs["queues", model]).full
+    full = outcome(demo_runs["queues", model], QueuesOutcome).full
     assert full == {"qsize": 3, "put_nowait": raised}
     assert f"put_nowait on a full queue of 3: {raised}" in demo_runs["queues", model].transcript
 
@@ -75,7 +72,7 @@ STOPS = {
 # shutdown() where this Python (or gevent) has it, sentinels where not.
 def test_how_workers_stop(demo_runs: Runs, model: str) -> None:
     stop = STOPS[model, SHUTDOWN]
-    assert outcome(demo_runs["queues", model]).stops == dict.fromkeys(WORKERS, stop)
+    assert outcome(demo_runs["queues", model], QueuesOutcome).stops == dict.fromkeys(WORKERS, stop)
     for name in WORKERS:
         assert f"Quitting time for {name}: {stop}" in demo_runs["queues", model].transcript
 
@@ -88,9 +85,7 @@ def test_stop_signal_per_version(model: str, shutdown: bool) -> None:
 
 # Nothing is left running, nothing is said on stderr.
 def test_quiet(demo_runs: Runs, model: str) -> None:
-    diagnostics = demo_runs["queues", model].diagnostics
-    assert (diagnostics.stderr, diagnostics.warnings) == ({}, [])
-    assert (diagnostics.pending, diagnostics.sockets) == ([], 0)
+    quiet(demo_runs["queues", model])
 
 
 # A spec without room or tasks, with a worker twice or work that takes no time is refused.

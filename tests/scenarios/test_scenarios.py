@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,12 +19,12 @@ from shared.scenarios.context_switch import LINES
 from shared.scenarios.fetch import FetchOutcome
 from shared.scenarios.ordering import OrderingOutcome
 from tests.support.batches import Batches, Runs, batch
+from tests.support.scenarios import by_hand, outcome, passed, quiet, refused
 
 
 # Each model's outcome equals what the spec alone predicts, timings within bounds.
 def test_outcome_is_as_expected(demo_runs: Runs, scenario: str, model: str) -> None:
-    run = demo_runs[scenario, model]
-    assert run.problems == [], "\n".join(run.transcript)
+    passed(demo_runs[scenario, model])
 
 
 # Where the expectation is the same for every model, so are the facts.
@@ -45,15 +44,12 @@ def test_models_agree(demo_runs: Runs, scenario: str) -> None:
 @pytest.mark.parametrize("name", ["context_switch", "cooperative", "ordering", "fetch"])
 def test_core_scenarios_are_quiet(demo_runs: Runs, name: str, model: str) -> None:
     run = demo_runs[name, model]
-    assert run.diagnostics.stderr == {}
-    assert run.diagnostics.warnings == []
-    assert run.diagnostics.pending == []
-    assert run.diagnostics.sockets == 0
+    quiet(run)
     assert run.returncode == 0
 
 
-# Delays 0.15 s apart rather than the default 0.05 s: a thread started 50 ms late
-# on a machine with every core busy once finished behind its neighbour (soak).
+# Delays 0.15 s apart at the demo scale rather than the default 0.05 s: more than
+# a machine with every core busy delays a thread's start, so each ends in turn.
 SEEDED = {"scale": DEMO_SCALE, "seed": 7, "tasks": 5, "step": 0.6}
 MORE_GETS = {"scale": DEMO_SCALE, "delays": (0.6, 0.4, 0.5, 0.3, 0.2)}
 
@@ -63,12 +59,6 @@ def other_specs(services: Services) -> dict[tuple[str, str], runner.Run]:
     jobs = runner.jobs_for(["ordering"], MODELS, services, **SEEDED)
     jobs += runner.jobs_for(["fetch"], MODELS, services, **MORE_GETS)
     return {(run.job.scenario, run.job.model): run for run in runner.run_all(jobs)}
-
-
-def by_hand(model: str, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", f"{model}_impl", *args]
-    # A deadline against a hang, not a timing: generous for a crowded machine.
-    return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
 BY_HAND = {
@@ -88,17 +78,18 @@ def run_by_hand(services: Services) -> dict[tuple[str, str], subprocess.Complete
 # The expectation follows the spec: another seed, another concurrent order.
 def test_ordering_follows_the_seed(batches: Batches, model: str) -> None:
     run = batches[other_specs]["ordering", model]
-    assert run.problems == []
+    passed(run)
     delays = scenarios.get("ordering").spec(**SEEDED).delays()
-    assert run.outcome.concurrent == sorted(delays, key=delays.__getitem__)  # type: ignore[union-attr]
-    assert run.outcome.concurrent != [1, 2, 3, 4, 5]  # type: ignore[union-attr]
+    concurrent = outcome(run, OrderingOutcome).concurrent
+    assert concurrent == sorted(delays, key=delays.__getitem__)
+    assert concurrent != [1, 2, 3, 4, 5]
 
 
 # More GETs than the article's three: concurrent still takes about the slowest.
 def test_fetch_with_more_requests(batches: Batches, model: str) -> None:
     run = batches[other_specs]["fetch", model]
-    assert run.problems == []
-    assert len(run.outcome.concurrent) == 5  # type: ignore[union-attr]
+    passed(run)
+    assert len(outcome(run, FetchOutcome).concurrent) == 5
 
 
 # Run by hand, a model prints exactly the article's four lines, in its order.
@@ -119,9 +110,7 @@ def test_python_m_starts_its_own_services(batches: Batches, model: str) -> None:
 
 # A bad scenario name from the command line: one line, status 2.
 def test_python_m_rejects_an_unknown_scenario(batches: Batches, model: str) -> None:
-    done = batches[run_by_hand][model, "unknown"]
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "unknown scenario 'nope'" in done.stderr
+    assert "unknown scenario 'nope'" in refused(batches[run_by_hand][model, "unknown"])
 
 
 # Only a run whose one problem is a timing over its bound is measured again.

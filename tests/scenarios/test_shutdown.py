@@ -24,6 +24,7 @@ from shared.harness.services import Services
 from shared.scenarios.shutdown import SIGNALS, ShutdownOutcome, ShutdownSpec
 from tests.support.batches import Batches, Runs, batch
 from tests.support.processes import alive
+from tests.support.scenarios import outcome, passed, quiet
 from tests.support.services import own_services, settled
 
 STOPPED, DROPPED = "stopped on the wire", "answered late, dropped"
@@ -79,8 +80,8 @@ class Signalled:
 # drains the rest. A thread of this process could send it late: while the
 # suite runs, this process gets a small share of two crowded cores, and its
 # main thread can hold the GIL while off the CPU, so a thread woken from its
-# sleep waits (a soak once failed asyncio's SIGTERM from outside on both its
-# request states and its stop time, as a signal 0.6 s late would).
+# sleep waits, and a signal 0.6 s late changes both the requests' states and
+# the stop time.
 SENDER = 'read -r said && sleep "$1" && kill -s "$2" "$3"; exec cat >/dev/null'
 
 
@@ -133,18 +134,12 @@ def outside(batches: Batches) -> dict[tuple[str, str], Signalled]:
     return batches[from_outside]
 
 
-def outcome(demo_runs: Runs, model: str) -> ShutdownOutcome:
-    run = demo_runs["shutdown", model]
-    assert isinstance(run.outcome, ShutdownOutcome), run.problems
-    return run.outcome
-
-
 # Requests on the wire at the signal: stopped there by asyncio and gevent,
 # answered (and dropped) in threads; the waiting one never sent in any model.
 def test_requests_in_flight(demo_runs: Runs, outside: dict[tuple[str, str], Signalled],
                             model: str) -> None:  # fmt: skip
-    assert demo_runs["shutdown", model].problems == []
-    assert outcome(demo_runs, model).requests == REQUESTS[model]
+    passed(demo_runs["shutdown", model])
+    assert outcome(demo_runs["shutdown", model], ShutdownOutcome).requests == REQUESTS[model]
     for signame in SIGNALS:
         signalled = outside[model, signame]
         assert signalled.outcome.requests == REQUESTS[model], signalled.transcript()
@@ -155,7 +150,7 @@ def test_requests_in_flight(demo_runs: Runs, outside: dict[tuple[str, str], Sign
 # How main hears of the signal, SIGTERM and SIGINT, sent by itself or from outside.
 def test_what_main_meets(demo_runs: Runs, outside: dict[tuple[str, str], Signalled],
                          model: str) -> None:  # fmt: skip
-    assert outcome(demo_runs, model).met == MET["SIGTERM"][model]
+    assert outcome(demo_runs["shutdown", model], ShutdownOutcome).met == MET["SIGTERM"][model]
     for signame in SIGNALS:
         assert outside[model, signame].outcome.met == MET[signame][model]
 
@@ -173,9 +168,7 @@ def test_stopped_in_time(outside: dict[tuple[str, str], Signalled], signame: str
 # Nothing is left behind after the shutdown: no task, greenlet or thread, no socket.
 def test_nothing_left(demo_runs: Runs, outside: dict[tuple[str, str], Signalled],
                       model: str) -> None:  # fmt: skip
-    run = demo_runs["shutdown", model]
-    assert (run.diagnostics.pending, run.diagnostics.sockets) == ([], 0)
-    assert (run.diagnostics.stderr, run.diagnostics.warnings) == ({}, [])
+    quiet(demo_runs["shutdown", model])
     for signame in SIGNALS:
         report = outside[model, signame].report
         assert (report["pending"], report["sockets"], report["warnings"]) == ([], 0, [])

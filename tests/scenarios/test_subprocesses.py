@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from shared.contract import DEMO_SCALE, MODELS
 from shared.harness.services import Services
 from shared.scenarios.subprocesses import CHILD, SubprocessesOutcome
 from tests.support.batches import Batches, Runs, batch
+from tests.support.scenarios import by_hand, outcome, passed, quiet, refused
 
 # What each model's timeout raised, and whether the child still ran afterwards.
 TIMEOUT = {
@@ -25,12 +25,6 @@ TIMEOUT = {
 # it among every process of the machine once its parent has ended.
 MARKED = ("--scale", str(DEMO_SCALE), "--spec", '{"slow": 7.77}')
 MARK = "1.9425"
-
-
-def outcome(demo_runs: Runs, model: str) -> SubprocessesOutcome:
-    run = demo_runs["subprocesses", model]
-    assert isinstance(run.outcome, SubprocessesOutcome), run.problems
-    return run.outcome
 
 
 def marked_children() -> list[int]:
@@ -46,12 +40,6 @@ def marked_children() -> list[int]:
     return found
 
 
-def by_hand(model: str, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", f"{model}_impl", "subprocesses", *args]
-    # A deadline against a hang, not a timing: generous for a crowded machine.
-    return subprocess.run(command, capture_output=True, text=True, timeout=180)
-
-
 BAD_SPECS = ('{"timeout": 3}', '{"delays": []}')
 
 
@@ -59,30 +47,34 @@ BAD_SPECS = ('{"timeout": 3}', '{"delays": []}')
 def run_by_hand(services: Services) -> dict[str, subprocess.CompletedProcess[str]]:
     """Each model with the marked slow child, and the threads model with each bad spec."""
     with ThreadPoolExecutor(len(MODELS) + len(BAD_SPECS)) as pool:
-        done = {model: pool.submit(by_hand, model, *MARKED) for model in MODELS}
-        done |= {spec: pool.submit(by_hand, "threads", "--spec", spec) for spec in BAD_SPECS}
+        done = {model: pool.submit(by_hand, model, "subprocesses", *MARKED) for model in MODELS}
+        done |= {
+            spec: pool.submit(by_hand, "threads", "subprocesses", "--spec", spec)
+            for spec in BAD_SPECS
+        }
         return {key: future.result() for key, future in done.items()}
 
 
 # Every child's output comes back, in child order, all in about the slowest's time.
 def test_children_at_once(demo_runs: Runs, model: str) -> None:
     run = demo_runs["subprocesses", model]
-    assert run.problems == []
-    assert outcome(demo_runs, model).outputs == [
+    passed(run)
+    assert outcome(run, SubprocessesOutcome).outputs == [
         "child 1 slept 0.25 s",
         "child 2 slept 0.2 s",
         "child 3 slept 0.15 s",
     ]
     # Every child had started before the first one ended.
-    assert outcome(demo_runs, model).overlapped
+    assert outcome(run, SubprocessesOutcome).overlapped
 
 
 # A timeout on a child: asyncio and gevent stop waiting and leave it running,
 # subprocess.run kills it.
 def test_timeout_on_a_child(demo_runs: Runs, model: str) -> None:
-    assert outcome(demo_runs, model).timeout == TIMEOUT[model]
+    run = demo_runs["subprocesses", model]
+    assert outcome(run, SubprocessesOutcome).timeout == TIMEOUT[model]
     state = TIMEOUT[model]["child"]
-    said = demo_runs["subprocesses", model].transcript
+    said = run.transcript
     assert f"Timed out ({TIMEOUT[model]['raised']}): the slow child is {state}" in said
     # The scenario kills what its model left running, and only that.
     assert ("slow child killed" in said) == (state == "running")
@@ -91,9 +83,8 @@ def test_timeout_on_a_child(demo_runs: Runs, model: str) -> None:
 # No child outlives the scenario, and nothing else is left behind either.
 def test_nothing_left_running(demo_runs: Runs, model: str) -> None:
     run = demo_runs["subprocesses", model]
-    assert outcome(demo_runs, model).left == []
-    assert (run.diagnostics.pending, run.diagnostics.sockets) == ([], 0)
-    assert (run.diagnostics.stderr, run.diagnostics.warnings) == ({}, [])
+    assert outcome(run, SubprocessesOutcome).left == []
+    quiet(run)
 
 
 # Run by hand, the model exits cleanly and its slow child is gone with it.
@@ -108,6 +99,4 @@ def test_python_m_leaves_no_child(batches: Batches, model: str) -> None:
 # A spec that makes no sense: one line, status 2, no traceback.
 @pytest.mark.parametrize("spec", BAD_SPECS)
 def test_bad_spec_is_rejected(batches: Batches, spec: str) -> None:
-    done = batches[run_by_hand][spec]
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "Traceback" not in refused(batches[run_by_hand][spec])

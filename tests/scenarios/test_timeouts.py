@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from shared.harness import runner
 from shared.harness.services import Services, open_services
 from shared.scenarios.timeouts import TimeoutsOutcome
 from tests.support.batches import Batches, Runs, batch
+from tests.support.scenarios import by_hand, outcome, passed
 from tests.support.services import settled
 
 NOT_AVAILABLE = {"message": "Result from asynchronous.", "ip": "not available"}
@@ -46,16 +46,6 @@ class Extra:
     by_hand: dict[str, subprocess.CompletedProcess[str]]  # python -m <model>_impl timeouts
 
 
-def outcome(run: runner.Run) -> TimeoutsOutcome:
-    assert isinstance(run.outcome, TimeoutsOutcome), run.problems
-    return run.outcome
-
-
-def by_hand(model: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", f"{model}_impl", "timeouts"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60)
-
-
 @batch
 def extra_runs(services: Services) -> Extra:
     """Every run this module needs besides the demo runs, all at once."""
@@ -65,7 +55,7 @@ def extra_runs(services: Services) -> Extra:
         wire = [runner.Job(m, "timeouts", runner.make_spec("timeouts", own[m], **ON_THE_WIRE))
                 for m in MODELS]  # fmt: skip
         with ThreadPoolExecutor(3) as pool:
-            hand = {model: pool.submit(by_hand, model) for model in MODELS}
+            hand = {model: pool.submit(by_hand, model, "timeouts") for model in MODELS}
             runs = runner.run_all(long + wire)
         return Extra(
             long={run.job.model: run for run in runs[:3]},
@@ -83,27 +73,29 @@ def extra(batches: Batches) -> Extra:
 # The article's 10 ms: no IP, and each model's own deadline exception.
 def test_deadline_exception(demo_runs: Runs, model: str) -> None:
     run = demo_runs["timeouts", model]
-    assert run.problems == []
-    assert outcome(run).response == NOT_AVAILABLE
-    assert outcome(run).deadline == EXPIRED[model]
+    passed(run)
+    assert outcome(run, TimeoutsOutcome).response == NOT_AVAILABLE
+    assert outcome(run, TimeoutsOutcome).deadline == EXPIRED[model]
     assert str(NOT_AVAILABLE) in run.transcript
 
 
 # The article's -t 5: the fastest service's IP, no deadline met, the slower request stopped.
 def test_long_timeout_gives_the_ip(extra: Extra, model: str) -> None:
     run = extra.long[model]
-    assert run.problems == []
-    assert outcome(run).response == WITH_IP
-    assert outcome(run).deadline is None
-    assert outcome(run).unfinished == {"ipify": "done", "ip-api": STOPPED[model]}
+    passed(run)
+    done = outcome(run, TimeoutsOutcome)
+    assert done.response == WITH_IP
+    assert done.deadline is None
+    assert done.unfinished == {"ipify": "done", "ip-api": STOPPED[model]}
     assert any(line.startswith("ipify finished with result: ") for line in run.transcript)
 
 
 # Requests on the wire at the deadline: cancelled, killed, or left to run while exit waits.
 def test_unfinished_work(extra: Extra, model: str) -> None:
     run = extra.on_the_wire[model]
-    assert run.problems == []
-    assert outcome(run).unfinished == {"ipify": STOPPED[model], "ip-api": STOPPED[model]}
+    passed(run)
+    stopped = STOPPED[model]
+    assert outcome(run, TimeoutsOutcome).unfinished == {"ipify": stopped, "ip-api": stopped}
     stats = extra.stats[model]
     served, aborted = {"asyncio": (0, 2), "gevent": (0, 2), "threads": (2, 0)}[model]
     assert (stats["served"], stats["aborted"]) == (served, aborted), stats
