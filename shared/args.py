@@ -10,10 +10,12 @@ import argparse
 import math
 import os
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from shared.errors import UsageError
+
+T = TypeVar("T")
 
 
 class Parser(argparse.ArgumentParser):
@@ -23,12 +25,17 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def parsed(text: str, kind: Callable[[str], T], what: str) -> T:
+    """``kind(text)``; "not ``what``" if it is not one."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
 def number(text: str, low: float, high: float, what: str = "a number") -> float:
     """A finite number in [low, high]; ``argparse.ArgumentTypeError`` otherwise."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    value = parsed(text, float, "a number")
     if not (math.isfinite(value) and low <= value <= high):
         raise argparse.ArgumentTypeError(f"{what} between {low:g} and {high:g}, not {text!r}")
     return value
@@ -44,10 +51,7 @@ def within(low: float, high: float, what: str) -> Callable[[str], float]:
 
 
 def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    value = parsed(text, float, "a number")
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
     return value
@@ -70,10 +74,7 @@ def model_list(text: str, known: Sequence[str]) -> list[str]:
 
 
 def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    value = parsed(text, int, "a port number")
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
     return value
@@ -94,17 +95,22 @@ def services_url(text: str) -> str:
     return text
 
 
+def nonempty(text: str, what: str = "value") -> str:
+    """``text`` unless it is blank: "an empty ``what``" otherwise."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"an empty {what}")
+    return text
+
+
 def writable_file(text: str) -> str:
     """An output file that can really be written: not a folder, in a writable folder."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty file name")
-    path = os.path.abspath(text)
+    path = os.path.abspath(nonempty(text, "file name"))
     folder = os.path.dirname(path)
     if os.path.isdir(path):
         raise argparse.ArgumentTypeError(f"cannot write {text}: it is a folder")
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(f"cannot write {text}: no writable folder {folder}")
-    # Really open it (permissions say nothing of /proc, read-only mounts, or
+    # Really open it (permission bits say nothing of /proc, read-only mounts or
     # root), appending so that nothing is lost, and leave no new file behind.
     existed = os.path.exists(path)
     try:
@@ -119,10 +125,7 @@ def writable_file(text: str) -> str:
 
 def writable_folder(text: str) -> str:
     """An output folder that exists and is writable, or can be made."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty folder name")
-    path = os.path.abspath(text)
-    existing = path
+    existing = os.path.abspath(nonempty(text, "folder name"))
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
@@ -132,14 +135,6 @@ def writable_folder(text: str) -> str:
 
 def readable_file(text: str) -> str:
     """An input file that exists and can be read."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty file name")
-    if not os.path.isfile(text) or not os.access(text, os.R_OK):
+    if not os.path.isfile(nonempty(text, "file name")) or not os.access(text, os.R_OK):
         raise argparse.ArgumentTypeError(f"cannot read {text}: no such readable file")
-    return text
-
-
-def nonempty(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty value")
     return text

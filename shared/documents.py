@@ -56,20 +56,21 @@ D = TypeVar("D")
 
 def to_json(document: Any) -> dict[str, Any]:
     """``document`` as JSON data, its format first when it has one."""
-    data: dict[str, Any] = _to_json(document)
+    data: dict[str, Any] = jsonable(document)
     form = getattr(type(document), "FORMAT", None)
     if isinstance(form, Format):
         data = {"format": {"kind": form.kind, "version": form.version}, **data}
     return data
 
 
-def _to_json(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: dataclasses become dicts, tuples lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {str(k): _to_json(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 

@@ -103,11 +103,11 @@ from shared.contract.specs import (
     http_timeout as http_timeout,
 )
 from shared.contract.specs import (
-    jsonable as jsonable,
-)
-from shared.contract.specs import (
     parse_scale as parse_scale,
 )
 from shared.contract.transcripts import (
     Transcript as Transcript,
+)
+from shared.documents import (
+    jsonable as jsonable,
 )

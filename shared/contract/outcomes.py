@@ -10,32 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
-from shared.contract.specs import LONGEST_RUN, MODELS, HttpSpec, Spec, jsonable
+from shared.contract.specs import LONGEST_RUN, MODELS, HttpSpec, JsonFields, Spec
 
 # -- outcomes -----------------------------------------------------------------
 
 
 @dataclass(kw_only=True)
-class Outcome:
+class Outcome(JsonFields):
     """What a model reports. Subclasses add the scenario's facts as fields."""
 
     timings: dict[str, float] = field(default_factory=dict)
 
     def facts(self) -> dict[str, Any]:
         """Everything but the timings, as JSON data."""
-        data: dict[str, Any] = jsonable(self)
+        data = self.to_json()
         del data["timings"]
         return data
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = jsonable(self)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(**data)
 
 
 @dataclass(frozen=True)

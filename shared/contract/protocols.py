@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared.contract.outcomes import Outcome
-from shared.contract.specs import Spec
+from shared.contract.specs import JsonFields, Spec
 from shared.contract.transcripts import Transcript
 
 # -- what a model provides, and what its interpreter reports -------------------
@@ -34,7 +33,7 @@ class Runtime(Protocol):
 
 
 @dataclass
-class HostReport:
+class HostReport(JsonFields):
     """What a model's interpreter reports to the runner (``--result FILE``).
 
     Written by ``shared.harness.host``, read by ``shared.harness.runner``; see
@@ -53,10 +52,3 @@ class HostReport:
     stderr: dict[str, str] = field(default_factory=dict)  # phase -> text
     stderr_began: dict[str, float] = field(default_factory=dict)  # phase -> second
     reported_at: float = 0.0  # time.time() when the report was written
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(**data)

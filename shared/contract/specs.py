@@ -18,6 +18,7 @@ from typing import Any, Self
 from urllib.parse import urlencode
 
 from shared.args import within
+from shared.documents import jsonable
 
 MODELS = ("asyncio", "gevent", "threads")
 
@@ -71,22 +72,27 @@ except ValueError:  # refused with one line by the CLI and the host, before any 
     HTTP_TIMEOUT = DEFAULT_HTTP_TIMEOUT
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON data: dataclasses become dicts, tuples lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+class JsonFields:
+    """A dataclass that goes to JSON field by field, and comes back by keyword.
+
+    What a spec, an outcome and a host's report share: what goes between the
+    runner and a model's interpreter is plain data of their fields.
+    """
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = jsonable(self)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(**data)
 
 
 # -- specs --------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class Spec:
+class Spec(JsonFields):
     """Parameters of a run. Durations are the article's, in seconds.
 
     Every field is checked when a spec is made, from its declared type, so a
@@ -112,12 +118,9 @@ class Spec:
                 found[name] = max(value) if isinstance(value, tuple) else value
         return found
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = jsonable(self)
-        return data
-
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
+        """Also refuses a field the spec does not have, and takes JSON's lists as tuples."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:

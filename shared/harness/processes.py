@@ -312,24 +312,10 @@ DEFAULT = Group()
 SERVERS = Group()
 
 
-def run(
-    command: Sequence[str],
-    *,
-    timeout: float,
-    stdout: Output = subprocess.PIPE,
-    stderr: Output = subprocess.PIPE,
-    env: dict[str, str] | None = None,
-    **popen: Any,
-) -> Finished:
-    """``Group.run`` in the default group."""
-    return DEFAULT.run(command, timeout=timeout, stdout=stdout, stderr=stderr, env=env, **popen)
-
-
-def started(
-    command: Sequence[str], *, grace: float = GRACE, **popen: Any
-) -> contextlib.AbstractContextManager[subprocess.Popen[Any]]:
-    """``Group.started`` in the default group."""
-    return DEFAULT.started(command, grace=grace, **popen)
+#: ``Group.run`` in the default group.
+run = DEFAULT.run
+#: ``Group.started`` in the default group.
+started = DEFAULT.started
 
 
 def stop_all(*, close: bool = False) -> None:
