@@ -1,6 +1,6 @@
 """context_switch in asyncio: ``await asyncio.sleep(0)`` is the yield point.
 
-    python -m asyncio_impl context_switch
+python -m asyncio_impl context_switch
 """
 
 from __future__ import annotations

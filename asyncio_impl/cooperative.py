@@ -1,6 +1,6 @@
 """cooperative in asyncio: ``await asyncio.sleep`` gives control away.
 
-    python -m asyncio_impl cooperative
+python -m asyncio_impl cooperative
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """fetch in asyncio: aiohttp requests as tasks of one client session.
 
-    python -m asyncio_impl fetch
+python -m asyncio_impl fetch
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ordering in asyncio: each task is a coroutine that awaits its own sleep.
 
-    python -m asyncio_impl ordering
+python -m asyncio_impl ordering
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """context_switch in gevent: ``gevent.sleep(0)`` is the yield point.
 
-    python -m gevent_impl context_switch
+python -m gevent_impl context_switch
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """cooperative in gevent: ``gevent.sleep`` gives control away (so would any patched I/O).
 
-    python -m gevent_impl cooperative
+python -m gevent_impl cooperative
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ordering in gevent: each task is a greenlet that sleeps with ``gevent.sleep``.
 
-    python -m gevent_impl ordering
+python -m gevent_impl ordering
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """cooperative in threads: ``time.sleep`` releases the GIL, so the other threads run.
 
-    python -m threads_impl cooperative
+python -m threads_impl cooperative
 """
 
 from __future__ import annotations
