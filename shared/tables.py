@@ -12,8 +12,8 @@ figure reads the same everywhere:
 * :func:`markdown` for the README;
 * :func:`html` for the report, where each row becomes a card on a phone.
 
-Adding a table is a few lines: build it from the JSON, then hand it to the
-renderer of the place it goes::
+Adding a table is a few lines: build it from the typed figures document, then
+hand it to the renderer of the place it goes::
 
     from shared import tables
 
@@ -22,8 +22,8 @@ renderer of the place it goes::
         (tables.Column("model", align="left"), tables.Column("p99", "ms"),
          tables.Column("errors")),
     )
-    for record in document["results"]:
-        latency.add(record["model"], record["p99_ms"], record["errors"])
+    for result in document.results:
+        latency.add(result.model, result.p99_ms, result.errors)
     latency.notes.append("latency from each request's intended send time")
     console.print(tables.rich(latency))           # or tables.markdown / tables.html
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from shared.args import port_number
 from shared.contract import HOST
 from shared.errors import UsageError
+from shared.harness.server import serve
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +22,6 @@ def command(args: argparse.Namespace, console: Console) -> int:
         console.print(f"serving on {urls['url']} (unreachable: {urls['unreachable']})")
         console.print("endpoints: /events /ip/ipify /ip/ip-api /ip/malformed /hang /stats")
         console.print("Ctrl-C stops it")
-
-    from shared.harness.server import serve  # here, so other commands need not import aiohttp.web
 
     try:
         asyncio.run(serve(args.port, ready))

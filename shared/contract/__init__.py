@@ -12,12 +12,13 @@ a model reports back, as JSON. The outcome has two parts:
 The expectation is computed from the spec alone (and the model, where the
 models truly differ), never from a run.
 
-The contract is read in one import, ``from shared.contract import ...``. Its
-modules, in the order a run meets them: ``specs`` (what a run is given),
-``outcomes`` (what it reports, and what is expected of it), ``protocols``
-(what an impl package provides), ``transcripts`` (what a scenario prints),
-``conformance`` (the check that an impl package provides it) and ``pythons``
-(what each CPython version changes in a model).
+The contract is read in one import, ``from shared.contract import ...``: every
+name below is re-exported here (``X as X``). Its modules, in the order a run
+meets them: ``specs`` (what a run is given), ``outcomes`` (what it reports, and
+what is expected of it), ``protocols`` (what an impl package provides),
+``transcripts`` (what a scenario prints), ``conformance`` (the check that an
+impl package provides it) and ``pythons`` (what each CPython version changes in
+a model).
 """
 
 from __future__ import annotations
@@ -85,8 +86,6 @@ from shared.contract.specs import (
 from shared.contract.specs import (
     MIN_SCALE as MIN_SCALE,
 )
-
-# Re-exported ("X as X"), so that every user imports the contract from one place.
 from shared.contract.specs import (
     MODELS as MODELS,
 )

@@ -2,22 +2,21 @@
 forks every run of that model.
 
 Starting a model's interpreter costs more than most of its runs: the imports,
-and for gevent the monkey-patching, take 0.3 to 0.6 s of CPU each time
-(measured: threads 0.33, asyncio 0.40, gevent 0.62), and ``run`` starts 69 of
-them. So the runner starts one server per model, ``python -m <model>_impl
---fork-server``, which imports what a run of that model needs and then forks a
-child per run. The child is in the state a fresh ``python -m <model>_impl``
-reaches just before it reads its arguments (the model's package imported,
-gevent patched, no event loop, no hub, no thread but the main one) and goes on
-from there exactly as that interpreter would, exit included: it runs
-``shared.harness.host`` and then ends the way an interpreter ends (non-daemon threads
-joined, ``atexit``, the garbage collector), which the runner watches as a
-fresh interpreter's exit.
+and for gevent the monkey-patching, take 0.3 to 0.6 s of CPU each time, and
+``run`` starts one per scenario and model. So the runner starts one server per
+model, ``python -m <model>_impl --fork-server``, which imports what a run of
+that model needs and then forks a child per run. The child is in the state a
+fresh ``python -m <model>_impl`` reaches just before it reads its arguments
+(the model's package imported, gevent patched, no event loop, no hub, no
+thread but the main one) and goes on from there exactly as that interpreter
+would, exit included: it runs ``shared.harness.host`` and then ends the way an
+interpreter ends (non-daemon threads joined, ``atexit``, the garbage
+collector), which the runner watches as a fresh interpreter's exit.
 
 This is the design of ``multiprocessing``'s forkserver, with what a run needs
 beyond it: each child is in a session of its own (so the runner stops a run by
 killing its process group, what the run started included), writes to the
-runner's pipes, and dies with its server (``PR_SET_DEATHSIG``). A child takes
+runner's pipes, and dies with its server (``PR_SET_PDEATHSIG``). A child takes
 the name of its scenario (``/proc/PID/comm``), since its command line is the
 server's.
 
@@ -40,7 +39,7 @@ its ``os.close`` of a pipe, for one, is only done by the hub, and its
 Each child starts gevent afresh with ``gevent.reinit()``.
 
 ``CONCURRENCY_COMPARE_FORK_SERVER=0`` turns it off: every run then starts a
-fresh interpreter, as it did before (slower, and the reference to compare with).
+fresh interpreter (slower: the reference a fork is compared with).
 """
 
 from __future__ import annotations
@@ -250,10 +249,10 @@ def _own_pages() -> None:
     After a fork every page is shared until one side writes to it, and the
     first write to each (a reference count going up is enough) copies it. Left
     to happen during the run, those copies land in the measured time, and
-    several children faulting on the same pages at once wait for each other:
-    runs measured side by side came out tens of milliseconds slower than in
-    fresh interpreters. ``MADV_POPULATE_WRITE`` (Linux 5.14) does them all in
-    one call per mapping, before the clock starts.
+    several children faulting on the same pages at once wait for each other.
+    ``MADV_POPULATE_WRITE`` (Linux 5.14) does them all in one call per mapping,
+    before the clock starts. The mappings come from ``/proc/self/maps``: psutil's
+    ``memory_maps()`` reads ``smaps``, which walks every page, in every run.
     """
     with contextlib.suppress(OSError, AttributeError, ValueError):
         libc = ctypes.CDLL(None, use_errno=True)

@@ -89,7 +89,12 @@ class StderrRecorder:
 
 
 def open_sockets() -> int:
-    """How many sockets this process has open (Linux; -1 where it cannot tell)."""
+    """How many sockets this process has open (Linux; -1 where it cannot tell).
+
+    Its descriptors, read in ``/proc/self/fd``: psutil's ``net_connections()``
+    knows only the sockets in the kernel's tables (not one never bound, say)
+    and reads the tables of the whole machine.
+    """
     try:
         fds = os.listdir("/proc/self/fd")
     except OSError:

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MODELS
 from shared.errors import EnvironmentFailure
@@ -160,13 +160,6 @@ def model_name(text: str) -> str:
     if text not in MODELS:
         raise argparse.ArgumentTypeError(f"unknown model {text} (known: {', '.join(MODELS)})")
     return text
-
-
-def add_command(commands: Any) -> None:
-    """``concurrency-compare inspect``, added to the CLI's subcommands."""
-    parser = commands.add_parser("inspect", help=HELP)
-    add_arguments(parser)
-    parser.set_defaults(handler=lambda args, console: run(args.models))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

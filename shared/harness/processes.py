@@ -250,14 +250,11 @@ class Group:
 def open_process(command: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     """``subprocess.Popen``, tried once more if the exec fails with EFAULT.
 
-    Seen twice, both times when the suite's load batch started four processes
-    from four threads at once, on 3.11 and 3.13: "[Errno 14] Bad address" for
-    an interpreter that exists and ran a moment before. No correct command
-    fails that way, and the second try has always worked. The cause is not
-    found (a guess: since CPython releases the GIL around ``vfork``, another
-    thread can run while the child shares our memory); the retry keeps a
-    platform's hiccup from failing a whole batch, and the comment keeps it in
-    sight.
+    Processes started from several threads at once can fail with "[Errno 14]
+    Bad address" for an interpreter that exists. No correct command fails that
+    way and a second try works, so the retry keeps a platform's hiccup from
+    failing a whole batch. (The cause is not known: perhaps another thread runs
+    while a ``vfork``'s child still shares our memory.)
     """
     try:
         return subprocess.Popen(list(command), **popen)

@@ -1,6 +1,7 @@
-"""Runs (model, scenario, spec) in a fresh interpreter of that model.
+"""Runs (model, scenario, spec) in an interpreter of that model, of its own.
 
-Each run is ``python -m <model>_impl SCENARIO --result FILE`` in a child process:
+Each run is ``python -m <model>_impl SCENARIO --result FILE`` in a child process
+(forked by the model's fork server, ``shared.harness.forkserver``, or fresh):
 gevent gets the monkey-patched interpreter its users run, nothing a model does
 can leak into another run, and what a model prints at exit is seen too.
 The runs of a batch go in parallel; they spend their time waiting, not computing.
@@ -277,8 +278,7 @@ def run_all(
     pool = ThreadPoolExecutor(workers)
     try:
         # The longest first: started last, one long run would keep the batch
-        # going alone after every other run had ended (the demo's ordering runs,
-        # 8 s each, did so for 7 s of the suite). The results keep the jobs' order.
+        # going alone after every other run had ended. The results keep the jobs' order.
         order = longest_first(jobs)
         done = dict(zip(order, pool.map(one, [jobs[i] for i in order]), strict=True))
         runs = [done[i] for i in range(len(jobs))]

@@ -48,9 +48,9 @@ from shared.harness.pipes import last_line, line_within
 
 READY_TIMEOUT = 20.0  # seconds a child may take to start serving
 #: The server's environment on top of ours. Importing aiohttp loads the
-#: system's CA bundle for its client's default TLS contexts (a quarter of the
-#: server's start-up: 75 to 100 ms of CPU here, and the suite starts dozens of
-#: servers); the server makes no client connection, so it is pointed at none.
+#: system's CA bundle for its client's default TLS contexts, a quarter of the
+#: server's start-up (and the suite starts dozens of servers); the server makes
+#: no client connection, so it is pointed at none.
 NO_CA_BUNDLE = {"SSL_CERT_FILE": os.devnull, "SSL_CERT_DIR": os.devnull}
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import scenarios
-from shared.contract import MODELS
-from shared.contract import pythons as versions
+from shared.contract import MODELS, pythons
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -63,7 +62,7 @@ def versions_table() -> str:
     rows = ["| model | what | before | from | since then | pinned by |", "|---" * 6 + "|"]
     rows += [
         f"| {c.model} | {c.topic} | {c.before} | {c.since} | {c.after} | `{c.pinned_by}` |"
-        for c in versions.CHANGES
+        for c in pythons.CHANGES
     ]
     return "\n".join(rows)
 

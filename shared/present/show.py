@@ -62,8 +62,8 @@ class _LexedOnce(PythonLexer):  # type: ignore[misc]  # pygments' lexers are unt
 
     A section's ``Syntax`` gets its whole file, so that a line's colours know
     what came before it (a string opened lines above), and rich lexes that file
-    whenever it measures or draws the section: a file of six sections was lexed
-    a dozen times for one ``show``, most of its time.
+    whenever it measures or draws the section: twice per section, which would
+    be most of ``show``'s time.
     """
 
     def __init__(self) -> None:

@@ -120,8 +120,7 @@ def waits_for_the_batches(item: pytest.Item) -> bool:
 
     A model run in the test's own thread queues for the runner's slots behind
     the batches' runs (the longest waiting run goes first, and context_switch
-    promises no time at all): run beside them, two runs of context_switch
-    waited 36 s for theirs.
+    promises no time at all): run beside them, it would wait for most of them.
     """
     if item.get_closest_marker("runs_models"):  # without the session's services
         return True
@@ -165,10 +164,9 @@ def postgres_url() -> str:
 
 #: Demo runs at twice the demo's scale. Their upper bound is the sum of the
 #: delays (where a sequential model lands), so the margin over a concurrent
-#: run is the shortest delay: 0.19 s at the demo's scale, which requests'
-#: clients (gevent, threads) used up on a machine running two suites and two
-#: CPU burners at once (CI, all three tries: 0.54 s and 0.61 s against bounds
-#: of 0.42 s and 0.53 s). Twice the scale gives 0.38 s for 0.2 s more a run.
+#: run is the shortest delay: 0.19 s at the demo's scale, less than requests'
+#: clients (gevent, threads) can lose on a crowded machine. Twice the scale
+#: gives 0.38 s, for 0.2 s more a run.
 TWICE_THE_SCALE = ["error_handling", "future_exceptions"]
 
 
@@ -177,8 +175,8 @@ def demo(services: Services) -> Runs:
     names = [name for name in scenarios.CATALOGUE if not uses_postgres(name)]
     usual = [n for n in names if n != "ordering" and n not in TWICE_THE_SCALE]
     jobs = runner.jobs_for(usual, MODELS, services, scale=DEMO_SCALE)
-    # ordering's delays 0.15 s apart rather than 0.05 s at this scale: a thread
-    # started 50 ms late on a crowded machine finished behind its neighbour (CI).
+    # ordering's delays 0.15 s apart rather than 0.05 s at this scale: on a
+    # crowded machine a thread can start 50 ms late and finish behind its neighbour.
     jobs += runner.jobs_for(["ordering"], MODELS, services, scale=DEMO_SCALE, step=0.6)
     jobs += runner.jobs_for(TWICE_THE_SCALE, MODELS, services, scale=2 * DEMO_SCALE)
     return {(run.job.scenario, run.job.model): run for run in runner.run_all(jobs)}
@@ -219,8 +217,8 @@ def _timed(build: Build, services: Services) -> Any:
 def batches(
     request: pytest.FixtureRequest, postgres_server: postgres.Starting, services: Services
 ) -> Iterator[Batches]:
-    # The batches of the modules whose tests run, and conftest's: a module
-    # imported for its helpers (test_lifecycle's) does not start its own.
+    # The batches of the modules whose tests run, and this plugin's own (the
+    # demo runs): a module none of whose tests run starts none.
     running = {item.module.__name__ for item in request.session.items if hasattr(item, "module")}
     wanted = [build for build in _declared if build.__module__ in running | {__name__}]
     light = [build for build in wanted if build not in _heavy]
