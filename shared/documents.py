@@ -43,6 +43,12 @@ class Format:
 
     kind: str
     version: int
+    command: str = ""  # the command whose --json writes it, when not ``kind`` ("run" for "runs")
+
+    @property
+    def writer(self) -> str:
+        """What writes such a file, as a refusal names it: ``"`bench --json`"``."""
+        return f"`{self.command or self.kind} --json`"
 
 
 class Document(Protocol):
@@ -90,13 +96,13 @@ def from_json(cls: type[D], data: Any, where: str = "") -> D:
 
 def check_format(data: Any, form: Format) -> None:
     if not isinstance(data, dict):
-        raise DocumentError(f"not the JSON of `{form.kind} --json`: not an object")
+        raise DocumentError(f"not the JSON of {form.writer}: not an object")
     found = data.get("format")
     if not isinstance(found, dict) or found.get("kind") != form.kind:
-        raise DocumentError(f"not the JSON of `{form.kind} --json`: no format {form.kind!r}")
+        raise DocumentError(f"not the JSON of {form.writer}: no format {form.kind!r}")
     if found.get("version") != form.version:
         raise DocumentError(
-            f"a `{form.kind} --json` file of format version {found.get('version')!r}; this "
+            f"a {form.writer} file of format version {found.get('version')!r}; this "
             f"version reads {form.version} (make it again with this version's command)"
         )
 
@@ -194,17 +200,17 @@ def write(path: Path | str, document: Any) -> None:
 
 
 #: ``write_json(path, document)``: the command's JSON format.
-WriteJson = Callable[[str, dict[str, Any]], None]
+WriteJson = Callable[[str, D], None]
 #: ``write_charts(folder, document)``: the charts drawn, as the files written.
-WriteCharts = Callable[[str, dict[str, Any]], Iterable[Path]]
+WriteCharts = Callable[[str, D], Iterable[Path]]
 
 
 def save(
     say: Callable[[str], object],
-    document: dict[str, Any],
+    document: D,
     asked: argparse.Namespace,
-    write_json: WriteJson,
-    write_charts: WriteCharts,
+    write_json: WriteJson[D],
+    write_charts: WriteCharts[D],
 ) -> None:
     """Writes the JSON (``--json FILE``) and the charts (``--charts DIR``) ``asked`` asks for.
 
