@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -65,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(
     console: Console,
     args: argparse.Namespace,
-    environment: dict[str, Any],
+    environment: documents.Environment,
     *,
     sizes: plan.Plan | None = None,
 ) -> int:
@@ -94,7 +93,7 @@ def run(
         )
     document = figures.document(bench, environment)
     console.print(output.terminal(document))
-    documents.save(console.print, document, args, figures.write_json, charts.write_charts)
+    documents.save(console.print, document, args, documents.write, charts.write_charts)
     if not bench.ok:
         console.print(Text("a job gave no figures: see the notes in red", style="bold red"))
     return 0 if bench.ok else 1
@@ -106,4 +105,4 @@ def command(args: argparse.Namespace, console: Console) -> int:
             argtypes.writable_file(args.json)
         except argparse.ArgumentTypeError as exc:
             raise UsageError(str(exc)) from None
-    return run(console, args, documents.to_json(documents.environment()))
+    return run(console, args, documents.environment())

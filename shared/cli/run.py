@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -216,12 +215,8 @@ def verdict_cell(run: runner.Run) -> Group:
 
 
 def write_json(path: str, runs: list[runner.Run]) -> None:
-    document = {
-        "environment": documents.to_json(documents.environment()),
-        "runs": [run.to_json() for run in runs],
-    }
+    """The runs file (``runner.RunsDocument``), with this machine and interpreter."""
     try:
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=2)
+        runner.write_runs(path, runs, documents.environment())
     except OSError as exc:  # checked before the runs: the disk or the folder changed since
         raise EnvironmentFailure(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -24,9 +24,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
-from shared import scenarios
+from shared import documents, scenarios
 from shared.contract import MODELS, Expected, HostReport, HttpSpec, Outcome, PostgresSpec, Spec
 from shared.harness import forkserver, processes
 from shared.harness.services import Services
@@ -95,44 +96,117 @@ class Run:
     def ok(self) -> bool:
         return not self.problems
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "model": self.job.model,
-            "scenario": self.job.scenario,
-            "spec": self.job.spec.to_json(),
-            "outcome": self.outcome.to_json() if self.outcome else None,
-            "expected": dataclasses.asdict(self.expected),
-            "problems": self.problems,
-            "transcript": self.transcript,
-            "diagnostics": dataclasses.asdict(self.diagnostics),
-            "returncode": self.returncode,
-            "wall": self.wall,
-            "error": self.error,
-            "environment": self.environment,
-            "remeasured": self.remeasured,
-        }
+    def record(self) -> RunRecord:
+        """The run as a runs file keeps it."""
+        return RunRecord(
+            model=self.job.model,
+            scenario=self.job.scenario,
+            spec=self.job.spec.to_json(),
+            outcome=self.outcome.to_json() if self.outcome else None,
+            expected=dataclasses.asdict(self.expected),
+            problems=self.problems,
+            transcript=self.transcript,
+            diagnostics=self.diagnostics,
+            returncode=self.returncode,
+            wall=self.wall,
+            error=self.error,
+            environment=self.environment,
+            remeasured=self.remeasured,
+        )
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Run:
-        """The inverse of ``to_json``: the expectation is derived again from the spec."""
-        scenario = scenarios.get(data["scenario"])
-        spec = scenario.spec_type.from_json(data["spec"])
-        outcome = scenario.outcome_type.from_json(data["outcome"]) if data["outcome"] else None
-        problems = data.get("problems") or []
-        # Files written before "error" was kept: the first problem of a run without outcome.
-        error = data.get("error", "" if outcome else (problems[0] if problems else ""))
+    def of(cls, record: RunRecord, where: str = "run") -> Run:
+        """The run a record keeps, its expectation derived again from its spec.
+
+        ``DocumentError`` names the part (``where.spec``) that its scenario refuses.
+        """
+        if record.model not in MODELS:
+            raise documents.DocumentError(f"{where}.model: unknown model {record.model!r}")
+        scenario = _part(f"{where}.scenario", lambda: scenarios.get(record.scenario))
+        spec = _part(f"{where}.spec", lambda: scenario.spec_type.from_json(record.spec))
+        outcome = None
+        if record.outcome is not None:
+            data = record.outcome
+            outcome = _part(f"{where}.outcome", lambda: scenario.outcome_type.from_json(data))
         return cls(
-            job=Job(data["model"], data["scenario"], spec),
+            job=Job(record.model, record.scenario, spec),
             outcome=outcome,
-            expected=scenario.expect(spec, data["model"]),
-            transcript=list(data["transcript"]),
-            diagnostics=Diagnostics(**data["diagnostics"]),
-            returncode=data["returncode"],
-            wall=data["wall"],
-            error=error,
-            environment=data.get("environment", ""),
-            remeasured=list(data.get("remeasured", [])),
+            expected=_part(f"{where}.spec", lambda: scenario.expect(spec, record.model)),
+            transcript=list(record.transcript),
+            diagnostics=record.diagnostics,
+            returncode=record.returncode,
+            wall=record.wall,
+            error=record.error,
+            environment=record.environment,
+            remeasured=list(record.remeasured),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return documents.to_json(self.record())
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "run") -> Run:
+        """The inverse of ``to_json``; ``DocumentError`` names a part that does not fit."""
+        return cls.of(documents.from_json(RunRecord, data, where), where)
+
+
+T = TypeVar("T")
+
+
+def _part(where: str, make: Callable[[], T]) -> T:
+    """``make()``, with what its scenario's code raises as a ``DocumentError`` naming ``where``."""
+    try:
+        return make()
+    except (ValueError, TypeError, LookupError, ArithmeticError) as exc:
+        raise documents.DocumentError(f"{where}: {exc}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """A run as a runs file keeps it: the spec and the outcome as their own JSON
+    (their types are the scenario's), the expectation and the problems as they
+    were (read back, both are derived again from the spec)."""
+
+    model: str
+    scenario: str
+    spec: dict[str, Any]
+    outcome: dict[str, Any] | None
+    expected: dict[str, Any]
+    problems: list[str]
+    transcript: list[str]
+    diagnostics: Diagnostics
+    returncode: int
+    wall: float
+    error: str
+    environment: str
+    remeasured: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunsDocument:
+    """The JSON of ``run --json``: where the runs ran, and every run."""
+
+    FORMAT: ClassVar[documents.Format] = documents.Format("runs", 1, command="run")
+
+    environment: documents.Environment
+    runs: list[RunRecord]
+
+
+def write_runs(path: Path | str, runs: Sequence[Run], environment: documents.Environment) -> None:
+    """The runs as ``run --json`` writes them; ``OSError`` if the file cannot be written."""
+    documents.write(path, RunsDocument(environment=environment, runs=[r.record() for r in runs]))
+
+
+def read_runs(path: Path | str) -> list[Run]:
+    """The runs of a ``run --json`` file; ``DocumentError``, in one line naming the part
+    that does not fit, for a file of another kind, version or shape, or without runs."""
+    document = documents.read(path, RunsDocument)
+    try:
+        if not document.runs:
+            raise documents.DocumentError("runs: none (a runs file has one at least)")
+        return [Run.of(record, f"runs[{i}]") for i, record in enumerate(document.runs)]
+    except documents.DocumentError as exc:
+        raise documents.DocumentError(f"{path}: {exc}") from None
 
 
 def make_spec(

@@ -1,4 +1,4 @@
-"""A bench's charts, drawn from its JSON by matplotlib: fan-out wall time, memory per task.
+"""A bench's charts, drawn from its document by matplotlib: fan-out wall time, memory per task.
 
 ``write_charts(folder, document)`` writes ``fanout.png`` and ``memory.png`` (the
 README's); ``suffix="svg"`` writes them as SVG, which the report shows.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from shared.measure.bench.figures import BenchDocument
 from shared.tables import Spread, number
 
 #: What each chart shows, for an image's alternative text.
@@ -19,10 +19,10 @@ CHARTS = {
 }
 
 
-def write_charts(folder: str | Path, document: dict[str, Any], suffix: str = "png") -> list[Path]:
-    """The charts of a bench's JSON that it has figures for, written into ``folder``."""
+def write_charts(folder: str | Path, document: BenchDocument, suffix: str = "png") -> list[Path]:
+    """The charts of a bench's document that it has figures for, written into ``folder``."""
     drawn = [(name, draw) for name, draw in (("fanout", fanout_chart), ("memory", memory_chart))
-             if document["results"].get(name)]  # fmt: skip
+             if document.results.get(name)]  # fmt: skip
     if not drawn:
         return []
     import matplotlib  # only now: importing it takes a good part of a second
@@ -33,32 +33,28 @@ def write_charts(folder: str | Path, document: dict[str, Any], suffix: str = "pn
     return [draw(out / f"{name}.{suffix}", document) for name, draw in drawn]
 
 
-def spread_of(record: dict[str, Any] | None, name: str) -> Spread | None:
-    return Spread.from_json(record.get(name)) if record else None
-
-
 def model_colours(models: Sequence[str]) -> dict[str, str]:
     palette = ["tab:blue", "tab:cyan", "tab:green", "tab:orange", "tab:red"]
     return {model: palette[index % len(palette)] for index, model in enumerate(models)}
 
 
-def fanout_chart(path: Path, document: dict[str, Any]) -> Path:
+def fanout_chart(path: Path, document: BenchDocument) -> Path:
     import matplotlib.pyplot as plt
 
-    models, delay = document["bench"]["models"], document["plan"]["delay"]
+    models, delay = document.models, document.plan.delay
     colours = model_colours(models)
     figure, axes = plt.subplots(figsize=(8, 5), layout="constrained")
     for model in models:
         for variant, style in (("tuned", "-"), ("defaults", "--")):
-            records = [
+            results = [
                 r
-                for r in document["results"]["fanout"]
-                if (r["model"], r["variant"]) == (model, variant) and r.get("wall_s")
+                for r in document.results["fanout"]
+                if (r.model, r.variant) == (model, variant) and r.figure("wall_s")
             ]
-            if not records:
+            if not results:
                 continue
-            walls = [spread_of(r, "wall_s") or Spread(0, 0, 0) for r in records]
-            xs, ys = [r["requests"] for r in records], [s.median for s in walls]
+            walls = [r.figure("wall_s") or Spread(0, 0, 0) for r in results]
+            xs, ys = [r.size for r in results], [s.median for s in walls]
             spans = [[s.median - s.low for s in walls], [s.high - s.median for s in walls]]
             axes.errorbar(
                 xs,
@@ -71,7 +67,7 @@ def fanout_chart(path: Path, document: dict[str, Any]) -> Path:
                 label=f"{model}, {variant}",
             )
             stopped = [
-                (x, y) for x, y, r in zip(xs, ys, records, strict=True) if r.get("cancelled")
+                (x, y) for x, y, r in zip(xs, ys, results, strict=True) if r.figure("cancelled")
             ]
             if stopped:
                 axes.scatter(
@@ -104,14 +100,14 @@ def fanout_chart(path: Path, document: dict[str, Any]) -> Path:
     return path
 
 
-def memory_chart(path: Path, document: dict[str, Any]) -> Path:
+def memory_chart(path: Path, document: BenchDocument) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    models = document["bench"]["models"]
-    records = document["results"]["memory"]
+    models = document.models
+    results = document.results["memory"]
     colours = model_colours(models)
-    sizes = sorted({r["tasks"] for r in records})
+    sizes = sorted({r.size for r in results})
     width = 0.8 / max(1, len(models))
     figure, panels = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
     metrics = (
@@ -120,10 +116,10 @@ def memory_chart(path: Path, document: dict[str, Any]) -> Path:
     )
     for panel, (name, label) in zip(panels, metrics, strict=True):
         for index, model in enumerate(models):
-            by_size = {r["tasks"]: r for r in records if r["model"] == model}
+            by_size = {r.size: r for r in results if r.model == model}
             for position, tasks in enumerate(sizes):
-                record, x = by_size.get(tasks), position + index * width
-                summary = spread_of(record, name)
+                result, x = by_size.get(tasks), position + index * width
+                summary = result.figure(name) if result else None
                 if summary is not None and summary.median > 0:
                     bars = panel.bar(
                         [x],
@@ -133,9 +129,7 @@ def memory_chart(path: Path, document: dict[str, Any]) -> Path:
                         label=model if position == 0 else None,
                     )
                     panel.bar_label(bars, [number(summary.median)], fontsize="x-small")
-                elif record is not None and (
-                    record.get("skipped") or str(record.get("notes", "")).startswith("not run")
-                ):
+                elif result is not None and result.skipped:
                     panel.annotate(
                         "not run:\ncapped",
                         (x, 0),

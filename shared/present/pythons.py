@@ -14,56 +14,53 @@ time at the largest N with the tuned limits, and the client's throughput.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from rich.console import Console
 
-from shared import tables
-from shared.present.bench import by_model, figure, records
+from shared import documents, tables
+from shared.measure.bench.figures import BenchDocument, Result
+from shared.present.bench import by_model, figure
 from shared.tables import Column, Table
 
-Document = dict[str, Any]
-# What picks a figure's record out of a document: its workload, size and variant.
-Pick = Callable[[Document], list[dict[str, Any]]]
+# What picks a figure's results out of a document: its workload, size and variant.
+Pick = Callable[[BenchDocument], list[Result]]
 
 
-def sized(workload: str, size_key: str, variant: str = "", *, middle: bool = False) -> Pick:
-    """The records of the largest size (or the middle one: threads cannot park the largest)."""
+def sized(workload: str, variant: str = "", *, middle: bool = False) -> Pick:
+    """The results of the largest size (or the middle one: threads cannot park the largest)."""
 
-    def pick(document: Document) -> list[dict[str, Any]]:
-        found = records(document, workload, variant=variant)
-        sizes = sorted({r[size_key] for r in found})
+    def pick(document: BenchDocument) -> list[Result]:
+        found = document.of(workload, variant=variant)
+        sizes = sorted({r.size for r in found})
         if not sizes:
             return []
         size = sizes[len(sizes) // 2] if middle else sizes[-1]
-        return [r for r in found if r[size_key] == size]
+        return [r for r in found if r.size == size]
 
     return pick
 
 
 def every(workload: str) -> Pick:
-    return lambda document: records(document, workload)
+    return lambda document: document.of(workload)
 
 
 #: (what, unit, which records, metric, whether more is better)
 FIGURES: tuple[tuple[str, str, Pick, str, bool], ...] = (
     ("spawn", "µs per task", every("spawn"), "us_per_task", False),
     ("switch", "µs per round trip", every("switch"), "us_per_round_trip", False),
-    ("memory", "KiB per task", sized("memory", "tasks", middle=True),
+    ("memory", "KiB per task", sized("memory", middle=True),
      "resident_kib_per_task", False),
-    ("fan-out", "wall s", sized("fanout", "requests", "tuned"),
+    ("fan-out", "wall s", sized("fanout", "tuned"),
      "wall_s", False),
     ("throughput", "requests / s", every("throughput"), "requests_per_s", True),
 )  # fmt: skip
 
 
-def python_of(document: Document) -> str:
-    environment = document.get("environment", {})
-    version = str(environment.get("python", "?"))
-    return version if environment.get("gil_enabled", True) else version + " free-threaded"
+def python_of(document: BenchDocument) -> str:
+    version = document.environment.python
+    return version if document.environment.gil_enabled else version + " free-threaded"
 
 
 def change(older: float, newer: float, more_is_better: bool) -> str:
@@ -76,7 +73,7 @@ def change(older: float, newer: float, more_is_better: bool) -> str:
     return f"{percent:+.0f} % ({word})" if abs(percent) >= 0.5 else "same"
 
 
-def changes(older: Document, newer: Document) -> Table:
+def changes(older: BenchDocument, newer: BenchDocument) -> Table:
     """The headline figures of both files, per model, and the change."""
     old_python, new_python = python_of(older), python_of(newer)
     table = Table(
@@ -85,12 +82,12 @@ def changes(older: Document, newer: Document) -> Table:
          Column(old_python), Column(new_python), Column("change", align="left")),
         name="versions",
     )  # fmt: skip
-    models = [m for m in older["bench"]["models"] if m in newer["bench"]["models"]]
+    models = [m for m in older.models if m in newer.models]
     for what, unit, pick, metric, more_is_better in FIGURES:
-        old_records, new_records = by_model(pick(older)), by_model(pick(newer))
+        old_results, new_results = by_model(pick(older)), by_model(pick(newer))
         for model in models:
-            old_value = figure(old_records.get(model), metric)
-            new_value = figure(new_records.get(model), metric)
+            old_value = figure(old_results.get(model), metric)
+            new_value = figure(new_results.get(model), metric)
             difference = (
                 change(old_value.median, new_value.median, more_is_better)
                 if old_value and new_value
@@ -101,11 +98,11 @@ def changes(older: Document, newer: Document) -> Table:
                       new_value.median if new_value else None, difference)  # fmt: skip
     for python, document in ((old_python, older), (new_python, newer)):
         # Not the load average: the memory workload's parked threads count in it.
-        busy = [r["busy_elsewhere"] for found in document["results"].values() for r in found
-                if r.get("busy_elsewhere") is not None]  # fmt: skip
+        busy = [r.busy_elsewhere for found in document.results.values() for r in found
+                if r.busy_elsewhere is not None]  # fmt: skip
         table.notes.append(
-            f"{python}: {document['plan']['name']} plan, finished "
-            f"{document['bench']['finished'][:16].replace('T', ' ')}, other programs "
+            f"{python}: {document.plan.name} plan, finished "
+            f"{document.finished[:16].replace('T', ' ')}, other programs "
             f"kept {max(busy, default=0):.2f} cores busy at most"
         )
     table.notes += [
@@ -124,15 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("newer", help="the bench JSON made on the newer one")
     parser.add_argument("--markdown", action="store_true", help="the README's table")
     args = parser.parse_args(argv)
-    documents = []
-    for path in (args.older, args.newer):
-        try:
-            with open(path, encoding="utf-8") as file:
-                documents.append(json.load(file))
-        except (OSError, ValueError) as exc:
-            print(f"error: cannot read {path}: {exc}", file=sys.stderr)
-            return 2
-    table = changes(*documents)
+    try:
+        older, newer = (documents.read(path, BenchDocument) for path in (args.older, args.newer))
+    except documents.DocumentError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    table = changes(older, newer)
     if args.markdown:
         print(tables.markdown(table))
     else:

@@ -29,11 +29,13 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from shared import scenarios, tables
+from shared import documents, scenarios, tables
 from shared.contract import MODELS
 from shared.errors import UsageError
 from shared.harness import runner
-from shared.present import hurts, readme, sources
+from shared.measure.bench.figures import BenchDocument
+from shared.present import bench as bench_tables
+from shared.present import charts, hurts, readme, sources
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LIGHT_STYLE, DARK_STYLE = "friendly", "github-dark"  # Pygments styles
@@ -47,14 +49,9 @@ class ReportError(UsageError):
 
 
 def load_runs(path: Path) -> list[runner.Run]:
-    """The runs written by ``concurrency-compare run --json FILE``."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        return [runner.Run.from_json(data) for data in document["runs"]]
-    except OSError as exc:
-        raise ReportError(f"cannot read {path}: {exc.strerror}") from None
-    except (ValueError, KeyError, TypeError, LookupError) as exc:
-        raise ReportError(f"{path} is not the JSON of `run --json`: {exc!r}") from None
+    """The runs written by ``concurrency-compare run --json FILE``; ``DocumentError`` (one
+    line, exit status 2) for a file without runs or of another kind, version or shape."""
+    return runner.read_runs(path)
 
 
 def load_figures(path: Path, command: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -74,12 +71,9 @@ def load_figures(path: Path, command: str, keys: Sequence[str]) -> dict[str, Any
     return found
 
 
-def load_bench(path: Path) -> dict[str, Any]:
-    document = load_figures(path, "bench", ("plan", "bench", "results"))
-    missing = [key for key in ("plan", "bench", "results") if not isinstance(document[key], dict)]
-    if missing:
-        raise ReportError(f"{path} is not the JSON of `bench --json`: no {missing[0]!r}")
-    return document
+def load_bench(path: Path) -> BenchDocument:
+    """The document of ``concurrency-compare bench --json``; ``DocumentError`` as for the runs."""
+    return documents.read(path, BenchDocument)
 
 
 def load_load(path: Path) -> dict[str, Any]:
@@ -261,18 +255,14 @@ class BenchPage:
     details: list[Markup]  # each workload's table, folded
 
 
-def bench_page(document: Mapping[str, Any], out: Path) -> BenchPage:
+def bench_page(document: BenchDocument, out: Path) -> BenchPage:
     """The bench page's parts, its charts drawn into ``out`` as SVG."""
-    from shared.present import bench as output
-    from shared.present import charts
-
-    data = dict(document)
-    drawn = charts.write_charts(out, data, suffix="svg")
+    drawn = charts.write_charts(out, document, suffix="svg")
     return BenchPage(
-        summary=[tables.html(table) for table in output.summary(data)],
+        summary=[tables.html(table) for table in bench_tables.summary(document)],
         charts=[(path.name, charts.CHARTS[path.stem]) for path in drawn],
-        facts=tables.html(output.facts(data)),
-        details=[tables.html(table) for table in output.details(data)],
+        facts=tables.html(bench_tables.facts(document)),
+        details=[tables.html(table) for table in bench_tables.details(document)],
     )
 
 
@@ -346,7 +336,7 @@ def build(
     out: Path,
     runs: Sequence[runner.Run],
     *,
-    bench: Mapping[str, Any] | None = None,
+    bench: BenchDocument | None = None,
     load: Mapping[str, Any] | None = None,
     hurts: Mapping[str, Any] | None = None,
     environment: Mapping[str, Any] | None = None,

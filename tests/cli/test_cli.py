@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from shared import scenarios
+from shared import documents, scenarios
 from shared.cli.main import main
 from shared.cli.run import models_for, side_by_side
 from shared.contract import MODELS
 from shared.documents import gil_enabled
 from shared.errors import UsageError
-from shared.harness.runner import Run
+from shared.harness.runner import Run, RunsDocument, read_runs
 from shared.harness.services import Services
 from tests.support.batches import Runs
 
@@ -66,12 +66,17 @@ def test_run_json(capsys: pytest.CaptureFixture[str], services: Services, tmp_pa
     assert document["environment"]["python"] == platform.python_version()
     assert document["environment"]["implementation"] == platform.python_implementation()
     assert document["environment"]["gil_enabled"] is gil_enabled()
+    assert document["format"] == {"kind": "runs", "version": 1}
     [run] = document["runs"]
     assert (run["model"], run["scenario"], run["problems"]) == ("gevent", "fetch", [])
     assert run["outcome"]["concurrent"] == run["expected"]["facts"]["concurrent"]
-    # What was written reads back as the same run: Run.from_json is to_json's inverse.
+    # What was written reads back as the same run: Run.from_json is to_json's inverse,
+    # and the whole file reads back as the document it was.
     again = Run.from_json(run)
     assert again.to_json() == run
+    [read] = read_runs(target)
+    assert read.to_json() == run and read.ok
+    assert documents.to_json(documents.read(target, RunsDocument)) == document
 
 
 # On a free-threaded interpreter gevent (which needs the GIL) is left out, with a line.

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared import tables
+from shared import documents, tables
 from shared.contract import MODELS
-from shared.documents import environment, to_json
+from shared.documents import environment
 from shared.harness import forkserver, processes
 from shared.harness.services import Services, open_services
 from shared.measure.bench import figures, measure, plan, probes
 from shared.measure.bench.child import VARIANTS, WORKLOADS
+from shared.measure.bench.figures import BenchDocument
 from shared.present import bench as output
 from shared.present import charts
 from shared.present import pythons as versions
@@ -46,6 +48,7 @@ TINY = dataclasses.replace(
 )  # fmt: skip
 ROOT = Path(__file__).resolve().parents[2]
 FULL_RUN = ROOT / "docs" / "bench" / "bench.json"  # the README's figures
+VERSIONS = [ROOT / "docs" / "bench" / "versions" / f"{v}.json" for v in ("3.11", "3.15")]
 ASYNCIO_CAP = plan.Job("fanout", "asyncio", "defaults", 150, 0)  # above aiohttp's 100
 UVLOOP_FANOUT = plan.Job("fanout", plan.UVLOOP, "tuned", 12, 0)
 
@@ -267,19 +270,26 @@ def test_errors_are_counted(lanes: dict[str, Lane], model: str) -> None:
     assert refused["errors"] == {kinds[model]: 5}
 
 
-# The JSON holds the environment, the plan, and per workload a record per cell
-# with min, median and max; the charts are PNG files.
-def test_json_and_charts(lanes: dict[str, Lane], tmp_path: Path) -> None:
+# The document holds the environment, the plan, and per workload a result per
+# cell with its median, least and greatest; it reads back from its JSON as it
+# was; the charts are PNG files.
+def test_document_and_charts(lanes: dict[str, Lane], tmp_path: Path) -> None:
     bench = lanes["threads"].bench
-    document = figures.document(bench, to_json(environment()))
-    assert document["environment"]["packages"]["gevent"]
-    assert document["machine"]["thread_cap"] == plan.THREAD_CAP
-    assert document["plan"]["name"] == "tiny"
-    assert set(document["results"]) == set(WORKLOADS)
-    [fanout] = [r for r in document["results"]["fanout"] if r["variant"] == "tuned"]
-    assert fanout["requests"] == TINY.fanout_sizes[0]
-    assert fanout["wall_s"]["min"] <= fanout["wall_s"]["median"] <= fanout["wall_s"]["max"]
-    assert json.loads(json.dumps(document)) == document
+    document = figures.document(bench, environment())
+    assert document.environment.packages["gevent"]
+    assert document.machine.thread_cap == plan.THREAD_CAP
+    assert document.machine.pid_max and document.machine.pid_max > 0
+    assert document.plan == TINY
+    assert set(document.results) == set(WORKLOADS)
+    [fanout] = document.of("fanout", variant="tuned")
+    wall = fanout.figure("wall_s")
+    assert fanout.size == TINY.fanout_sizes[0]
+    assert wall is not None and wall.low <= wall.median <= wall.high
+    assert len(document.measures) == sum(len(cell.measures) for cell in bench.cells.values())
+    written = tmp_path / "bench.json"
+    documents.write(written, document)
+    assert json.loads(written.read_text())["format"] == {"kind": "bench", "version": 1}
+    assert documents.read(written, BenchDocument) == document
     drawn = charts.write_charts(tmp_path, document)
     assert [c.name for c in drawn] == ["fanout.png", "memory.png"]
     assert all(c.read_bytes().startswith(b"\x89PNG") for c in drawn)
@@ -330,9 +340,9 @@ def printed(renderable: Any, width: int = 80) -> str:
 # Every table a bench prints reads at 80 columns, no cell cut short: the tiny
 # benches here, and the full run of the README (four models, min-max ranges).
 def test_terminal_tables_at_80_columns(lanes: dict[str, Lane]) -> None:
-    documents = [figures.document(lane.bench, {}) for lane in lanes.values()]
-    documents.append(json.loads(FULL_RUN.read_text(encoding="utf-8")))
-    for document in documents:
+    made = [figures.document(lane.bench, environment()) for lane in lanes.values()]
+    made.append(documents.read(FULL_RUN, BenchDocument))
+    for document in made:
         shown = printed(output.terminal(document))
         assert "…" not in shown
         assert max(len(line) for line in shown.splitlines()) <= 80
@@ -350,10 +360,52 @@ def test_output_from_the_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "fan-out: 10,000 GETs at once" in terminal and "|" not in terminal
     assert output.main([str(FULL_RUN), "--markdown"]) == 0
     markdown, _ = capsys.readouterr()
-    assert markdown.strip() == output.markdown(json.loads(FULL_RUN.read_text()))
+    assert markdown.strip() == output.markdown(documents.read(FULL_RUN, BenchDocument))
     assert output.main(["/no/such/bench.json"]) == 2
     _, err = capsys.readouterr()
     assert err.count("\n") == 1 and "cannot read /no/such/bench.json" in err
+
+
+# The committed files are the document's JSON exactly as the bench writes it now:
+# read and written again, not a key or a figure changes.
+@pytest.mark.parametrize("path", [FULL_RUN, *VERSIONS], ids=lambda p: p.name)
+def test_committed_files_round_trip(path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    document = documents.from_json(BenchDocument, data)
+    assert documents.to_json(document) == data
+    assert documents.from_json(BenchDocument, json.loads(json.dumps(data))) == document
+
+
+def bench_json(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    """The README's bench JSON, changed by ``change``."""
+    data: dict[str, Any] = json.loads(FULL_RUN.read_text(encoding="utf-8"))
+    change(data)
+    return data
+
+
+SPOILT = [
+    (lambda d: d["format"].update(version=2), "a `bench --json` file of format version 2"),
+    (lambda d: d.pop("format"), "not the JSON of `bench --json`: no format 'bench'"),
+    (lambda d: d["results"]["fanout"][2].pop("figures"), "results['fanout'][2]: no 'figures'"),
+    (lambda d: d["measures"][5]["job"].pop("size"), "measures[5].job: no 'size'"),
+    (lambda d: d["plan"].update(delay="0.1"), "plan.delay: not a number: '0.1'"),
+    (lambda d: d.update(extra=1), "the file: an unknown part 'extra'"),
+]
+
+
+# A file of another version or shape is refused in one line that names the part.
+@pytest.mark.parametrize(("change", "message"), SPOILT, ids=[m for _, m in SPOILT])
+def test_a_spoilt_file_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    change: Callable[[dict[str, Any]], object],
+    message: str,
+) -> None:
+    spoilt = tmp_path / "bench.json"
+    spoilt.write_text(json.dumps(bench_json(change)), encoding="utf-8")
+    assert output.main([str(spoilt)]) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and f"{spoilt}: {message}" in err, err
 
 
 # The README's tables are those of the committed bench JSON, as --markdown makes them.
@@ -361,23 +413,26 @@ def test_readme_tables_come_from_the_json() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split(f"<!-- from: python -m shared.present.bench {FULL_RUN.relative_to(ROOT)}"
                          " --markdown -->\n", 1)[1]  # fmt: skip
-    expected = output.markdown(json.loads(FULL_RUN.read_text(encoding="utf-8")))
+    expected = output.markdown(documents.read(FULL_RUN, BenchDocument))
     assert block.startswith(expected + "\n")
 
 
 # Two interpreters' benches side by side: a bench against itself changes nothing,
 # and the table reads at 80 columns.
 def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
-    document = json.loads(FULL_RUN.read_text(encoding="utf-8"))
+    document = documents.read(FULL_RUN, BenchDocument)
     table = versions.changes(document, document)
-    assert len(table.rows) == len(versions.FIGURES) * len(document["bench"]["models"])
+    assert len(table.rows) == len(versions.FIGURES) * len(document.models)
     changes = [row.cells[-1] for row in table.rows]
     assert set(changes) <= {"same", "-"} and changes.count("same") >= len(changes) - 1
     shown = printed(tables.rich(table))
     assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 80
-    faster = json.loads(json.dumps(document))
-    for record in faster["results"]["spawn"]:
-        record["us_per_task"]["median"] /= 2
+
+    def halve_spawn(data: dict[str, Any]) -> None:
+        for result in data["results"]["spawn"]:
+            result["figures"]["us_per_task"]["median"] /= 2
+
+    faster = documents.from_json(BenchDocument, bench_json(halve_spawn))
     spawn = versions.changes(document, faster).rows[0].cells
     assert spawn[-1] == "-50 % (better)"
     assert versions.main([str(FULL_RUN), "/no/such/bench.json"]) == 2
@@ -387,11 +442,10 @@ def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
 # The README's table of what a newer Python changes is the one its two files make.
 def test_readme_versions_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    files = [ROOT / "docs" / "bench" / "versions" / f"{v}.json" for v in ("3.11", "3.15")]
-    line = ("<!-- from: python -m shared.present.pythons "
-            + " ".join(str(f.relative_to(ROOT)) for f in files) + " --markdown -->\n")  # fmt: skip
-    documents = [json.loads(f.read_text(encoding="utf-8")) for f in files]
-    assert readme.split(line, 1)[1].startswith(tables.markdown(versions.changes(*documents)))
+    files = " ".join(str(f.relative_to(ROOT)) for f in VERSIONS)
+    line = f"<!-- from: python -m shared.present.pythons {files} --markdown -->\n"
+    older, newer = (documents.read(f, BenchDocument) for f in VERSIONS)
+    assert readme.split(line, 1)[1].startswith(tables.markdown(versions.changes(older, newer)))
 
 
 BAD_USAGE = [

@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,14 +26,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shared import scenarios
+from shared import documents, scenarios
 from shared.cli.main import main
 from shared.cli.run import write_json
 from shared.contract import MODELS
-from shared.harness import runner
+from shared.harness import processes, runner
+from shared.measure.bench.figures import BenchDocument
 from shared.present import bench as output
 from shared.present import report, sources
 from tests.support.batches import Runs
+from tests.support.cli import CLI
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +46,7 @@ CHROMIUM_ARGS = [
 # The JSON of the README's figures, as `bench --json`, `load --json` and `hurts --json` wrote it.
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BENCH_FILE = DOCS / "bench" / "bench.json"
-BENCH: dict[str, Any] = json.loads(BENCH_FILE.read_text(encoding="utf-8"))
+BENCH = documents.read(BENCH_FILE, BenchDocument)
 LOAD_FILE, HURTS_FILE = DOCS / "load" / "load.json", DOCS / "hurts" / "hurts.json"
 
 
@@ -250,7 +252,7 @@ def test_bench_page(site: Path) -> None:
 def test_bench_file_of_another_shape(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"a": {"b": [{"x": 1}]}}))
-    with pytest.raises(report.ReportError, match="is not the JSON of `bench --json`: no 'plan'"):
+    with pytest.raises(documents.DocumentError, match="not the JSON of `bench --json`: no format"):
         report.load_bench(other)
 
 
@@ -284,28 +286,80 @@ def test_report_from_runs_json(built: Built, demo_runs: Runs) -> None:
     assert page.outputs["gevent"] == "\n".join(demo_runs["fetch", "gevent"].transcript)
 
 
-def bad_report_usage(tmp_path: Path) -> list[tuple[list[str], str]]:
+def runs_json(demo_runs: Runs, change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    """The JSON of ``run --json`` with two of the session's runs, changed by ``change``."""
+    runs = [demo_runs["fetch", model] for model in ("asyncio", "threads")]
+    document = runner.RunsDocument(
+        environment=documents.environment(), runs=[run.record() for run in runs]
+    )
+    data = documents.to_json(document)
+    change(data)
+    return data
+
+
+#: How a runs file can be spoilt, and the line that refuses it.
+SPOILT_RUNS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
+    (lambda d: d.update(runs=[]), "runs: none"),
+    (lambda d: d["format"].update(version=2), "a `run --json` file of format version 2"),
+    (lambda d: d.pop("format"), "not the JSON of `run --json`: no format 'runs'"),
+    (lambda d: d["runs"][1].pop("diagnostics"), "runs[1]: no 'diagnostics'"),
+    (lambda d: d["runs"][0]["diagnostics"].update(sockets="2"), "runs[0].diagnostics.sockets"),
+    (lambda d: d["runs"][1].update(wall="fast"), "runs[1].wall: not a number"),
+    (lambda d: d["runs"][0].update(scenario="nope"), "runs[0].scenario: unknown scenario"),
+    (lambda d: d["runs"][1]["spec"].update(delays=[-1]), "runs[1].spec: spec field delays"),
+    (lambda d: d.update(runs=d["runs"][:1], environment={}), "environment: no 'python'"),
+]
+
+
+def bad_report_usage(tmp_path: Path, demo_runs: Runs) -> list[tuple[list[str], str]]:
     a_file = tmp_path / "a-file"
     a_file.write_text("")
     not_json = tmp_path / "not.json"
     not_json.write_text("{")
-    return [
+    bench_v2 = tmp_path / "bench-v2.json"
+    later = {"kind": "bench", "version": 2}
+    bench_v2.write_text(json.dumps({**documents.to_json(BENCH), "format": later}))
+    usage = [
         (["report", "--out", str(a_file)], "not a folder"),
         (["report", "--bench", str(tmp_path / "missing.json")], "cannot read"),
         (["report", "--bench", str(not_json)], "is not JSON"),
-        (["report", "--runs", str(not_json)], "is not the JSON of `run --json`"),
+        (["report", "--bench", str(bench_v2)], "a `bench --json` file of format version 2"),
+        (["report", "--runs", str(not_json)], "is not JSON"),
+        (["report", "--runs", str(BENCH_FILE)], "not the JSON of `run --json`: no format 'runs'"),
         (["report", "--runs", str(a_file), "--scale", "0"], "must be a positive number"),
     ]
+    for index, (change, message) in enumerate(SPOILT_RUNS):
+        spoilt = tmp_path / f"runs-{index}.json"
+        spoilt.write_text(json.dumps(runs_json(demo_runs, change)))
+        usage.append((["report", "--runs", str(spoilt)], f"{spoilt}: {message}"))
+    return usage
 
 
-# Bad input: one line on stderr, exit status 2, no site written.
-def test_report_bad_usage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    for argv, message in bad_report_usage(tmp_path):
+# Bad input: one line on stderr, exit status 2, no site written: a runs or bench
+# file of another version or shape, with a part missing or without runs too.
+def test_report_bad_usage(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_runs: Runs
+) -> None:
+    for argv, message in bad_report_usage(tmp_path, demo_runs):
         status = main([*argv, "--out", str(tmp_path / "site")] if "--out" not in argv else argv)
         _, err = capsys.readouterr()
         assert status == 2, argv
         assert err.count("\n") == 1 and message in err, (argv, err)
         assert not (tmp_path / "site").exists()
+
+
+# The installed command refuses a runs or a bench file of another format version
+# as it refuses any bad input: one line, exit status 2, no traceback, no site.
+@pytest.mark.parametrize("option", ["--runs", "--bench"])
+def test_another_version_through_the_command(tmp_path: Path, option: str) -> None:
+    kind = "runs" if option == "--runs" else "bench"
+    later = tmp_path / f"{kind}.json"
+    later.write_text(json.dumps({"format": {"kind": kind, "version": 99}}))
+    out = tmp_path / "site"
+    done = processes.run([*CLI, "report", option, str(later), "--out", str(out)], timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "of format version 99" in done.stderr, done.stderr
+    assert done.stdout == "" and not out.exists()
 
 
 # -- in a real browser ----------------------------------------------------------------

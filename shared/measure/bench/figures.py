@@ -1,32 +1,35 @@
-"""A bench's figures: every measurement, grouped into cells, and the JSON they make.
+"""A bench's figures: every measurement, grouped into cells, and the document they make.
 
 A *measure* is what one job gave (one interpreter of one model running one
 workload once); a *cell* is every measure of one (workload, model, variant,
-size), summarised as ``median (min-max)``; the *bench* is every cell in the
-order of the plan. ``document()`` turns it into the JSON that everything else
-reads: the terminal tables, the README's tables and charts, the report's page
-(``shared.present.bench``, ``shared.present.charts``, ``shared.present.report``).
+size), summarised as a ``Result``: each metric's ``median (min-max)``, its
+counts, runs, load and notes; the *bench* is every cell in the order of the
+plan. ``document()`` turns it into a ``BenchDocument``, the typed JSON of
+``bench --json`` (``shared.documents`` writes and reads it) that everything
+else renders: the terminal tables, the README's tables and charts, the
+report's page (``shared.present.bench``, ``shared.present.charts``,
+``shared.present.report``).
 
-The JSON: ``environment``, ``machine``, ``plan``, ``bench`` (when, how long,
-the models), ``results`` (per workload, a record per cell: its size, each
-metric's ``{"min", "median", "max"}``, its counts, runs, load, notes) and
-``measures`` (every job's raw values).
+The file keeps both the summaries and every job's raw values: the tables read
+the first, the second says how they were made.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
+from shared.documents import Environment, Format
 from shared.measure.bench.child import VARIANTS, WORKLOADS
-from shared.measure.bench.plan import SIZE_NAMES, Job, Plan, Skip
-from shared.measure.bench.probes import machine
+from shared.measure.bench.plan import Job, Plan, Skip
+from shared.measure.bench.probes import Machine, machine
 from shared.tables import Spread
+
+#: How much of a job's stderr the document keeps: the end of a traceback.
+STDERR_KEPT = 2000
 
 
 @dataclass
@@ -40,21 +43,54 @@ class Measure:
     elsewhere: float | None = None  # cores kept busy by other programs while it ran
     notes: list[str] = field(default_factory=list)
     error: str = ""  # why the job gave no figures
-    stderr: str = ""
+    stderr: str = ""  # its last STDERR_KEPT characters
     seconds: float = 0.0  # the job's wall time, interpreter start and exit included
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "repetition": self.job.repetition,
-            "values": self.values,
-            "counts": self.counts,
-            "loads": self.loads,
-            "elsewhere": self.elsewhere,
-            "notes": self.notes,
-            "error": self.error,
-            "stderr": self.stderr[-2000:],
-            "seconds": round(self.seconds, 3),
-        }
+
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """One cell summarised: what the tables, the charts and the README show."""
+
+    model: str
+    variant: str  # fanout: tuned or defaults; "" otherwise
+    size: int  # tasks (spawn, memory), round trips (switch), requests (fanout), workers
+    figures: dict[str, Spread]  # metric -> median (min-max) over every value of every run
+    counts: dict[str, int]  # summed over the runs: parked, completed, errors, error:<kind>...
+    runs: int  # runs that gave figures
+    failed: int  # runs that gave none (their error is in the notes)
+    skipped: bool  # not run: a limit said so (the notes say which)
+    load: float | None  # median 1-minute load average while it ran
+    busy_elsewhere: float | None  # median cores that other programs kept busy meanwhile
+    notes: str  # why figures are missing or unusual, "; " between them
+
+    def figure(self, metric: str) -> Spread | None:
+        return self.figures.get(metric)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchDocument:
+    """The JSON of ``bench --json``: where and how it ran, its figures, every measure."""
+
+    FORMAT: ClassVar[Format] = Format("bench", 1)
+
+    environment: Environment
+    machine: Machine
+    plan: Plan
+    models: list[str]  # in the order of the tables' columns
+    finished: str  # ISO 8601, to the second, with the UTC offset
+    seconds: float  # how long the whole bench took
+    load_at_start: float  # 1-minute load averages
+    load_at_end: float
+    results: dict[str, list[Result]]  # per workload, in the bench's order: a result per cell
+    measures: list[Measure]  # every job, with its raw values
+
+    def of(self, workload: str, size: int | None = None, variant: str = "") -> list[Result]:
+        """The results of a workload, at one size if given, of one variant."""
+        return [
+            result
+            for result in self.results.get(workload, [])
+            if (size is None or result.size == size) and result.variant == variant
+        ]
 
 
 @dataclass
@@ -107,23 +143,23 @@ class Cell:
     def failed(self) -> bool:
         return any(m.error for m in self.measures)
 
-    def to_json(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"model": self.model}
-        if self.variant:
-            record["variant"] = self.variant
-        record[SIZE_NAMES[self.workload]] = self.size
-        for metric in self.metrics:
-            summary = self.summary(metric)
-            record[metric] = summary.to_json() if summary else None
-        counts = list(dict.fromkeys(name for m in self.measures for name in m.counts))
-        record.update({name: self.count(name) for name in counts})
-        record["runs"] = sum(1 for m in self.measures if not m.error)
-        record["failed"] = sum(1 for m in self.measures if m.error)
-        record["skipped"] = bool(self.skipped)
-        record["load"] = self.load
-        record["busy_elsewhere"] = self.elsewhere
-        record["notes"] = "; ".join(self.notes)
-        return record
+    def result(self) -> Result:
+        """The cell summarised, as the document keeps it."""
+        summaries = {metric: self.summary(metric) for metric in self.metrics}
+        counts = dict.fromkeys(name for m in self.measures for name in m.counts)
+        return Result(
+            model=self.model,
+            variant=self.variant,
+            size=self.size,
+            figures={metric: found for metric, found in summaries.items() if found is not None},
+            counts={name: self.count(name) for name in counts},
+            runs=sum(1 for m in self.measures if not m.error),
+            failed=sum(1 for m in self.measures if m.error),
+            skipped=bool(self.skipped),
+            load=self.load,
+            busy_elsewhere=self.elsewhere,
+            notes="; ".join(self.notes),
+        )
 
 
 @dataclass
@@ -167,32 +203,21 @@ def new_bench(
     return Bench(plan, list(workloads), list(models), cells)
 
 
-def document(bench: Bench, environment: dict[str, Any]) -> dict[str, Any]:
-    """The bench as JSON data: the environment, the plan, the figures, every measurement."""
-    results: dict[str, list[dict[str, Any]]] = {}
-    measures: list[dict[str, Any]] = []
-    for workload in bench.workloads:
-        for cell in bench.of(workload):
-            results.setdefault(workload, []).append(cell.to_json())
-            where = {"workload": workload, "model": cell.model, "variant": cell.variant,
-                     "size": cell.size}  # fmt: skip
-            measures += [where | measure.to_json() for measure in cell.measures]
-    return {
-        "environment": environment,
-        "machine": machine(),
-        "plan": bench.plan.to_json(),
-        "bench": {
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "seconds": round(bench.seconds, 1),
-            "load_at_start": bench.loads[0],
-            "load_at_end": bench.loads[1],
-            "models": bench.models,
-        },
-        "results": results,
-        "measures": measures,
-    }
-
-
-def write_json(path: str | Path, document: dict[str, Any]) -> None:
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(document, file, indent=2)
+def document(bench: Bench, environment: Environment) -> BenchDocument:
+    """The bench as a document: where it ran, the plan, the figures, every measure."""
+    cells = [cell for workload in bench.workloads for cell in bench.of(workload)]
+    results: dict[str, list[Result]] = {}
+    for cell in cells:
+        results.setdefault(cell.workload, []).append(cell.result())
+    return BenchDocument(
+        environment=environment,
+        machine=machine(),
+        plan=bench.plan,
+        models=list(bench.models),
+        finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        seconds=round(bench.seconds, 1),
+        load_at_start=bench.loads[0],
+        load_at_end=bench.loads[1],
+        results=results,
+        measures=[measure for cell in cells for measure in cell.measures],
+    )

@@ -22,7 +22,7 @@ from typing import Any
 from shared.harness import processes
 from shared.harness.services import Services, open_services
 from shared.measure.bench.child import MICRO
-from shared.measure.bench.figures import Bench, Measure, new_bench
+from shared.measure.bench.figures import STDERR_KEPT, Bench, Measure, new_bench
 from shared.measure.bench.plan import Job, Plan, package_of, plan_jobs
 from shared.measure.bench.probes import Snapshot, busy_elsewhere, difference
 
@@ -56,14 +56,14 @@ def run_job(job: Job, plan: Plan, services: Services | None) -> Measure:
     finally:
         result.unlink(missing_ok=True)
     after = Snapshot.take(server)
-    measure.stderr = finished.stderr
-    measure.seconds = after.at - before.at
+    measure.stderr = finished.stderr[-STDERR_KEPT:]
+    measure.seconds = round(after.at - before.at, 3)
     measure.elsewhere = busy_elsewhere(before, after)
     if finished.timed_out:
         measure.error = f"no result after {job.timeout(plan):.0f} s: stopped"
         return measure
     if not written:
-        last = measure.stderr.strip().splitlines()[-1:] or [finished.describe()]
+        last = finished.stderr.strip().splitlines()[-1:] or [finished.describe()]
         measure.error = last[0]
         return measure
     report = json.loads(written)
@@ -159,7 +159,7 @@ READERS: dict[str, Callable[[Measure, dict[str, Any], Plan, dict[str, Any]], Non
 
 @contextlib.contextmanager
 def services_for(workloads: Sequence[str]) -> Iterator[Services | None]:
-    """Services of our own (their CPU is read from /proc) when a workload needs them."""
+    """Services of our own (the bench reads their process's CPU) when a workload needs them."""
     if any(w in ("fanout", "throughput") for w in workloads):
         with open_services() as services:
             yield services

@@ -32,10 +32,9 @@ import dataclasses
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from shared import args as argtypes
-from shared.contract import MODELS, jsonable
+from shared.contract import MODELS
 from shared.harness.services import Services
 from shared.measure.bench.child import MICRO, VARIANTS, WORKLOADS
 
@@ -45,15 +44,6 @@ UVLOOP = "asyncio+uvloop"
 #: thread of every process on the machine: a benchmark that ran into them would
 #: make other programs' fork() and thread starts fail. 10,000 is a fan-out's N.
 THREAD_CAP = 10_000
-
-#: What each workload's size counts, for tables and JSON.
-SIZE_NAMES = {
-    "spawn": "tasks",
-    "memory": "tasks",
-    "switch": "round_trips",
-    "fanout": "requests",
-    "throughput": "workers",
-}
 
 
 @dataclass(frozen=True)
@@ -74,10 +64,6 @@ class Plan:
     defaults_deadline: float  # the same for the defaults, which a cap may make very slow
     seconds: float  # how long a throughput measurement lasts
     concurrency: int  # throughput's workers
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = jsonable(self)
-        return data
 
 
 # Grouped by what they size: the micro-workloads and pyperf's repetitions, the
@@ -158,7 +144,7 @@ class Job:
     workload: str
     model: str
     variant: str  # fanout: tuned or defaults; "" otherwise
-    size: int  # what SIZE_NAMES says
+    size: int  # tasks (spawn, memory), round trips (switch), requests (fanout), workers
     repetition: int
 
     @property

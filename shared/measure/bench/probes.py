@@ -14,7 +14,6 @@ import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psutil
 
@@ -62,7 +61,35 @@ def listen_overflows() -> int | None:
         return None
 
 
-def machine() -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class Machine:
+    """What the machine is, and the limits that bound a benchmark on it."""
+
+    cpu: str | None  # the CPU's model name
+    cpus: int | None
+    memory_gib: float
+    # The kernel's limits (/proc/sys): threads count against pid_max and
+    # threads-max, a thread's stack against max_map_count, a backlog against somaxconn.
+    pid_max: int | None
+    threads_max: int | None
+    max_map_count: int | None
+    somaxconn: int | None
+    # This process's resource limits, "soft/hard".
+    open_files: str
+    processes: str
+    stack: str
+    thread_cap: int  # the threads model's cap (plan.THREAD_CAP)
+
+
+def kernel_limit(name: str) -> int | None:
+    """A limit of ``/proc/sys`` (``kernel/pid_max``), or None where it cannot be read."""
+    try:
+        return int(read_proc(f"/proc/sys/{name}") or "")
+    except ValueError:
+        return None
+
+
+def machine() -> Machine:
     """The limits that bound a benchmark here, and what the machine is."""
 
     def rlimit(which: int) -> str:
@@ -72,19 +99,19 @@ def machine() -> dict[str, Any]:
 
     cpuinfo = (read_proc("/proc/cpuinfo") or "").splitlines()
     names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-    return {
-        "cpu": names[0] if names else None,
-        "cpus": psutil.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "pid_max": read_proc("/proc/sys/kernel/pid_max"),
-        "threads_max": read_proc("/proc/sys/kernel/threads-max"),
-        "max_map_count": read_proc("/proc/sys/vm/max_map_count"),
-        "somaxconn": read_proc("/proc/sys/net/core/somaxconn"),
-        "open_files": rlimit(resource.RLIMIT_NOFILE),
-        "processes": rlimit(resource.RLIMIT_NPROC),
-        "stack": rlimit(resource.RLIMIT_STACK),
-        "thread_cap": THREAD_CAP,
-    }
+    return Machine(
+        cpu=names[0] if names else None,
+        cpus=psutil.cpu_count(),
+        memory_gib=round(psutil.virtual_memory().total / 2**30, 1),
+        pid_max=kernel_limit("kernel/pid_max"),
+        threads_max=kernel_limit("kernel/threads-max"),
+        max_map_count=kernel_limit("vm/max_map_count"),
+        somaxconn=kernel_limit("net/core/somaxconn"),
+        open_files=rlimit(resource.RLIMIT_NOFILE),
+        processes=rlimit(resource.RLIMIT_NPROC),
+        stack=rlimit(resource.RLIMIT_STACK),
+        thread_cap=THREAD_CAP,
+    )
 
 
 @dataclass(frozen=True)
