@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+
+import psutil
 
 from shared.contract import Difference, Expected, Outcome, Scenario, Spec, at_least
 
@@ -74,21 +74,16 @@ def overlapping(spans: list[tuple[float, float]]) -> bool:
 
 
 def running_children() -> list[int]:
-    """Pids of this process's children that run ``CHILD`` and are not dead (Linux /proc).
+    """Pids of this process's children that run ``CHILD`` and are not dead.
 
     A zombie (dead, not yet reaped) does not count: what matters is whether
     the child still runs.
     """
-    me = os.getpid()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            state, parent = stat[0], int(stat[1])
-            if parent == me and state != "Z" and CHILD.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):  # it ended meanwhile
+            if child.status() != psutil.STATUS_ZOMBIE and CHILD in child.cmdline():
+                found.append(child.pid)
     return sorted(found)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+import psutil
 import pytest
 
 from shared.contract import DEMO_SCALE, MODELS
@@ -29,15 +29,11 @@ MARK = "1.9425"
 
 def marked_children() -> list[int]:
     """Processes anywhere on the machine that run the marked slow child."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if CHILD.encode() in args and MARK.encode() in args:
-            found.append(int(entry.name))
-    return found
+    return [
+        process.pid
+        for process in psutil.process_iter(["cmdline"])
+        if CHILD in (process.info["cmdline"] or []) and MARK in (process.info["cmdline"] or [])
+    ]
 
 
 BAD_SPECS = ('{"timeout": 3}', '{"delays": []}')
