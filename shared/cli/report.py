@@ -9,15 +9,15 @@ from rich.console import Console
 from rich.text import Text
 
 from shared import documents, scenarios
-from shared.args import services_url
 from shared.cli.run import (
+    add_run_arguments,
     check_jobs,
     environment_failures,
     jobs_now_and_later,
     run_with_progress,
     uses_postgres,
 )
-from shared.contract import DEMO_SCALE, MODELS, parse_scale
+from shared.contract import MODELS
 from shared.errors import DIFFERS, ENVIRONMENT, OK
 from shared.harness import postgres, runner
 from shared.harness.services import use_services
@@ -32,16 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runs", metavar="FILE", help="the runs of `run --json FILE` instead of a fresh run"
     )
-    parser.add_argument(
-        "--scale",
-        type=parse_scale,
-        default=DEMO_SCALE,
-        help=f"the fresh run's scale: multiplies the durations (default {DEMO_SCALE})",
-    )
-    parser.add_argument(
-        "--services-url", type=services_url, help="use services already running there"
-    )
-    parser.add_argument("--postgres-url", help="use a PostgreSQL already running there")
+    add_run_arguments(parser, "the fresh run's scale: multiplies the durations")
 
 
 def command(args: argparse.Namespace, console: Console) -> int:

@@ -31,19 +31,22 @@ MODEL_LIST = functools.partial(model_list, known=MODELS)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: all of them")
     parser.add_argument("--models", type=MODEL_LIST, default=list(MODELS), help="comma-separated")
+    add_run_arguments(parser, "multiply the article's durations by this factor")
     parser.add_argument(
-        "--scale",
-        type=parse_scale,
-        default=DEMO_SCALE,
-        help=f"multiply the article's durations by this factor (default {DEMO_SCALE})",
+        "--json", metavar="FILE", type=writable_file, help="also write every run's details here"
+    )
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, scale: str) -> None:
+    """What a run of the scenarios takes, ``run``'s and ``report``'s fresh one alike:
+    ``--scale`` (its help is ``scale``), and the services and PostgreSQL to use."""
+    parser.add_argument(
+        "--scale", type=parse_scale, default=DEMO_SCALE, help=f"{scale} (default {DEMO_SCALE})"
     )
     parser.add_argument(
         "--services-url", type=services_url, help="use services already running there"
     )
     parser.add_argument("--postgres-url", help="use a PostgreSQL already running there")
-    parser.add_argument(
-        "--json", metavar="FILE", type=writable_file, help="also write every run's details here"
-    )
 
 
 def scenario_names(names: Sequence[str]) -> list[str]:
