@@ -22,18 +22,20 @@ import importlib
 import inspect
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from shared.contract import jsonable
+from shared.harness import processes
 from shared.harness.services import raise_open_files_limit
 from shared.measure.bench.records import Parked
 
 WORKLOADS = ("spawn", "memory", "switch", "fanout", "throughput")
 MICRO = ("spawn", "switch")  # timed by pyperf, in its own worker processes
 VARIANTS = ("tuned", "defaults")
+#: Seconds a job that is not a fan-out or a throughput may take before it is stopped.
+JOB_TIMEOUT = 300.0
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
@@ -141,7 +143,7 @@ def main(model: str, argv: list[str]) -> int:
     if args.workload in MICRO and "--worker" not in rest:
         # pyperf's manager starts the workers and reads their results: it runs in a
         # plain interpreter, not under the model (under gevent's patch it hangs).
-        return subprocess.call([sys.executable, "-m", "shared.measure.bench.micro", model, *argv])
+        return by_the_manager(model, argv)
     raise_open_files_limit()  # a fan-out of 10,000 needs 10,000 sockets at once
     loop_factory = loop_factory_for(model, args.uvloop)
     workload = getattr(importlib.import_module(f"{model}_impl.workloads"), args.workload)
@@ -149,8 +151,8 @@ def main(model: str, argv: list[str]) -> int:
         import pyperf  # noqa: F401 - imported before the freeze below, like everything else
     # Everything imported so far (this host, the client libraries) stays alive and
     # unchanged: frozen, the garbage collector stops re-scanning it, so a figure does
-    # not depend on how much a model's process happened to import. Unfrozen, spawning
-    # 10,000 tasks in the project's asyncio process costs a third more than in a bare one.
+    # not depend on how much a model's process happened to import (unfrozen, the
+    # collections that spawning many tasks sets off would scan it all again and again).
     gc.freeze()
     if args.workload in MICRO:
         run_worker(workload, args, rest, loop_factory)
@@ -159,6 +161,18 @@ def main(model: str, argv: list[str]) -> int:
     report |= {"model": model, "workload": args.workload, "uvloop": args.uvloop}
     write_report(report, args.result)
     return 0
+
+
+def by_the_manager(model: str, argv: list[str]) -> int:
+    """``spawn`` or ``switch`` run by hand: pyperf's manager (``shared.measure.bench.micro``)
+    times it, its report on this stdout; the exit status is the manager's."""
+    command = [sys.executable, "-m", "shared.measure.bench.micro", model, *argv]
+    finished = processes.run(command, timeout=JOB_TIMEOUT, stdout=None)
+    sys.stderr.write(finished.stderr)
+    if finished.returncode is None:
+        print(f"pyperf's manager: {finished.describe()}", file=sys.stderr)
+        return 1
+    return finished.returncode
 
 
 def write_report(report: dict[str, Any], path: str | None) -> None:

@@ -16,11 +16,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from shared.harness import processes
 from shared.harness.services import Services, open_services
 from shared.measure.bench.figures import Measure
 from shared.measure.bench.measure import run_job
@@ -39,8 +39,12 @@ DELAY = 0.1
 
 
 def standalone(script: str, *args: object) -> dict[str, Any]:
+    """The JSON line that ``standalone/SCRIPT ARGS`` prints last."""
     command = [sys.executable, str(HERE / script), *map(str, args)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    done = processes.run(command, timeout=600)
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()[-1:] or [done.describe()]
+        raise SystemExit(f"{script} {' '.join(map(str, args))}: {said[0]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

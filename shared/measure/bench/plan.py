@@ -36,13 +36,13 @@ from dataclasses import dataclass
 from shared import args as argtypes
 from shared.contract import MODELS
 from shared.harness.services import Services
-from shared.measure.bench.child import MICRO, VARIANTS, WORKLOADS
+from shared.measure.bench.child import JOB_TIMEOUT, MICRO, VARIANTS, WORKLOADS
 
 UVLOOP = "asyncio+uvloop"
 
-#: The threads model stops here. pid_max (32,768 here) and threads-max count every
-#: thread of every process on the machine: a benchmark that ran into them would
-#: make other programs' fork() and thread starts fail. 10,000 is a fan-out's N.
+#: The threads model stops here. pid_max and threads-max count every thread of
+#: every process on the machine: a benchmark that ran into them would make other
+#: programs' fork() and thread starts fail. 10,000 is a fan-out's N.
 THREAD_CAP = 10_000
 
 
@@ -179,7 +179,7 @@ class Job:
             return 2 * self.deadline(plan) + 60
         if self.workload == "throughput":
             return plan.seconds + 60
-        return 300.0
+        return JOB_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
     python shared/measure/bench/standalone/memory.py MODEL N
 
 Parks N tasks on one event and prints one JSON line: the resident and virtual
-memory they added, in KiB per task, read from /proc/self/statm.
+memory they added, in KiB per task, as psutil reads them (from /proc/self/statm).
 """
 
 import sys
@@ -16,14 +16,17 @@ if MODEL == "gevent":
 
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import threading  # noqa: E402
+
+import psutil  # noqa: E402 - imported before anything is measured, like the rest
+
+PROCESS = psutil.Process()
 
 
 def in_use() -> tuple[int, int]:
-    with open("/proc/self/statm") as statm:
-        size, resident = (int(p) for p in statm.read().split()[:2])
-    return resident * os.sysconf("SC_PAGE_SIZE"), size * os.sysconf("SC_PAGE_SIZE")
+    """This process's resident and virtual memory, in bytes."""
+    memory = PROCESS.memory_info()
+    return memory.rss, memory.vms
 
 
 async def park_asyncio(n: int) -> tuple[int, int]:
