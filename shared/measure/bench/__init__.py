@@ -15,10 +15,14 @@ runner, worker, metadata and formatting):
   process and of the machine, the machine's limits);
 * ``measure``: runs every job, one at a time, each a fresh interpreter, and
   reads its figures;
-* ``figures``: the measurements grouped and summarised, and the JSON they make;
-* ``output`` and ``charts``: from that JSON alone, the tables (terminal,
-  README, report: ``shared.tables``) and the charts;
-* ``command``: the CLI command, with its progress bar.
+* ``figures``: the measurements grouped and summarised, and the document they
+  make (``BenchDocument``, the typed JSON of ``bench --json``);
+* ``crosscheck`` and ``standalone/``: the bench's figures against minimal
+  scripts with no project code.
+
+From that document alone, ``shared.present.bench`` and ``shared.present.charts``
+make the tables (terminal, README, report) and the charts; ``shared.cli.bench``
+is the command, with its progress bar.
 
 Only ``records`` and ``child`` are imported by a model's interpreter, so they
 stay light: no rich, no matplotlib, nothing that would patch or be patched late.
