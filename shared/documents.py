@@ -226,20 +226,23 @@ def save(
 
 
 def read_back(
-    command: str, markdown: str, argv: Sequence[str] | None = None
-) -> tuple[argparse.Namespace, dict[str, Any]]:
-    """The arguments of ``python -m shared.COMMAND.output FILE``, and FILE's document.
+    command: str, cls: type[D], markdown: str, argv: Sequence[str] | None = None
+) -> tuple[argparse.Namespace, D]:
+    """The arguments of ``python -m shared.present.COMMAND FILE``, and FILE's document.
 
     ``--charts DIR`` draws the charts again, ``--markdown`` (whose help is
-    ``markdown``) asks for the tables as Markdown.
+    ``markdown``) asks for the tables as Markdown. A FILE that is not a ``cls``
+    ends the program with one line and exit status 2, as bad usage does.
     """
-    parser = argparse.ArgumentParser(prog=f"python -m shared.{command}.output")
+    parser = argparse.ArgumentParser(prog=f"python -m shared.present.{command}")
     parser.add_argument("file", help=f"the JSON of `concurrency-compare {command} --json`")
     parser.add_argument("--charts", metavar="DIR", help="also write the charts here")
     parser.add_argument("--markdown", action="store_true", help=markdown)
     args = parser.parse_args(argv)
-    document: dict[str, Any] = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    return args, document
+    try:
+        return args, read(args.file, cls)
+    except DocumentError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
 
 
 def gil_enabled() -> bool:

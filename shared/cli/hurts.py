@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import time
-from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shared import documents
 from shared.args import model_list, writable_file, writable_folder
+from shared.documents import Environment
 from shared.errors import OK
 from shared.harness.services import open_services
 from shared.measure.hurts import experiments
@@ -60,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(console: Console, args: argparse.Namespace, environment: dict[str, Any]) -> int:
+def run(console: Console, args: argparse.Namespace, environment: Environment) -> int:
     plan = experiments.QUICK if args.quick else experiments.FULL
     began = time.perf_counter()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -71,13 +70,13 @@ def run(console: Console, args: argparse.Namespace, environment: dict[str, Any])
             progress.update(task, description=f"{experiment}: {model}")
 
         with open_services() as upstream:
-            results = experiments.run(plan, args.only, upstream, args.models, on_step)
-    env = {**environment, "load": os.getloadavg()[0]}
-    doc = experiments.document(plan, results, env, time.perf_counter() - began)
+            doc = experiments.run(
+                plan, args.only, upstream, environment, args.models, on_step, began=began
+            )
     console.print(output.terminal(doc))
-    documents.save(console.print, doc, args, output.write_json, output.write_charts)
+    documents.save(console.print, doc, args, documents.write, output.write_charts)
     return OK
 
 
 def command(args: argparse.Namespace, console: Console) -> int:
-    return run(console, args, documents.to_json(documents.environment()))
+    return run(console, args, documents.environment())

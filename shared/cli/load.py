@@ -14,9 +14,10 @@ import contextlib
 import dataclasses
 import functools
 import os
+import shutil
 import time
+from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -25,10 +26,13 @@ from rich.text import Text
 from shared import args as argtypes
 from shared import documents
 from shared.contract import HTTP_TIMEOUT
+from shared.documents import Environment
 from shared.errors import UsageError
+from shared.harness import processes
 from shared.measure import deploy
 from shared.measure.load import experiment
-from shared.measure.load.generator import Target
+from shared.measure.load.document import TargetDocument
+from shared.measure.load.generator import Schedule, Target
 from shared.present import load as output
 
 
@@ -123,26 +127,24 @@ def chosen(args: argparse.Namespace) -> list[deploy.Deployment]:
     return [d for d in deploy.available(args.models) if d.config in args.configs]
 
 
-def environment(base: dict[str, Any]) -> dict[str, Any]:
+def environment(base: Environment) -> Environment:
     """The CLI's environment, and what a load figure depends on besides."""
-    from importlib import metadata
-
-    packages = dict(base.get("packages", {}))
+    packages = dict(base.packages)
     for package in ("gunicorn", "hdrhistogram"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             packages[package] = metadata.version(package)
-    import shutil
-    import subprocess
-
     wrk = shutil.which("wrk")
     version = ""
     if wrk:
-        done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
-        version = (done.stdout or done.stderr).strip().splitlines()[0] if done else ""
-    return {**base, "packages": packages, "wrk": version or None, "load": os.getloadavg()[0]}
+        done = processes.run([wrk, "--version"], timeout=10)
+        lines = (done.stdout or done.stderr).strip().splitlines()
+        version = lines[0] if lines else ""
+    return dataclasses.replace(
+        base, packages=packages, wrk=version or None, load=os.getloadavg()[0]
+    )
 
 
-def run(console: Console, args: argparse.Namespace, environment_: dict[str, Any]) -> int:
+def run(console: Console, args: argparse.Namespace, environment_: Environment) -> int:
     check(args)
     env = environment(environment_)
     if args.target:
@@ -150,24 +152,17 @@ def run(console: Console, args: argparse.Namespace, environment_: dict[str, Any]
     return run_experiment(console, args, env)
 
 
-def run_target(console: Console, args: argparse.Namespace, env: dict[str, Any]) -> int:
+def run_target(console: Console, args: argparse.Namespace, env: Environment) -> int:
     with console.status(f"sending {args.rate:g}/s to {args.target} for {args.duration:g} s"):
-        load = experiment.generate(
-            args.target,
-            args.rate,
-            args.duration,
-            warmup=args.warmup,
-            poisson=args.poisson,
-            timeout=args.timeout,
-        )
+        load = experiment.generate(Schedule.of(args))
     console.print(output.run_table(load))
     if args.json:
-        output.write_json(args.json, {"experiment": "load-target", "environment": env, **load})
+        documents.write(args.json, TargetDocument(environment=env, load=load))
         console.print(f"figures written to {args.json}")
-    return 0 if load["trusted"] else 1
+    return 0 if load.trusted else 1
 
 
-def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, Any]) -> int:
+def run_experiment(console: Console, args: argparse.Namespace, env: Environment) -> int:
     plan = experiment.QUICK if args.quick else experiment.FULL
     if args.poisson:
         plan = dataclasses.replace(plan, poisson=True)
@@ -187,9 +182,9 @@ def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, An
     seconds = time.perf_counter() - began
     doc = experiment.document(plan, results, env, seconds, generator)
     console.print(output.rendered(doc))
-    if use_wrk and env["wrk"] is None:
+    if use_wrk and env.wrk is None:
         console.print(Text("wrk is not installed: no closed-loop cross-check", style="yellow"))
-    untrusted = sum(not s["trusted"] for d in doc["deployments"] for s in d["steps"])
+    untrusted = sum(not s.load.trusted for d in doc.deployments for s in d.steps)
     if untrusted:
         console.print(
             Text(
@@ -197,8 +192,8 @@ def run_experiment(console: Console, args: argparse.Namespace, env: dict[str, An
                 style="bold red",
             )
         )
-    documents.save(console.print, doc, args, output.write_json, output.write_charts)
-    console.print(f"{plan.name} run: {doc['seconds']:.0f} s")
+    documents.save(console.print, doc, args, documents.write, output.write_charts)
+    console.print(f"{plan.name} run: {doc.seconds:.0f} s")
     return 0 if not untrusted else 1
 
 
@@ -207,4 +202,4 @@ def command(args: argparse.Namespace, console: Console) -> int:
         check(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return run(console, args, documents.to_json(documents.environment()))
+    return run(console, args, documents.environment())

@@ -34,6 +34,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
+
 from shared.contract import HOST
 from shared.errors import EnvironmentFailure
 from shared.harness import processes
@@ -206,9 +208,8 @@ class Deployed:
 def children_of(pid: int) -> list[int]:
     """The pids of ``pid``'s children (gunicorn's workers, for its master)."""
     try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as file:
-            return [int(child) for child in file.read().split()]
-    except OSError:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.Error:
         return []
 
 
@@ -259,14 +260,14 @@ def _start(deployment: Deployment, upstream: str) -> tuple[subprocess.Popen[byte
         env.pop(POOL_ENV, None)
     fd, log = tempfile.mkstemp(prefix=f"cc-gunicorn-{deployment.model}-", suffix=".log")
     with listener, os.fdopen(fd, "w") as output:  # gunicorn keeps its own copy of both
-        child = processes.open_process(
+        # In a group of its own (``spawn``): Ctrl-C stays ours, and we stop it in order.
+        child = processes.DEFAULT.spawn(
             deployment.command(f"fd://{listener.fileno()}"),
             stdin=subprocess.PIPE,
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,
             pass_fds=(listener.fileno(),),
-            start_new_session=True,  # its own group: Ctrl-C stays ours, we stop it in order
         )
     return child, Deployed(deployment, f"http://{HOST}:{port}", child.pid, log)
 
@@ -321,8 +322,7 @@ def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
 
     Together, not one after the other: an event-loop worker notices the TERM
     only at its next heartbeat (aiohttp's and gevent's workers wake once a
-    second), so eight deployments stopped in turn took eight seconds here, and
-    together take one and a half.
+    second), so that stopping them in turn would cost a second each.
     """
     workers = {child.pid: children_of(child.pid) for child in children}
     for child in children:
@@ -339,7 +339,7 @@ def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
         # The worker is in the master's group: nothing of it may outlive the master.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+        processes.DEFAULT.finish(child)
     # We reap the masters only; a worker its master had not reaped is killed too,
     # and is waited for here, so that it is gone when the block that started it ends.
     processes.wait_gone([pid for pids in workers.values() for pid in pids])

@@ -1,43 +1,45 @@
 """The figures of "What hurts a service": tables (``shared.tables``), charts, JSON.
 
-Everything is drawn from the JSON document, so ``python -m shared.present.hurts
-FILE [--charts DIR] [--markdown]`` remakes the tables and charts of an earlier
-run, in the terminal or as the README's Markdown.
+Everything is drawn from the document (``shared.measure.hurts.document``), so
+``python -m shared.present.hurts FILE [--charts DIR] [--markdown]`` remakes the
+tables and charts of an earlier run, in the terminal or as the README's Markdown.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from rich.console import Console, Group
 
 from shared import documents, tables
+from shared.measure.hurts.document import Figure, HurtsDocument, Idle
+from shared.measure.load.document import Percentiles
 from shared.tables import Column, Table
 
 CPU_NOTE = "CPU: % of one core over the run: generator, upstream, service worker(s)"
 
-
-def _p(figure: dict[str, Any], key: str) -> float | None:
-    value = figure["latency_ms"].get(key)
-    return None if value is None else float(value)
+F = TypeVar("F", bound=Figure)
 
 
-def _cpu(figure: dict[str, Any], role: str) -> float | None:
-    value = figure["cpu_pct"].get(role)
-    return None if value is None else float(value)
+def _plain(value: float) -> float:
+    """A figure of the plan (a C, a rate) as the plan has it: 20, not 20.0."""
+    return int(value) if float(value).is_integer() else value
 
 
-def _flag(figure: dict[str, Any]) -> tables.Flag:
-    failures = sum(figure["errors"].values()) + figure["timeouts"]
-    return "failed" if failures or not figure["trusted"] else ""
+def _failed(figure: Figure) -> bool:
+    return bool(figure.load.failed)
 
 
-def _untrusted(rows: Sequence[dict[str, Any]]) -> list[str]:
-    behind = sum(not figure["trusted"] for figure in rows)
-    failing = sum(bool(sum(f["errors"].values()) + f["timeouts"]) for f in rows)
+def _flag(figure: Figure) -> tables.Flag:
+    return "failed" if _failed(figure) or not figure.load.trusted else ""
+
+
+def _untrusted(rows: Sequence[Figure]) -> list[str]:
+    behind = sum(not figure.load.trusted for figure in rows)
+    failing = sum(_failed(figure) for figure in rows)
     notes = []
     if behind:
         notes.append(f"{behind} figure(s) untrusted: the generator fell behind its schedule "
@@ -49,41 +51,42 @@ def _untrusted(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 def _add_figures(
     table: Table,
-    models: list[dict[str, Any]],
-    key: str,
-    cells: Callable[[dict[str, Any]], tuple[tables.Value, ...]],
-) -> list[dict[str, Any]]:
-    """A row per figure in each model's ``key``: the model, its ``cells``, its flag.
+    models: Sequence[tuple[str, Sequence[F]]],
+    cells: Callable[[F], tuple[tables.Value, ...]],
+) -> list[F]:
+    """A row per figure of each model: the model, the figure's ``cells``, its flag.
 
     Returns the figures, whose untrusted and failing ones the table's notes count.
     """
     figures = []
-    for model in models:
-        for figure in model[key]:
+    for model, found in models:
+        for figure in found:
             figures.append(figure)
-            table.add(model["model"], *cells(figure), flag=_flag(figure))
+            table.add(model, *cells(figure), flag=_flag(figure))
     return figures
 
 
-def cpu_tables(doc: dict[str, Any]) -> list[Table]:
-    plan = doc["plan"]
-    delay_ms = plan["delay"] * 1000
+def cpu_tables(doc: HurtsDocument) -> list[Table]:
+    plan = doc.plan
+    delay_ms = plan.delay * 1000
     fixed = Table(
-        f"CPU in the handler: {plan['cpu_rate']:g} requests/s, D = {delay_ms:g} ms, one worker",
+        f"CPU in the handler: {plan.cpu_rate:g} requests/s, D = {delay_ms:g} ms, one worker",
         (Column("model", align="left"), Column("C", "ms"), Column("p50", "ms"),
          Column("p99", "ms"), Column("p99.9", "ms"), Column("gen", "%"),
          Column("up", "%"), Column("svc", "%")),
         name="hurts-cpu",
     )  # fmt: skip
-    rows = _add_figures(fixed, doc["cpu"], "fixed", lambda figure: (
-        figure["cpu_ms"], _p(figure, "p50"), _p(figure, "p99"), _p(figure, "p99.9"),
-        _cpu(figure, "generator"), _cpu(figure, "upstream"), _cpu(figure, "worker"),
+    models = doc.cpu or []
+    rows = _add_figures(fixed, [(m.model, m.fixed) for m in models], lambda figure: (
+        _plain(figure.cpu_ms), figure.load.latency_ms.p50, figure.load.latency_ms.p99,
+        figure.load.latency_ms.p99_9, figure.cpu_pct.generator, figure.cpu_pct.upstream,
+        figure.cpu_pct.worker,
     ))  # fmt: skip
     fixed.notes += [
         "C: ms of pure-Python CPU per request, after the upstream's answer; latency from "
         "each request's intended send time",
         CPU_NOTE,
-        f"{plan['seconds']:g} s per row: p99.9 of fewer than 1,000 answers is their slowest",
+        f"{plan.seconds:g} s per row: p99.9 of fewer than 1,000 answers is their slowest",
         *_untrusted(rows),
     ]
     search = Table(
@@ -93,39 +96,40 @@ def cpu_tables(doc: dict[str, Any]) -> list[Table]:
          Column("gen", "%")),
         name="hurts-cpu-search",
     )  # fmt: skip
-    for model in doc["cpu"]:
-        for found in model["searches"]:
-            steps = found["steps"]
-            before = steps[-2] if found["passes_at"] is not None and len(steps) > 1 else None
+    for model in models:
+        for found in model.searches:
+            steps = found.steps
+            before = steps[-2] if found.passes_at is not None and len(steps) > 1 else None
             last = steps[-1] if steps else None
-            passes: tables.Value = found["passes_at"]
+            passes: tables.Value = None if found.passes_at is None else _plain(found.passes_at)
             if passes is None and steps:
-                passes = f"> {steps[-1]['rate']:g}"
-            search.add(model["model"], found["cpu_ms"], found["workers"], passes,
-                       _p(before, "p99") if before else None,
-                       _cpu(last, "worker") if last else None,
-                       _cpu(last, "generator") if last else None)  # fmt: skip
+                passes = f"> {steps[-1].load.rate:g}"
+            search.add(model.model, _plain(found.cpu_ms), found.workers, passes,
+                       before.load.latency_ms.p99 if before else None,
+                       last.cpu_pct.worker if last else None,
+                       last.cpu_pct.generator if last else None)  # fmt: skip
     search.notes += [
-        f"rising rates, {plan['ladder_seconds']:g} s each; passes at: the first rate whose "
+        f"rising rates, {plan.ladder_seconds:g} s each; passes at: the first rate whose "
         "p99 passed 1 s (or whose requests failed); last p99: at the rate before it",
         "svc, gen: % of one core at that rate (two workers: both together, of 200%)",
     ]
     return [fixed, search]
 
 
-def blocking_tables(doc: dict[str, Any]) -> list[Table]:
-    plan = doc["plan"]
+def blocking_tables(doc: HurtsDocument) -> list[Table]:
+    plan = doc.plan
     table = Table(
-        f"A blocking call of {plan['block_ms']:g} ms every {plan['block_every']}th request, "
-        f"{plan['block_rate']:g} requests/s",
+        f"A blocking call of {plan.block_ms:g} ms every {plan.block_every}th request, "
+        f"{plan.block_rate:g} requests/s",
         (Column("model", align="left"), Column("call", align="left"), Column("p50", "ms"),
          Column("p90", "ms"), Column("p99", "ms"), Column("p99.9", "ms"), Column("svc", "%"),
          Column("gen", "%")),
         name="hurts-blocking",
     )  # fmt: skip
-    rows = _add_figures(table, doc["blocking"], "figures", lambda figure: (
-        figure["variant"], _p(figure, "p50"), _p(figure, "p90"), _p(figure, "p99"),
-        _p(figure, "p99.9"), _cpu(figure, "worker"), _cpu(figure, "generator"),
+    models = doc.blocking or []
+    rows = _add_figures(table, [(m.model, m.figures) for m in models], lambda figure: (
+        figure.variant, *figure.load.latency_ms.values()[:4], figure.cpu_pct.worker,  # to p99.9
+        figure.cpu_pct.generator,
     ))  # fmt: skip
     table.notes += [
         "call: none; blocking (time.sleep in the coroutine, gevent's unpatched time.sleep, "
@@ -139,27 +143,27 @@ def blocking_tables(doc: dict[str, Any]) -> list[Table]:
          Column("detector", align="left"), Column("reports"), Column("on the call")),
         name="hurts-detectors",
     )  # fmt: skip
-    for model in doc["blocking"]:
-        for call, found in model["detectors"].items():
+    for model in models:
+        for call, found in model.detectors.calls():
             if not found:
-                detected.add(model["model"], call, "none", 0, 0)
+                detected.add(model.model, call, "none", 0, 0)
             for report in found:
-                detected.add(model["model"], call, report["detector"], report["reports"],
-                             report.get("about_the_call"))  # fmt: skip
-                where = f" (at {report['where']})" if report["where"] else ""
-                detected.notes.append(f"{model['model']}, {call}: {report['words']}{where}")
+                detected.add(model.model, call, report.detector, report.reports,
+                             report.about_the_call)  # fmt: skip
+                where = f" (at {report.where})" if report.where else ""
+                detected.notes.append(f"{model.model}, {call}: {report.words}{where}")
     detected.notes.insert(
         0,
-        f"{plan['detector_seconds']:g} s at 20 requests/s, one call in "
-        f"{plan['detector_every']} blocking; on the call: the reports that point at it "
+        f"{plan.detector_seconds:g} s at 20 requests/s, one call in "
+        f"{plan.detector_every} blocking; on the call: the reports that point at it "
         "(asyncio: a callback as long as the call; gevent: a stack ending in call_blocking), "
         "the others are callbacks slowed by the busy machine; the detectors' words:",
     )
     return [table, detected]
 
 
-def idle_tables(doc: dict[str, Any]) -> list[Table]:
-    plan = doc["plan"]
+def idle_tables(doc: HurtsDocument) -> list[Table]:
+    plan = doc.plan
     memory = Table(
         "Idle keep-alive connections: what holding them costs the worker",
         (Column("model", align="left"), Column("limits", align="left"), Column("idle"),
@@ -168,23 +172,24 @@ def idle_tables(doc: dict[str, Any]) -> list[Table]:
         name="hurts-idle",
     )  # fmt: skip
     live = Table(
-        f"Idle keep-alive connections: live requests at {plan['idle_rate']:g}/s meanwhile",
+        f"Idle keep-alive connections: live requests at {plan.idle_rate:g}/s meanwhile",
         (Column("model", align="left"), Column("limits", align="left"), Column("idle"),
          Column("ok", "%"), Column("p50", "ms"), Column("p99", "ms"), Column("svc", "%"),
          Column("holder", "%")),
         name="hurts-idle-live",
     )  # fmt: skip
-    for row in doc["idle"]:
-        flag: tables.Flag = "failed" if row["held"]["answered"] < row["connections"] else ""
-        memory.add(row["model"], row["config"], row["connections"], row["held"]["answered"],
-                   row["released"]["still_open"], row["worker_files"], per_connection(row),
-                   row["opening_worker_cpu_seconds"], flag=flag)  # fmt: skip
-        figure = row["live"]
-        ok = 100 * figure["ok"] / figure["sent"] if figure["sent"] else None
-        live.add(row["model"], row["config"], row["connections"], ok, _p(figure, "p50"),
-                 _p(figure, "p99"), _cpu(figure, "worker"), _cpu(figure, "holder"),
-                 flag=_flag(figure))  # fmt: skip
-    limits = {f"{row['model']} {row['config']}": row["limits"] for row in doc["idle"]}
+    rows = doc.idle or []
+    for row in rows:
+        flag: tables.Flag = "failed" if row.held.answered < row.connections else ""
+        memory.add(row.model, row.config, row.connections, row.held.answered,
+                   row.released.still_open, row.worker_files, per_connection(row),
+                   row.opening_worker_cpu_seconds, flag=flag)  # fmt: skip
+        figure = row.live.load
+        ok = 100 * figure.ok / figure.sent if figure.sent else None
+        live.add(row.model, row.config, row.connections, ok, figure.latency_ms.p50,
+                 figure.latency_ms.p99, row.live.cpu_pct.worker, row.live.cpu_pct.holder,
+                 flag=_flag(row.live))  # fmt: skip
+    limits = {f"{row.model} {row.config}": row.limits for row in rows}
     memory.notes += [
         "served: connections answered once (then left idle); kept: still open after the "
         "live requests; fds: the worker's open files once they were served; KiB each: the "
@@ -192,56 +197,68 @@ def idle_tables(doc: dict[str, Any]) -> list[Table]:
         "closed them by then); CPU s: the worker's, to accept and answer them all",
         *(f"{name}: {text}" for name, text in limits.items()),
     ]
-    restarted = [f"{r['model']} {r['config']} ({r['connections']:,})"
-                 for r in doc["idle"] if r["worker_restarted"]]  # fmt: skip
+    restarted = [f"{r.model} {r.config} ({r.connections:,})"
+                 for r in rows if r.worker_restarted]  # fmt: skip
     if restarted:
         memory.notes.append(f"the worker was restarted by gunicorn: {', '.join(restarted)}")
     live.notes += [
-        f"{plan['idle_seconds']:g} s of live requests (D = {plan['delay'] * 1000:g} ms) while "
+        f"{plan.idle_seconds:g} s of live requests (D = {plan.delay * 1000:g} ms) while "
         "the idle connections wait; ok: answered of sent",
         "CPU: % of one core: the service worker, the holder of the idle connections",
-        *_untrusted([row["live"] for row in doc["idle"]]),
+        *_untrusted([row.live for row in rows]),
     ]
     return [memory, live]
 
 
-def per_connection(row: dict[str, Any]) -> float | None:
+def per_connection(row: Idle) -> float | None:
     """KiB of the worker's memory per idle connection, if it still held nearly all of them."""
-    if row["worker_files"] < 0.9 * row["connections"]:
+    if row.worker_files < 0.9 * row.connections:
         return None  # closed by the server meanwhile: the growth is not per held connection
-    grown = float(row["worker_rss_kb"]["held"] - row["worker_rss_kb"]["before"])
-    return round(grown / int(row["connections"]), 2)
+    grown = float(row.worker_rss_kb.held - row.worker_rss_kb.before)
+    return round(grown / row.connections, 2)
 
 
-def all_tables(doc: dict[str, Any]) -> list[Table]:
-    found: list[Table] = []
-    if "cpu" in doc:
-        found += cpu_tables(doc)
-    if "blocking" in doc:
-        found += blocking_tables(doc)
-    if "idle" in doc:
-        found += idle_tables(doc)
+def parts(doc: HurtsDocument) -> dict[str, list[Table]]:
+    """The tables of each experiment the document holds (``cpu``, ``blocking``, ``idle``)."""
+    found: dict[str, list[Table]] = {}
+    if doc.cpu:
+        found["cpu"] = cpu_tables(doc)
+    if doc.blocking:
+        found["blocking"] = blocking_tables(doc)
+    if doc.idle:
+        found["idle"] = idle_tables(doc)
     return found
 
 
-def terminal(doc: dict[str, Any]) -> Group:
+def all_tables(doc: HurtsDocument) -> list[Table]:
+    return [table for made in parts(doc).values() for table in made]
+
+
+def terminal(doc: HurtsDocument) -> Group:
     return Group(*(tables.rich(table) for table in all_tables(doc)))
 
 
-def markdown(doc: dict[str, Any]) -> str:
+def markdown(doc: HurtsDocument) -> str:
     return "\n\n".join(tables.markdown(table) for table in all_tables(doc))
-
-
-def write_json(path: str, doc: dict[str, Any]) -> None:
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(doc, file, indent=1)
-        file.write("\n")
 
 
 # -- charts -------------------------------------------------------------------------
 
 
-def write_charts(folder: str, doc: dict[str, Any], suffix: str = "png") -> list[Path]:
+def _gaps(values: Iterable[float | None]) -> list[float]:
+    """Values to draw, each missing one a gap in its line."""
+    return [math.nan if value is None else value for value in values]
+
+
+#: The CPU chart's lines: each percentile, its style.
+TAILS: tuple[tuple[str, str, Callable[[Percentiles], float | None]], ...] = (
+    ("p50", ":", lambda latency: latency.p50),
+    ("p99", "-", lambda latency: latency.p99),
+    ("p99.9", "--", lambda latency: latency.p99_9),
+)
+
+
+def write_charts(folder: str, doc: HurtsDocument, suffix: str = "png") -> list[Path]:
     """cpu, blocking, idle: one chart per experiment in the document."""
     import matplotlib
 
@@ -251,61 +268,57 @@ def write_charts(folder: str, doc: dict[str, Any], suffix: str = "png") -> list[
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    if doc.get("cpu"):
+    if doc.cpu:
         figure, axis = pyplot.subplots(figsize=(7, 4.5))
-        for model in doc["cpu"]:
-            points = [f for f in model["fixed"] if f["latency_ms"]]
-            cs = [f["cpu_ms"] for f in points]
-            for key, style in (("p50", ":"), ("p99", "-"), ("p99.9", "--")):
-                axis.plot(cs, [f["latency_ms"][key] for f in points], style, marker="o",
-                          markersize=3, label=f"{model['model']} {key}")  # fmt: skip
+        for model in doc.cpu:
+            points = [f for f in model.fixed if f.load.latency_ms.p50 is not None]
+            cs = [f.cpu_ms for f in points]
+            for key, style, pick in TAILS:
+                axis.plot(cs, _gaps(pick(f.load.latency_ms) for f in points), style,
+                          marker="o", markersize=3, label=f"{model.model} {key}")  # fmt: skip
         axis.set_yscale("log")
         axis.set_xlabel("C, ms of CPU per request")
         axis.set_ylabel("ms from the intended send")
-        axis.set_title(f"CPU in the handler at {doc['plan']['cpu_rate']:g} requests/s")
+        axis.set_title(f"CPU in the handler at {doc.plan.cpu_rate:g} requests/s")
         axis.legend(fontsize=7, ncol=3)
         figure.tight_layout()
         written.append(out / f"hurts-cpu.{suffix}")
         figure.savefig(written[-1], dpi=110)
         pyplot.close(figure)
-    if doc.get("blocking"):
+    if doc.blocking:
         figure, axis = pyplot.subplots(figsize=(7, 4.5))
-        models = doc["blocking"]
-        calls = [f["variant"] for f in models[0]["figures"]]
+        models = doc.blocking
+        calls = [f.variant for f in models[0].figures]
         width = 0.8 / len(calls)
         for index, call in enumerate(calls):
-            values = [
-                next(f for f in model["figures"] if f["variant"] == call)["latency_ms"].get(
-                    "p99", 0.0
-                )
-                for model in models
-            ]
+            tails = [next(f for f in model.figures if f.variant == call).load.latency_ms.p99
+                     for model in models]  # fmt: skip
+            values = [0.0 if tail is None else tail for tail in tails]
             xs = [m + (index - (len(calls) - 1) / 2) * width for m in range(len(models))]
             axis.bar(xs, values, width, label=call)
-        axis.set_xticks(range(len(models)), [model["model"] for model in models])
+        axis.set_xticks(range(len(models)), [model.model for model in models])
         axis.set_yscale("log")
         axis.set_ylabel("p99, ms from the intended send")
-        plan = doc["plan"]
-        axis.set_title(f"A {plan['block_ms']:g} ms blocking call every {plan['block_every']}th "
+        plan = doc.plan
+        axis.set_title(f"A {plan.block_ms:g} ms blocking call every {plan.block_every}th "
                        "request: p99")  # fmt: skip
         axis.legend(fontsize=8)
         figure.tight_layout()
         written.append(out / f"hurts-blocking.{suffix}")
         figure.savefig(written[-1], dpi=110)
         pyplot.close(figure)
-    if doc.get("idle"):
+    if doc.idle:
         figure, axes = pyplot.subplots(1, 2, figsize=(11, 4.5))
-        keys = sorted({(row["model"], row["config"]) for row in doc["idle"]})
-        for model, config in keys:
-            rows = [r for r in doc["idle"] if r["model"] == model and r["config"] == config]
-            counts = [r["connections"] for r in rows]
+        keys = sorted({(row.model, row.config) for row in doc.idle})
+        for model_name, config in keys:
+            rows = [r for r in doc.idle if r.model == model_name and r.config == config]
+            counts = [r.connections for r in rows]
             style = "-" if config != "defaults" else "--"
-            kib = [per_connection(r) for r in rows]
-            axes[0].plot(counts, [float("nan") if k is None else k for k in kib], style,
-                         marker="o", markersize=3, label=f"{model} {config}")  # fmt: skip
-            axes[1].plot(counts, [r["live"]["latency_ms"].get("p99", float("nan"))
-                                  for r in rows], style, marker="o", markersize=3,
-                         label=f"{model} {config}")  # fmt: skip
+            kib = _gaps(per_connection(r) for r in rows)
+            live_p99 = _gaps(r.live.load.latency_ms.p99 for r in rows)
+            for axis, drawn in zip(axes, (kib, live_p99), strict=True):
+                axis.plot(counts, drawn, style, marker="o", markersize=3,
+                          label=f"{model_name} {config}")  # fmt: skip
         axes[0].set_ylabel("KiB of the worker's memory per idle connection")
         axes[1].set_ylabel("live requests' p99, ms")
         axes[1].set_yscale("log")
@@ -321,7 +334,7 @@ def write_charts(folder: str, doc: dict[str, Any], suffix: str = "png") -> list[
 
 
 def main(argv: list[str] | None = None) -> None:
-    args, doc = documents.read_back("hurts", "the tables as Markdown", argv)
+    args, doc = documents.read_back("hurts", HurtsDocument, "the tables as Markdown", argv)
     if args.markdown:
         print(markdown(doc))
     else:

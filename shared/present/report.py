@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +33,11 @@ from shared.contract import MODELS
 from shared.errors import UsageError
 from shared.harness import runner
 from shared.measure.bench.figures import BenchDocument
+from shared.measure.hurts.document import HurtsDocument
+from shared.measure.load.document import LoadDocument
 from shared.present import bench as bench_tables
 from shared.present import charts, hurts, readme, sources
+from shared.present import load as load_tables
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LIGHT_STYLE, DARK_STYLE = "friendly", "github-dark"  # Pygments styles
@@ -54,31 +56,15 @@ def load_runs(path: Path) -> list[runner.Run]:
     return runner.read_runs(path)
 
 
-def load_figures(path: Path, command: str, keys: Sequence[str]) -> dict[str, Any]:
-    """The JSON that ``concurrency-compare COMMAND --json`` wrote, with its ``keys``."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ReportError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise ReportError(f"{path} is not the JSON of `{command} --json`: not an object")
-    missing = [key for key in keys if key not in document]
-    if missing:
-        raise ReportError(f"{path} is not the JSON of `{command} --json`: no {missing[0]!r}")
-    found: dict[str, Any] = document
-    return found
-
-
 def load_bench(path: Path) -> BenchDocument:
     """The document of ``concurrency-compare bench --json``; ``DocumentError`` as for the runs."""
     return documents.read(path, BenchDocument)
 
 
-def load_load(path: Path) -> dict[str, Any]:
-    """The JSON of ``concurrency-compare load --json`` (the experiment, not one --target run)."""
-    return load_figures(path, "load", ("plan", "deployments"))
+def load_load(path: Path) -> LoadDocument:
+    """The document of ``concurrency-compare load --json`` (the experiment, not one --target
+    run); ``DocumentError`` as for the runs."""
+    return documents.read(path, LoadDocument)
 
 
 LOAD_CHARTS = {
@@ -87,9 +73,9 @@ LOAD_CHARTS = {
 }
 
 
-def load_hurts(path: Path) -> dict[str, Any]:
-    """The JSON of ``concurrency-compare hurts --json``."""
-    return load_figures(path, "hurts", ("plan",))
+def load_hurts(path: Path) -> HurtsDocument:
+    """The document of ``concurrency-compare hurts --json``; ``DocumentError`` as for the runs."""
+    return documents.read(path, HurtsDocument)
 
 
 # -- code -----------------------------------------------------------------------
@@ -337,8 +323,8 @@ def build(
     runs: Sequence[runner.Run],
     *,
     bench: BenchDocument | None = None,
-    load: Mapping[str, Any] | None = None,
-    hurts: Mapping[str, Any] | None = None,
+    load: LoadDocument | None = None,
+    hurts: HurtsDocument | None = None,
     environment: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write the site into ``out`` (created if need be); returns the files written."""
@@ -395,20 +381,17 @@ def build(
         )
         write("bench.html", text)
     if load is not None:
-        from shared.present import load as load_output
-
-        data = dict(load)
-        charts = load_output.write_charts(str(out), data)
-        written += charts
+        drawn = load_tables.write_charts(str(out), load)
+        written += drawn
         text = templates.get_template("load.html.j2").render(
             context,
             title="as a service",
-            tables=[tables.html(table) for table in load_output.all_tables(data)],
-            charts=[(path.name, LOAD_CHARTS.get(path.stem, path.stem)) for path in charts],
+            tables=[tables.html(table) for table in load_tables.all_tables(load)],
+            charts=[(path.name, LOAD_CHARTS.get(path.stem, path.stem)) for path in drawn],
         )
         write("load.html", text)
     if hurts is not None:
-        written += write_hurts_page(out, dict(hurts), context)
+        written += write_hurts_page(out, hurts, context)
     return written
 
 
@@ -422,7 +405,7 @@ HURTS_SECTIONS = {
 
 
 def write_hurts_page(
-    out: Path, doc: dict[str, Any], context: dict[str, Any] | None = None
+    out: Path, doc: HurtsDocument, context: dict[str, Any] | None = None
 ) -> list[Path]:
     """``hurts.html`` and its charts (SVG) in the report's folder ``out``; the files written.
 
@@ -430,21 +413,19 @@ def write_hurts_page(
     header and footer; without it, a minimal one.
     """
     out.mkdir(parents=True, exist_ok=True)
-    charts = hurts.write_charts(str(out), doc, suffix="svg")
-    found = {path.stem: path.name for path in charts}
-    makers = {"cpu": hurts.cpu_tables, "blocking": hurts.blocking_tables, "idle": hurts.idle_tables}
+    drawn = hurts.write_charts(str(out), doc, suffix="svg")
+    found = {path.stem: path.name for path in drawn}
     sections = []
-    for key, (title, chart, what) in HURTS_SECTIONS.items():
-        if not doc.get(key):
-            continue
+    for key, made in hurts.parts(doc).items():
+        title, chart, what = HURTS_SECTIONS[key]
         parts = {
-            "tables": [tables.html(table) for table in makers[key](doc)],
+            "tables": [tables.html(table) for table in made],
             "charts": [(found[chart], what)] if chart in found else [],
         }
         sections.append(({"anchor": chart, "title": title}, parts))
     base = {
         "has_bench": False,
-        "environment": doc.get("environment", {}),
+        "environment": documents.to_json(doc.environment),
         "made": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
     }
     page = (
@@ -454,10 +435,10 @@ def write_hurts_page(
             {**base, **(context or {})},
             title="what hurts a service",
             sections=sections,
-            delay_ms=f"{doc['plan']['delay'] * 1000:g}",
-            load=f"{doc.get('environment', {}).get('load', 0):.1f}",
+            delay_ms=f"{doc.plan.delay * 1000:g}",
+            load=f"{doc.environment.load or 0:.1f}",
         )
     )
     path = out / "hurts.html"
     path.write_text(page, encoding="utf-8")
-    return [*charts, path]
+    return [*drawn, path]

@@ -10,30 +10,35 @@ which detector fired for which model: seconds of each, not the CLI's minutes.
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import json
 import resource
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import psutil
 import pytest
 from rich.console import Console
 
+from shared import documents
 from shared.cli.main import main
 from shared.harness.services import Services
 from shared.measure.deploy import open_deployments
 from shared.measure.hurts import experiments
+from shared.measure.hurts.document import HurtsDocument, Plan
 from shared.measure.load.experiment import Generator
 from shared.present import hurts as output
 from tests.support.batches import Batches, heavy_batch
+from tests.support.figures import every_answered, ordered
 from tests.support.processes import alive, listening_here
 
-TINY = experiments.Plan(
+TINY = Plan(
     "tiny",
     cpu_ms=(0, 20),
     cpu_rate=10,  # 20% of a core at C = 20: carried even on a crowded machine
     # 0.7 s a figure: at C = 20, 0.14 s of the worker's CPU, twice what the CPU
-    # test asks for, far beyond /proc's 10 ms ticks (see test_cpu_in_the_handler).
+    # test asks for, far beyond the kernel's 10 ms ticks (see test_cpu_in_the_handler).
     seconds=0.6,
     warmup=0.1,
     ladders=((20, (15,)),),
@@ -43,8 +48,8 @@ TINY = experiments.Plan(
     # among the measured, whichever request the worker's count starts from.
     block_every=20,
     block_rate=50,
-    # 12 requests: two blocking calls. At 0.4 s (8 requests, one call at worst)
-    # gevent's monitor thread once reported nothing in a suite beside other work.
+    # 12 requests: two blocking calls, so that a monitor thread that misses one call on
+    # a busy machine still has another to report.
     detector_seconds=0.6,
     detector_every=5,
     idle_counts=(300,),
@@ -55,7 +60,15 @@ TINY = experiments.Plan(
 FILES_LIMIT = resource.getrlimit(resource.RLIMIT_NOFILE)  # ours, before any experiment
 
 
-def one_model(model: str, upstream: Services) -> dict[str, Any]:
+@dataclass
+class Ran:
+    """The experiments' figures, and where their deployments answered."""
+
+    doc: HurtsDocument
+    urls: list[str]
+
+
+def one_model(model: str, upstream: Services) -> Ran:
     # Two deployments a model, each fed by a generator of its own, at the same time: the
     # raised one holds the idle connections first (from a fresh worker), then serves the
     # CPU figures (the same as the tuned for them); the other, the tuned with the detectors
@@ -74,146 +87,154 @@ def one_model(model: str, upstream: Services) -> dict[str, Any]:
     ):
         blocking = beside.submit(experiments.blocking_on, TINY, observed, observed, upstream, other)
         idle = experiments.idle_on(TINY, plain, experiments.IDLE_RAISED, 300, upstream, one)
-        found = {
-            "idle": [idle],
-            "cpu": experiments.cpu_on(TINY, [plain], upstream, one),
-            "blocking": blocking.result(),
-            "urls": [plain.url, observed.url],
-        }
-    return found
+        cpu = experiments.cpu_on(TINY, [plain], upstream, one)
+        doc = HurtsDocument(plan=TINY, seconds=0.0, environment=documents.environment(),
+                            cpu=[cpu], blocking=[blocking.result()], idle=[idle])  # fmt: skip
+    return Ran(doc, [plain.url, observed.url])
 
 
 @heavy_batch
-def hurts_runs(services: Services) -> dict[str, Any]:
+def hurts_runs(services: Services) -> Ran:
     with ThreadPoolExecutor(len(experiments.MODELS)) as pool:
         per_model = list(pool.map(lambda m: one_model(m, services), experiments.MODELS))
-    doc: dict[str, Any] = {"experiment": "hurts", "plan": TINY.to_json()}
-    for name in ("cpu", "blocking"):
-        doc[name] = [found[name] for found in per_model]
-    doc["idle"] = [row for found in per_model for row in found["idle"]]
-    doc["urls"] = [url for found in per_model for url in found["urls"]]
-    return doc
+    docs = [found.doc for found in per_model]
+    doc = dataclasses.replace(
+        docs[0],
+        cpu=[model for d in docs for model in d.cpu or []],
+        blocking=[model for d in docs for model in d.blocking or []],
+        idle=[row for d in docs for row in d.idle or []],
+    )
+    return Ran(doc, [url for found in per_model for url in found.urls])
 
 
 @pytest.fixture(scope="module")
-def doc(batches: Batches) -> dict[str, Any]:
+def ran(batches: Batches) -> Ran:
     return batches[hurts_runs]
 
 
-def ordered(latency: dict[str, float]) -> bool:
-    values = [latency[k] for k in ("p50", "p90", "p99", "p99.9", "max")]
-    return values == sorted(values)
+@pytest.fixture(scope="module")
+def doc(ran: Ran) -> HurtsDocument:
+    return ran.doc
 
 
-def every_answered(figure: dict[str, Any]) -> bool:
-    return figure["ok"] == figure["sent"] > 0 and not figure["errors"] and not figure["timeouts"]
-
-
-def by_model(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {row["model"]: row for row in rows}
-
-
-def test_cpu_in_the_handler(doc: dict[str, Any]) -> None:
+def test_cpu_in_the_handler(doc: HurtsDocument) -> None:
     delay_ms = TINY.delay * 1000
-    for model, found in by_model(doc["cpu"]).items():
-        fixed = {figure["cpu_ms"]: figure for figure in found["fixed"]}
+    assert doc.cpu is not None
+    for found in doc.cpu:
+        model = found.model
+        fixed = {figure.cpu_ms: figure for figure in found.fixed}
         assert sorted(fixed) == [0, 20], model
         for cpu_ms, figure in fixed.items():
-            assert every_answered(figure), (model, cpu_ms)
-            assert ordered(figure["latency_ms"]), (model, cpu_ms)
+            assert every_answered(figure.load), (model, cpu_ms)
+            latency = figure.load.latency_ms
+            assert ordered(latency), (model, cpu_ms)
             # Every answer waited for the upstream, then spent its CPU: at least D + C.
-            assert figure["latency_ms"]["p50"] >= delay_ms + 0.9 * cpu_ms, (model, cpu_ms)
-            assert set(figure["cpu_pct"]) == {"generator", "upstream", "worker"}
+            assert latency.p50 is not None and latency.p50 >= delay_ms + 0.9 * cpu_ms, model
+            cpu = figure.cpu_pct
+            assert None not in (cpu.generator, cpu.upstream, cpu.worker), (model, cpu)
+            assert cpu.others is None and cpu.holder is None
         # The CPU shows in the worker's figure: 10 requests a second for 0.7 s (warm-up
         # included), 20 ms each, is 0.14 s of CPU more than with C = 0, however long
-        # a crowded machine made the run. At least half of it: /proc counts CPU in
+        # a crowded machine made the run. At least half of it: the kernel counts CPU in
         # 10 ms ticks (four readings here, 0.04 s at worst), and the loop calibrated at
         # start-up runs a little faster or slower as the machine's load changes. A
         # handler that did not spend its CPU would show next to nothing.
-        spent = {c: f["cpu_pct"]["worker"] * f["seconds"] / 100 for c, f in fixed.items()}
+        spent = {}
+        for c, f in fixed.items():
+            assert f.cpu_pct.worker is not None
+            spent[c] = f.cpu_pct.worker * f.load.seconds / 100
         expected = TINY.cpu_rate * (TINY.warmup + TINY.seconds) * 0.020
         assert spent[20] - spent[0] >= 0.5 * expected, (model, spent, expected)
-        (searched,) = found["searches"]
-        assert searched["cpu_ms"] == 20 and searched["workers"] == 1
-        assert searched["passes_at"] in (None, 15) and len(searched["steps"]) == 1
+        (searched,) = found.searches
+        assert searched.cpu_ms == 20 and searched.workers == 1
+        assert searched.passes_at in (None, 15) and len(searched.steps) == 1
 
 
-def test_blocking_call_figures(doc: dict[str, Any]) -> None:
-    for model, found in by_model(doc["blocking"]).items():
-        figures = {figure["variant"]: figure for figure in found["figures"]}
+def test_blocking_call_figures(doc: HurtsDocument) -> None:
+    assert doc.blocking is not None
+    for found in doc.blocking:
+        model = found.model
+        figures = {figure.variant: figure.load for figure in found.figures}
         assert list(figures) == ["none", "blocking", "fixed"], model
         for name, figure in figures.items():
             assert every_answered(figure), (model, name)
-            assert ordered(figure["latency_ms"]), (model, name)
+            assert ordered(figure.latency_ms), (model, name)
         # In every model the request that makes the call waits for it, fixed or not.
         for name in ("blocking", "fixed"):
-            slowest = figures[name]["latency_ms"]["max"]
-            assert slowest >= TINY.block_ms + TINY.delay * 1000, (model, name)
+            slowest = figures[name].latency_ms.max
+            assert slowest is not None and slowest >= TINY.block_ms + TINY.delay * 1000, model
 
 
-def test_which_detector_fires_for_which_model(doc: dict[str, Any]) -> None:
+def test_which_detector_fires_for_which_model(doc: HurtsDocument) -> None:
+    assert doc.blocking is not None
     # A report counts when it points at the call: a busy machine may slow some other
     # callback past asyncio's 0.1 s, which its debug mode reports too.
     said = {
-        model: {
-            call: [r["detector"] for r in reports if r["about_the_call"]]
-            for call, reports in found["detectors"].items()
+        found.model: {
+            call: [r.detector for r in reports if r.about_the_call]
+            for call, reports in found.detectors.calls()
         }
-        for model, found in by_model(doc["blocking"]).items()
+        for found in doc.blocking
     }
     assert said == {
         "asyncio": {"blocking": ["asyncio debug mode"], "fixed": []},
         "gevent": {"blocking": ["gevent monitor thread"], "fixed": []},
         "threads": {"blocking": [], "fixed": []},  # no detector: the call holds its thread only
     }
-    reports = {m: f["detectors"]["blocking"][0] for m, f in by_model(doc["blocking"]).items()
-               if f["detectors"]["blocking"]}  # fmt: skip
+    reports = {f.model: f.detectors.blocking[0] for f in doc.blocking if f.detectors.blocking}
     assert set(reports) == {"asyncio", "gevent"}  # nothing at all in threads
-    asyncio_words, gevent_words = reports["asyncio"]["words"], reports["gevent"]["words"]
+    asyncio_words, gevent_words = reports["asyncio"].words, reports["gevent"].words
     assert asyncio_words.startswith("Executing <Task") and " took " in asyncio_words
     seconds = float(asyncio_words.rsplit(" took ", 1)[1].split()[0])
     assert seconds >= TINY.block_ms / 1000  # the callback held the loop for the whole call
     assert "appears to be blocked" in gevent_words
-    assert reports["gevent"]["where"].startswith("gevent_impl/service.py:")
-    assert reports["gevent"]["where"].endswith(" in call_blocking")
+    assert reports["gevent"].where.startswith("gevent_impl/service.py:")
+    assert reports["gevent"].where.endswith(" in call_blocking")
 
 
-def test_idle_connections(doc: dict[str, Any]) -> None:
-    for model, row in by_model(doc["idle"]).items():
-        held = row["held"]
-        assert held["answered"] == held["open"] == 300, model
-        assert row["released"]["still_open"] == 300, model  # the raised keep-alive held them
+def test_idle_connections(doc: HurtsDocument) -> None:
+    assert doc.idle is not None
+    for row in doc.idle:
+        model = row.model
+        assert row.held.answered == row.held.open == 300, model
+        assert row.released.still_open == 300, model  # the raised keep-alive held them
         # The worker holds a descriptor for every idle connection.
-        assert row["worker_files"] >= 300, (model, row["worker_files"])
-        assert row["kb_per_connection"] is not None and row["kb_per_connection"] > 0, model
-        assert output.per_connection(row) == row["kb_per_connection"]
-        assert every_answered(row["live"]), model
-        assert row["answers"]
-        assert ordered(row["live"]["latency_ms"])
-        assert row["live"]["latency_ms"]["p50"] >= TINY.delay * 1000
-        assert set(row["live"]["cpu_pct"]) == {"generator", "upstream", "worker", "holder"}
+        assert row.worker_files >= 300, (model, row.worker_files)
+        assert row.kb_per_connection is not None and row.kb_per_connection > 0, model
+        assert output.per_connection(row) == row.kb_per_connection
+        live = row.live.load
+        assert every_answered(live), model
+        assert row.answers
+        assert ordered(live.latency_ms)
+        assert live.latency_ms.p50 is not None and live.latency_ms.p50 >= TINY.delay * 1000
+        cpu = row.live.cpu_pct
+        assert None not in (cpu.generator, cpu.upstream, cpu.worker, cpu.holder), (model, cpu)
 
 
-def test_nothing_left_behind(doc: dict[str, Any]) -> None:
-    for row in doc["idle"]:
-        pids = row["pids"]
-        assert not any(alive(pid) for pid in (pids["master"], *pids["workers"], pids["holder"]))
-    assert listening_here(doc["urls"]) == []
+def test_nothing_left_behind(ran: Ran) -> None:
+    idle = ran.doc.idle or []
+    for row in idle:
+        pids = row.pids
+        assert not any(alive(pid) for pid in (pids.master, *pids.workers, pids.holder))
+    assert listening_here(ran.urls) == []
     # The limits were raised in the deployments' processes only, which are gone.
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == FILES_LIMIT
-    holders = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"shared.measure.hurts.holder" in cmdline and alive(int(entry)):
-                holders.append(int(entry))
-    assert not [pid for pid in holders if pid in {r["pids"]["holder"] for r in doc["idle"]}]
+    ours = {row.pids.holder for row in idle}
+    holders = [
+        process.pid
+        for process in psutil.process_iter(["cmdline"])
+        if "shared.measure.hurts.holder" in (process.info["cmdline"] or ())
+    ]
+    assert not [pid for pid in holders if pid in ours and alive(pid)]
 
 
-def test_tables_charts_and_markdown(doc: dict[str, Any], tmp_path: Path) -> None:
+# The document is JSON and back, as a figures file keeps it.
+def test_round_trip(doc: HurtsDocument) -> None:
+    data = json.loads(json.dumps(documents.to_json(doc)))
+    assert documents.from_json(HurtsDocument, data) == doc
+
+
+def test_tables_charts_and_markdown(doc: HurtsDocument, tmp_path: Path) -> None:
     console = Console(width=80, record=True)
     console.print(output.terminal(doc))
     text = console.export_text()

@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 
+from shared import documents
 from shared.cli.main import main
 from shared.harness.services import Services
 from shared.measure.deploy import DEPLOYMENTS
 from shared.measure.load import experiment
-from shared.measure.load.generator import schedule
+from shared.measure.load.document import DeploymentFigures, LoadRun, Plan, TargetDocument
+from shared.measure.load.generator import Schedule, schedule
 from shared.measure.load.trivial import open_trivial
 from tests.support.batches import Batches, heavy_batch
+from tests.support.figures import every_answered, ordered
 
 RATE = 200  # requests per second of the stall run
 SECONDS = 3.0  # its duration
@@ -27,23 +30,23 @@ STALL = 1.0  # the server's stall, from 1 s after the first request
 
 #: Two rates over the threads defaults' cap (one thread, D = 50 ms: at most 20
 #: answers per second) and well under any other deployment's.
-TINY = experiment.Plan("tiny", rates=(30, 60), duration=1.0, warmup=0.2, wrk_seconds=0,
-                       timeout=3.0, chart_rate=30)  # fmt: skip
+TINY = Plan("tiny", rates=(30, 60), duration=1.0, warmup=0.2, wrk_seconds=0, timeout=3.0,
+            chart_rate=30)  # fmt: skip
 TINY_DEPLOYMENTS = ("asyncio tuned", "threads defaults")
 
 
-def stalled() -> dict[str, Any]:
+def stalled() -> LoadRun:
     with open_trivial(stall_after=1.0, stall_for=STALL) as url:
-        return experiment.generate(url, RATE, SECONDS)
+        return experiment.generate(Schedule(url, RATE, SECONDS))
 
 
-def steady() -> dict[str, Any]:
+def steady() -> LoadRun:
     with open_trivial() as url:
-        return experiment.generate(url, 300, 1.0, warmup=0.2)
+        return experiment.generate(Schedule(url, 300, 1.0, warmup=0.2))
 
 
-def hanging(services: Services) -> dict[str, Any]:
-    return experiment.generate(services.url + "/hang", 20, 0.5, timeout=0.5)
+def hanging(services: Services) -> LoadRun:
+    return experiment.generate(Schedule(services.url + "/hang", 20, 0.5, timeout=0.5))
 
 
 def tiny(services: Services) -> dict[str, experiment.Result]:
@@ -73,11 +76,6 @@ def runs(batches: Batches) -> dict[str, Any]:
     return batches[load_runs]
 
 
-def ordered(latency: dict[str, float]) -> bool:
-    values = [latency[k] for k in ("p50", "p90", "p99", "p99.9", "max")]
-    return values == sorted(values)
-
-
 # The schedule is fixed in advance: constant spacing, or a reproducible Poisson process.
 def test_schedule() -> None:
     constant = schedule(100, 2.0, poisson=False, seed=1)
@@ -94,35 +92,33 @@ def test_schedule() -> None:
 # slower than x is (1 - x) / 3 s. p90 is then 0.7 s and p99 0.97 s; a closed-loop
 # tool would have charged the stall to one request, leaving p90 near a millisecond.
 def test_stall_is_charged_to_every_request_it_delays(runs: dict[str, Any]) -> None:
-    load = runs["stalled"]
-    assert load["sent"] == RATE * SECONDS and load["ok"] == load["sent"]
-    assert load["errors"] == {} and load["timeouts"] == 0
-    latency = load["latency_ms"]
+    load: LoadRun = runs["stalled"]
+    assert load.sent == RATE * SECONDS and every_answered(load)
+    latency = load.latency_ms
     assert ordered(latency)
-    assert latency["p50"] < 300  # two thirds of the requests never met the stall
-    assert 650 <= latency["p90"] <= 1000
-    assert 950 <= latency["p99"] <= 1300
-    assert 990 <= latency["max"] <= 1500
+    assert latency.p50 is not None and latency.p50 < 300  # two thirds never met the stall
+    assert latency.p90 is not None and 650 <= latency.p90 <= 1000
+    assert latency.p99 is not None and 950 <= latency.p99 <= 1300
+    assert latency.max is not None and 990 <= latency.max <= 1500
     # The generator kept sending through the stall: a connection per waiting request.
-    assert load["connections"]["peak"] >= RATE * STALL * 0.9
+    assert load.connections.peak >= RATE * STALL * 0.9
 
 
 # Against a fast server, every scheduled request is sent and answered at the offered rate.
 def test_counts_and_rate(runs: dict[str, Any]) -> None:
-    load = runs["steady"]
-    assert load["sent"] == 300 and load["ok"] == 300
-    assert load["errors"] == {} and load["timeouts"] == 0
-    assert 270 <= load["throughput"] <= 310
-    assert ordered(load["latency_ms"])
-    assert load["trusted"] == (load["lag_ms"]["p99"] <= 10)
+    load: LoadRun = runs["steady"]
+    assert load.sent == 300 and every_answered(load)
+    assert 270 <= load.throughput <= 310
+    assert ordered(load.latency_ms)
+    assert load.lag_ms.p99 is not None and load.trusted == (load.lag_ms.p99 <= 10)
 
 
 # A request that gets no answer counts as a timeout, from its intended send time.
 def test_timeouts(runs: dict[str, Any]) -> None:
-    load = runs["hanging"]
-    assert load["sent"] == 10 and load["ok"] == 0
-    assert load["timeouts"] == 10 and load["errors"] == {}
-    assert load["latency_ms"] == {}
+    load: LoadRun = runs["hanging"]
+    assert load.sent == 10 and load.ok == 0
+    assert load.timeouts == 10 and load.errors == {}
+    assert load.latency_ms.values() == (None,) * 5 and load.distribution == []
 
 
 # The tiny experiment: every step's latency includes the upstream's D, its
@@ -132,17 +128,20 @@ def test_experiment_steps_are_sane(runs: dict[str, Any], name: str) -> None:
     result: experiment.Result = runs["tiny"][name]
     assert not result.error and result.steps
     for step in result.steps:
-        latency = step.load["latency_ms"]
-        assert latency["p50"] >= TINY.delay * 1000
+        latency = step.load.latency_ms
+        assert latency.p50 is not None and latency.p50 >= TINY.delay * 1000
         assert ordered(latency)
-        assert set(step.cpu_pct) == {"generator", "upstream", "worker", "others"}
-        assert all(v is not None and v >= 0 for v in step.cpu_pct.values())
+        cpu = step.cpu_pct
+        shares = (cpu.generator, cpu.upstream, cpu.worker, cpu.others)
+        assert all(v is not None and v >= 0 for v in shares) and cpu.holder is None
         if not step.saturated:  # the whole schedule was sent and answered
             sent = step.rate * TINY.duration
-            assert step.load["sent"] == sent and step.load["ok"] == sent
-    document = result.to_json(TINY.delay)
-    assert document["knee"] in (None, *TINY.rates)
-    json.dumps(document)  # all plain data
+            assert step.load.sent == sent and step.load.ok == sent
+    figures = result.figures(TINY.delay)
+    assert figures.knee in (None, *TINY.rates)
+    # JSON and back, as a figures file keeps it.
+    data = json.loads(json.dumps(documents.to_json(figures)))
+    assert documents.from_json(DeploymentFigures, data) == figures
 
 
 # The defaults' caps differ per model: gthread's one thread serves one request at a
@@ -155,7 +154,7 @@ def test_each_model_saturates_where_its_limits_say(runs: dict[str, Any]) -> None
     assert threads.steps[0].saturated and threads.knee(TINY.delay) is None
     saturation = threads.saturation()
     assert saturation is not None and saturation <= 20.5
-    assert asyncio.steps[0].rate == 30 and asyncio.steps[0].load["throughput"] > 20.5
+    assert asyncio.steps[0].rate == 30 and asyncio.steps[0].load.throughput > 20.5
 
 
 # `load --target` measures any URL, and writes its figures as JSON.
@@ -165,9 +164,9 @@ def test_cli_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         status = main(["load", "--target", url, "--rate", "100", "--duration", "0.5",
                        "--json", str(out_file)])  # fmt: skip
     out, err = capsys.readouterr()
-    document = json.loads(out_file.read_text())
-    assert status == (0 if document["trusted"] else 1)
-    assert document["sent"] == 50 and document["ok"] == 50
+    load = documents.read(out_file, TargetDocument).load
+    assert status == (0 if load.trusted else 1)
+    assert load.sent == 50 and load.ok == 50
     assert "latency, ms" in out and "p99" in out and err == ""
     assert all(len(line) <= 80 for line in out.splitlines())
 

@@ -11,12 +11,13 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from shared.contract import EVENTS, HTTP_TIMEOUT
+from shared.harness import processes
 from shared.harness.services import Services
 from shared.measure import deploy
 from shared.measure.deploy import Ask, DeployError, Deployment
@@ -117,15 +118,11 @@ def test_nothing_left_behind(batches: Batches) -> None:
 def gunicorns_with(text: str) -> list[int]:
     """The processes whose command line mentions ``text``."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.name != str(os.getpid()):
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if "gunicorn" in command and text in command and alive(int(entry.name)):
-                found.append(int(entry.name))
-    return found
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or ())
+        if "gunicorn" in command and text in command and process.pid != os.getpid():
+            found.append(process.pid)
+    return [pid for pid in found if alive(pid)]
 
 
 # A gunicorn that cannot start says why in one line, and leaves no process behind.
@@ -159,20 +156,15 @@ with deploy.open_deployment(deploy.DEPLOYMENTS["threads defaults"], sys.argv[1])
 # A deploying process that dies without a word (SIGKILL) takes its gunicorn with it:
 # gunicorn sees its stdin close and stops, its worker first.
 def test_crash_of_the_deployer_leaves_nothing(services: Services) -> None:
-    deployer = subprocess.Popen(
-        [sys.executable, "-c", DEPLOYER, services.url],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert deployer.stdout is not None
-    master, worker = (int(pid) for pid in deployer.stdout.readline().split())
-    deployer.kill()
-    deployer.wait()
-    deadline = time.monotonic() + 10
-    while (alive(master) or alive(worker)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(master) and not alive(worker)
-    if deployer.stdin is not None:
-        deployer.stdin.close()
-    deployer.stdout.close()
+    command = [sys.executable, "-c", DEPLOYER, services.url]
+    with processes.started(
+        command, grace=0, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as deployer:
+        assert deployer.stdout is not None
+        master, worker = (int(pid) for pid in deployer.stdout.readline().split())
+        deployer.kill()
+        deployer.wait()
+        deadline = time.monotonic() + 10
+        while (alive(master) or alive(worker)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(master) and not alive(worker)

@@ -32,7 +32,11 @@ from shared.cli.run import write_json
 from shared.contract import MODELS
 from shared.harness import processes, runner
 from shared.measure.bench.figures import BenchDocument
+from shared.measure.hurts.document import HurtsDocument
+from shared.measure.load.document import LoadDocument
 from shared.present import bench as output
+from shared.present import hurts as hurts_tables
+from shared.present import load as load_tables
 from shared.present import report, sources
 from tests.support.batches import Runs
 from tests.support.cli import CLI
@@ -466,25 +470,69 @@ def test_readme_screenshot_exists() -> None:
 # The service's figures (load --json, hurts --json) get a page each, linked from
 # every page, with the tables the terminal prints and their charts.
 def test_service_pages(site: Path) -> None:
-    from shared.present import hurts as hurts_output
-    from shared.present import load as load_output
-
     load, hurts = report.load_load(LOAD_FILE), report.load_hurts(HURTS_FILE)
     for path in pages(site):
         assert {"load.html", "hurts.html"} <= set(parse(path).links), path.name
-    for name, made in (("load", load_output.all_tables), ("hurts", hurts_output.all_tables)):
+    made = {"load": load_tables.all_tables(load), "hurts": hurts_tables.all_tables(hurts)}
+    for name, shown in made.items():
         page = parse(site / f"{name}.html")
         text = " ".join(" ".join(page.text).split())
-        for table in made(load if name == "load" else hurts):
+        for table in shown:
             assert " ".join(table.title.split()) in text, (name, table.title)
         assert "…" not in text and not re.search(r"\d[eE][-+]\d", text)
         images = [link for link in page.links if link.endswith((".png", ".svg"))]
         assert images and all((site / image).is_file() for image in images), name
 
 
-# A file of another command's JSON is refused in one line.
-def test_service_file_of_another_shape(tmp_path: Path) -> None:
-    other = tmp_path / "other.json"
-    other.write_text(json.dumps({"plan": {}}))
-    with pytest.raises(report.ReportError, match="is not the JSON of `load --json`"):
-        report.load_load(other)
+# The README's load and hurts files are their documents' JSON, part for part: read
+# and written again, nothing is lost, added or changed.
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [(LOAD_FILE, LoadDocument), (HURTS_FILE, HurtsDocument)],
+    ids=["load", "hurts"],
+)
+def test_service_files_round_trip(path: Path, kind: type[Any]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert documents.to_json(documents.read(path, kind)) == data
+
+
+#: How a load or hurts file can be spoilt, and the line that refuses it (after its name).
+SPOILT_SERVICE: list[tuple[str, Path, Callable[[dict[str, Any]], object], str]] = [
+    ("--load", LOAD_FILE, lambda d: d["format"].update(version=2),
+     "a `load --json` file of format version 2; this version reads 1"),
+    ("--load", LOAD_FILE, lambda d: d.pop("format"), "not the JSON of `load --json`: no format"),
+    ("--load", LOAD_FILE, lambda d: d["deployments"][2]["steps"][0].pop("rate"),
+     "deployments[2].steps[0]: no 'rate'"),
+    ("--load", LOAD_FILE, lambda d: d["generator"]["latency_ms"].update(p99="slow"),
+     "generator.latency_ms.p99: not a number: 'slow'"),
+    ("--load", HURTS_FILE, lambda d: None, "not the JSON of `load --json`: no format 'load'"),
+    ("--hurts", HURTS_FILE, lambda d: d["format"].update(version=0),
+     "a `hurts --json` file of format version 0; this version reads 1"),
+    ("--hurts", HURTS_FILE, lambda d: d["idle"][3]["live"]["load"].pop("sent"),
+     "idle[3].live.load: no 'sent'"),
+    ("--hurts", HURTS_FILE, lambda d: d["blocking"][1]["detectors"].update(later=[]),
+     "blocking[1].detectors: an unknown part 'later'"),
+    ("--hurts", HURTS_FILE, lambda d: d.pop("plan"), "the file: no 'plan'"),
+]  # fmt: skip
+
+
+# A load or hurts file of another version, kind or shape is refused in one line that
+# names the part: exit status 2, no traceback, no site.
+@pytest.mark.parametrize(("option", "path", "change", "says"), SPOILT_SERVICE)
+def test_service_file_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    option: str,
+    path: Path,
+    change: Callable[[dict[str, Any]], object],
+    says: str,
+) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    spoilt = tmp_path / "spoilt.json"
+    spoilt.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "site"
+    status = main(["report", option, str(spoilt), "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert status == 2 and err.count("\n") == 1 and f"{spoilt}: {says}" in err, err
+    assert not out.exists()

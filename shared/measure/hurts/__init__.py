@@ -27,6 +27,7 @@ local services as its upstream (D = 50 ms), under the open-loop generator of
 
 Every figure comes with the CPU of every process that took part (generator,
 upstream, service worker, holder): on two cores, that shows the bottleneck.
-``shared.measure.hurts.experiments`` runs them, ``shared.present.hurts`` draws them,
-``python -m shared.measure.hurts`` (``concurrency-compare hurts``) is the command.
+``shared.measure.hurts.experiments`` runs them into a ``HurtsDocument``
+(``shared.measure.hurts.document``), ``shared.present.hurts`` draws it,
+``concurrency-compare hurts`` (``shared.cli.hurts``) is the command.
 """

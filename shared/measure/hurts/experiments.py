@@ -4,8 +4,9 @@ Each runs one model at a time by default, so that the CPU figures of one are
 not the load of another; each model's part is a function of its own
 (``cpu_model``, ``blocking_model``, ``idle_model``) that opens its own
 deployments and stops them, so that a test can run the models side by side.
-A figure is the generator's document (``shared.measure.load.generator``) with the CPU
-of every process that took part, in % of one core, over the generator's run.
+A figure is the generator's run (``shared.measure.load.generator``) with the CPU
+of every process that took part, in % of one core, over the generator's run
+(``shared.measure.hurts.document``).
 Each model's part keeps one generator process for all its figures
 (``shared.measure.load.experiment.Generator``): a figure costs its schedule, not an
 interpreter's start.
@@ -23,14 +24,37 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import psutil
+
+from shared import documents
+from shared.documents import Environment
 from shared.harness import processes
 from shared.harness.services import Services
 from shared.measure.deploy import DEPLOYMENTS, Deployed, Deployment, children_of, open_deployments
+from shared.measure.hurts.document import (
+    IDLE_DEFAULTS,
+    IDLE_RAISED,
+    BlockingModel,
+    CpuModel,
+    Figure,
+    Fixed,
+    Holding,
+    HurtsDocument,
+    Idle,
+    Pids,
+    Plan,
+    Released,
+    Report,
+    Rss,
+    Said,
+    Search,
+    Variant,
+)
 from shared.measure.hurts.holder import rss_kb
-from shared.measure.load.experiment import Generator, LoadError, process_cpu
+from shared.measure.load.experiment import Generator, LoadError, cpu_seconds, measured, settle
+from shared.measure.load.generator import Schedule
 
 MODELS = ("asyncio", "gevent", "threads")
 #: The tail a service should not pass: a user waits a second, a client retries.
@@ -51,52 +75,8 @@ GEVENT_WHERE = re.compile(
 #: service refuses at once (400), so that opening ten thousand connections
 #: costs no upstream call and takes seconds, yet each is a served keep-alive one.
 SERVED_AT_ONCE = "/?delay=idle"
-#: The idle experiment's two configurations: the limits as shipped, and raised.
-IDLE_DEFAULTS, IDLE_RAISED = "defaults", "raised"
 #: The open files a service gets on most systems (systemd's default soft limit).
 SHIPPED_FILES = 1024
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What each experiment offers, and for how long."""
-
-    name: str
-    cpu_ms: tuple[float, ...] = (0, 1, 5, 20)
-    # Every C carries it on one worker, even on a shared machine: 10 x 20 ms is 20% of a
-    # core (a request of C = 20 costs the worker about 25 to 35 ms of CPU in all).
-    cpu_rate: float = 10.0
-    seconds: float = 10.0  # measured per figure at a fixed rate
-    warmup: float = 1.0
-    # Per C, the rates offered in turn until the p99 passes TAIL_MS (empty: no search):
-    # about half, three quarters, once and more than once what C allows on one core.
-    ladders: tuple[tuple[float, tuple[float, ...]], ...] = (
-        (0, (200, 400, 800, 1600)),
-        (1, (150, 300, 600, 1000)),
-        (5, (25, 50, 100, 150, 200)),
-        (20, (10, 20, 30, 40, 50)),
-    )
-    ladder_seconds: float = 3.0
-    two_workers: tuple[float, ...] = (20,)  # the Cs searched again with two worker processes
-    block_ms: float = 200.0  # twice both detectors' threshold
-    block_every: int = 200  # 0.5% of requests: the tail they cause is the others'
-    block_rate: float = 100.0  # so one call every 2 s: a tenth of the time blocked
-    detector_seconds: float = 2.0
-    detector_every: int = 10
-    idle_counts: tuple[int, ...] = (1000, 5000, 10000)
-    idle_configs: tuple[str, ...] = (IDLE_DEFAULTS, IDLE_RAISED)
-    idle_rate: float = 20.0
-    idle_seconds: float = 5.0
-    timeout: float = 3.0  # a request given up on after this (an overloaded step drains fast)
-    delay: float = 0.05  # D, the upstream's delay, as in "As a service"
-
-    def ladder(self, cpu_ms: float) -> tuple[float, ...]:
-        return dict(self.ladders).get(cpu_ms, ())
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["ladders"] = {f"{c:g}": list(rates) for c, rates in self.ladders}
-        return data
 
 
 QUICK = Plan(
@@ -123,54 +103,20 @@ def workers(deployed: Deployed) -> list[int]:
     return children_of(deployed.master)
 
 
-def cpu_seconds(pids: Sequence[int]) -> float | None:
-    """The CPU seconds of processes, together; None if one is gone."""
-    found = [process_cpu(pid) for pid in pids]
-    return None if not found or None in found else sum(f for f in found if f is not None)
-
-
-def settle(pids: Sequence[int], limit: float = 20.0) -> float:
-    """Wait until processes are idle (under 5% of a core for 0.3 s); the seconds waited.
+def measure(
+    url: str, rate: float, seconds: float, plan: Plan, roles: dict[str, list[int]],
+    generator: Generator,
+) -> Figure:  # fmt: skip
+    """Offer ``rate`` to ``url`` for ``seconds``, once the workers are idle; the figure.
 
     A server does not drop the requests a client gave up on: after an overloaded
-    step, an event loop still spends its backlog's CPU. The next figure starts
-    once that is done, so that it is not charged with the previous one's queue.
+    step, an event loop still spends its backlog's CPU. The figure starts once
+    that is done, so that it is not charged with the previous one's queue.
     """
-    began = time.perf_counter()
-    last = cpu_seconds(pids)
-    while time.perf_counter() - began < limit:
-        time.sleep(0.3)
-        now = cpu_seconds(pids)
-        if now is None or last is None or now - last < 0.015:
-            break
-        last = now
-    return round(time.perf_counter() - began, 2)
-
-
-def measure(
-    url: str,
-    rate: float,
-    seconds: float,
-    plan: Plan,
-    processes: dict[str, list[int]],
-    generator: Generator,
-) -> dict[str, Any]:
-    """Offer ``rate`` to ``url`` for ``seconds``; the figures and every process's CPU."""
-    settled = settle(processes.get("worker", []))
-    before = {role: cpu_seconds(pids) for role, pids in processes.items()}
-    load = generator.run(url, rate, seconds, warmup=plan.warmup, timeout=plan.timeout)
-    after = {role: cpu_seconds(pids) for role, pids in processes.items()}
-    busy = max(float(load["seconds"]), 1e-3)
-    cpu: dict[str, float | None] = {"generator": load["cpu_pct"]}
-    for role in processes:
-        b, a = before[role], after[role]
-        cpu[role] = None if a is None or b is None else round(100 * (a - b) / busy, 1)
-    load.pop("target", None)
-    return {**load, "cpu_pct": cpu, "settled_seconds": settled}
-
-
-def failed(figure: dict[str, Any]) -> int:
-    return int(sum(figure["errors"].values()) + figure["timeouts"])
+    settled = settle(roles.get("worker", []), idle=0.05, every=0.3)
+    schedule = Schedule(url, rate, seconds, warmup=plan.warmup, timeout=plan.timeout)
+    run, cpu = measured(generator, schedule, roles)
+    return Figure(load=run, cpu_pct=cpu, settled_seconds=settled)
 
 
 def query(plan: Plan, **extra: float) -> str:
@@ -217,7 +163,7 @@ def search(
     cpu_ms: float,
     rates: Sequence[float],
     generator: Generator,
-) -> dict[str, Any]:
+) -> Search:
     """Rising rates until the p99 passes TAIL_MS (or requests fail): where it passed."""
     steps = []
     passed = None
@@ -227,12 +173,12 @@ def search(
             roles(deployed, upstream), generator,
         )  # fmt: skip
         steps.append(figure)
-        p99 = figure["latency_ms"].get("p99")
-        if p99 is None or p99 > TAIL_MS or failed(figure) > 0.01 * max(figure["sent"], 1):
+        run = figure.load
+        p99 = run.latency_ms.p99
+        if p99 is None or p99 > TAIL_MS or run.failed > 0.01 * max(run.sent, 1):
             passed = rate
             break
-    return {"cpu_ms": cpu_ms, "workers": len(workers(deployed)), "passes_at": passed,
-            "steps": steps}  # fmt: skip
+    return Search(cpu_ms=cpu_ms, workers=len(workers(deployed)), passes_at=passed, steps=steps)
 
 
 def cpu_deployments(plan: Plan, model: str) -> list[Deployment]:
@@ -244,7 +190,7 @@ def cpu_deployments(plan: Plan, model: str) -> list[Deployment]:
 
 def cpu_on(
     plan: Plan, started: Sequence[Deployed], upstream: Services, generator: Generator
-) -> dict[str, Any]:
+) -> CpuModel:
     """Every C at the fixed rate, then each C's search, with one worker and with two."""
     first = started[0]
     fixed = []
@@ -253,18 +199,18 @@ def cpu_on(
             first.url + query(plan, cpu=cpu_ms), plan.cpu_rate, plan.seconds, plan,
             roles(first, upstream), generator,
         )  # fmt: skip
-        fixed.append({"cpu_ms": cpu_ms, **figure})
+        fixed.append(Fixed(**vars(figure), cpu_ms=cpu_ms))
     searches = [search(first, upstream, plan, c, plan.ladder(c), generator)
                 for c in plan.cpu_ms if plan.ladder(c)]  # fmt: skip
     if len(started) > 1:
         searches += [search(started[1], upstream, plan, c, plan.ladder(c), generator)
                      for c in plan.two_workers if plan.ladder(c)]  # fmt: skip
     deployment = first.deployment
-    return {"model": deployment.model, "deployment": deployment.name,
-            "limits": deployment.limits, "fixed": fixed, "searches": searches}  # fmt: skip
+    return CpuModel(model=deployment.model, deployment=deployment.name,
+                    limits=deployment.limits, fixed=fixed, searches=searches)  # fmt: skip
 
 
-def cpu_model(plan: Plan, model: str, upstream: Services) -> dict[str, Any]:
+def cpu_model(plan: Plan, model: str, upstream: Services) -> CpuModel:
     """One model's part of the CPU experiment, on deployments of its own."""
     with running(cpu_deployments(plan, model), upstream) as started, Generator() as generator:
         return cpu_on(plan, started, upstream, generator)
@@ -273,7 +219,7 @@ def cpu_model(plan: Plan, model: str, upstream: Services) -> dict[str, Any]:
 # -- 2. A blocking call -----------------------------------------------------------------
 
 
-def detect(log: str, block_ms: float) -> list[dict[str, Any]]:
+def detect(log: str, block_ms: float) -> list[Report]:
     """The detectors' reports found in a worker's output: which, how many, their words.
 
     ``about_the_call``: the reports that point at the blocking call, as opposed to
@@ -286,13 +232,13 @@ def detect(log: str, block_ms: float) -> list[dict[str, Any]]:
     if slow:
         about = [line for line, took in slow if took >= 0.9 * block_ms / 1000]
         found.append(
-            {
-                "detector": "asyncio debug mode",
-                "reports": len(slow),
-                "about_the_call": len(about),
-                "words": plain((about or [slow[0][0]])[0]),
-                "where": "",
-            }
+            Report(
+                detector="asyncio debug mode",
+                reports=len(slow),
+                about_the_call=len(about),
+                words=plain((about or [slow[0][0]])[0]),
+                where="",
+            )
         )
     blocked = [i for i, line in enumerate(lines) if GEVENT_BLOCKED.search(line)]
     if blocked:
@@ -311,13 +257,13 @@ def detect(log: str, block_ms: float) -> list[dict[str, Any]]:
         pointing = [i for i, where in enumerate(wheres) if where.endswith(" in call_blocking")]
         chosen = pointing[0] if pointing else 0
         found.append(
-            {
-                "detector": "gevent monitor thread",
-                "reports": len(blocked),
-                "about_the_call": len(pointing),
-                "words": plain(lines[blocked[chosen]]),
-                "where": wheres[chosen],
-            }
+            Report(
+                detector="gevent monitor thread",
+                reports=len(blocked),
+                about_the_call=len(pointing),
+                words=plain(lines[blocked[chosen]]),
+                where=wheres[chosen],
+            )
         )
     return found
 
@@ -331,20 +277,19 @@ def plain(line: str) -> str:
     return re.sub(r"\(\S.*\)>", "(...)>", line)
 
 
-def detectors(
-    deployed: Deployed, plan: Plan, generator: Generator
-) -> dict[str, list[dict[str, Any]]]:
+def detectors(deployed: Deployed, plan: Plan, generator: Generator) -> Said:
     """A short burst of blocking calls, then of offloaded ones: what each detector said."""
-    said = {}
-    for name, offload in (("blocking", 0), ("fixed", 1)):
+
+    def burst(offload: int) -> list[Report]:
         start = len(deployed.output())
         url = deployed.url + query(
             plan, block=plan.block_ms, every=plan.detector_every, offload=offload
         )
-        generator.run(url, 20, plan.detector_seconds, warmup=0, timeout=plan.timeout)
+        generator.run(Schedule(url, 20, plan.detector_seconds, timeout=plan.timeout))
         time.sleep(0.2)  # a report written as the last request ended
-        said[name] = detect(deployed.output()[start:], plan.block_ms)
-    return said
+        return detect(deployed.output()[start:], plan.block_ms)
+
+    return Said(blocking=burst(0), fixed=burst(1))
 
 
 def blocking_deployments(model: str) -> list[Deployment]:
@@ -356,7 +301,7 @@ def blocking_deployments(model: str) -> list[Deployment]:
 
 def blocking_on(
     plan: Plan, deployed: Deployed, observed: Deployed, upstream: Services, generator: Generator
-) -> dict[str, Any]:
+) -> BlockingModel:
     """No blocking call, the blocking call, its fix; then the detectors, on ``observed``."""
     figures = []
     for name, extra in (
@@ -368,14 +313,14 @@ def blocking_on(
         figure = measure(
             url, plan.block_rate, plan.seconds, plan, roles(deployed, upstream), generator
         )
-        figures.append({"variant": name, **figure})
+        figures.append(Variant(**vars(figure), variant=name))
     said = detectors(observed, plan, generator)
     deployment = deployed.deployment
-    return {"model": deployment.model, "deployment": deployment.name, "figures": figures,
-            "detectors": said}  # fmt: skip
+    return BlockingModel(model=deployment.model, deployment=deployment.name, figures=figures,
+                         detectors=said)  # fmt: skip
 
 
-def blocking_model(plan: Plan, model: str, upstream: Services) -> dict[str, Any]:
+def blocking_model(plan: Plan, model: str, upstream: Services) -> BlockingModel:
     """One model's part of the blocking experiment, on deployments of its own."""
     with (
         running(blocking_deployments(model), upstream) as (deployed, observed),
@@ -420,10 +365,10 @@ def set_files_limit(pids: Sequence[int], soft: int) -> None:
 
 
 def files_of(pid: int) -> int | None:
-    """How many file descriptors a process holds."""
+    """How many file descriptors a process holds; None if it is gone."""
     try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
+        return psutil.Process(pid).num_fds()
+    except psutil.Error:
         return None
 
 
@@ -439,34 +384,29 @@ def holding(url: str, connections: int, timeout: float) -> Iterator[subprocess.P
         yield child
 
 
-def read_line(child: subprocess.Popen[str]) -> dict[str, Any]:
+def read_line(child: subprocess.Popen[str]) -> Any:
+    """The holder's next line of figures, as JSON data."""
     assert child.stdout is not None
     line = child.stdout.readline()
     if not line:
         raise LoadError("the idle-connection holder ended without its figures")
-    document: dict[str, Any] = json.loads(line)
-    return document
+    return json.loads(line)
 
 
 def idle_one(
     plan: Plan, model: str, config: str, count: int, upstream: Services, generator: Generator
-) -> dict[str, Any]:
+) -> Idle:
     """``count`` idle connections to a fresh deployment, then the live requests."""
     with running([idle_deployment(model, config)], upstream) as (deployed,):
         return idle_on(plan, deployed, config, count, upstream, generator)
 
 
 def idle_on(
-    plan: Plan,
-    deployed: Deployed,
-    config: str,
-    count: int,
-    upstream: Services,
+    plan: Plan, deployed: Deployed, config: str, count: int, upstream: Services,
     generator: Generator,
-) -> dict[str, Any]:
+) -> Idle:  # fmt: skip
     """``count`` idle connections to a deployment just started, then the live requests."""
     deployment = deployed.deployment
-    model = deployment.model
     set_files_limit([deployed.master, *workers(deployed)], files_limit(config))
     worker = workers(deployed)
     pids = worker[:1]
@@ -474,7 +414,7 @@ def idle_on(
     worker_cpu = cpu_seconds(pids)
     began = time.perf_counter()
     with holding(deployed.url + SERVED_AT_ONCE, count, plan.timeout * 3) as holder:
-        held = read_line(holder)
+        held = documents.from_json(Holding, read_line(holder))
         opening = time.perf_counter() - began
         after_cpu = cpu_seconds(pids)
         rss_held = sum(rss_kb(pid) or 0 for pid in pids)
@@ -485,8 +425,7 @@ def idle_on(
         )  # fmt: skip
         assert holder.stdin is not None
         holder.stdin.close()
-        released = read_line(holder)
-    restarted = workers(deployed) != worker
+        released = documents.from_json(Released, read_line(holder))
     # Per connection the worker still holds (its descriptors show it): when the server
     # has closed most of them already, the growth is not theirs.
     held_by_worker = fds >= 0.9 * count
@@ -494,27 +433,26 @@ def idle_on(
     opening_cpu = (
         None if after_cpu is None or worker_cpu is None else round(after_cpu - worker_cpu, 3)
     )
-    return {
-        "model": model,
-        "config": config,
-        "limits": deployment.limits,
-        "connections": count,
-        "held": held,
-        "released": released,
-        "opening_seconds": round(opening, 3),
-        "opening_worker_cpu_seconds": opening_cpu,
-        "worker_rss_kb": {"before": rss_before, "held": rss_held},
-        "worker_files": fds,
-        "kb_per_connection": None if per_connection is None else round(per_connection, 2),
-        "worker_restarted": restarted,
-        "live": live,
-        "answers": live["ok"] > 0,
-        # Which processes took part (all gone once the deployment is stopped).
-        "pids": {"master": deployed.master, "workers": worker, "holder": holder.pid},
-    }
+    return Idle(
+        model=deployment.model,
+        config=config,
+        limits=deployment.limits,
+        connections=count,
+        held=held,
+        released=released,
+        opening_seconds=round(opening, 3),
+        opening_worker_cpu_seconds=opening_cpu,
+        worker_rss_kb=Rss(rss_before, rss_held),
+        worker_files=fds,
+        kb_per_connection=None if per_connection is None else round(per_connection, 2),
+        worker_restarted=workers(deployed) != worker,
+        live=live,
+        answers=live.load.ok > 0,
+        pids=Pids(deployed.master, worker, holder.pid),
+    )
 
 
-def idle_model(plan: Plan, model: str, upstream: Services) -> list[dict[str, Any]]:
+def idle_model(plan: Plan, model: str, upstream: Services) -> list[Idle]:
     with Generator() as generator:
         return [
             idle_one(plan, model, config, count, upstream, generator)
@@ -526,42 +464,44 @@ def idle_model(plan: Plan, model: str, upstream: Services) -> list[dict[str, Any
 # -- the whole -------------------------------------------------------------------------
 
 EXPERIMENTS = ("cpu", "blocking", "idle")
-RUNNERS: dict[str, Callable[[Plan, str, Services], Any]] = {
-    "cpu": cpu_model,
-    "blocking": blocking_model,
-    "idle": idle_model,
-}
 
 
 def run(
     plan: Plan,
     experiments: Sequence[str],
     upstream: Services,
+    environment: Environment,
     models: Sequence[str] = MODELS,
     on_step: Callable[[str, str], None] = lambda experiment, model: None,
-) -> dict[str, Any]:
-    """The experiments asked for, every model in turn; their JSON data."""
-    results: dict[str, Any] = {}
-    for experiment in experiments:
-        per_model = []
+    *,
+    began: float | None = None,
+) -> HurtsDocument:
+    """The experiments asked for, every model in turn: the document.
+
+    ``environment`` is the machine's, to which the load average as they end is
+    added; ``began``, the ``perf_counter()`` the time they took counts from
+    (default: now).
+    """
+    began = time.perf_counter() if began is None else began
+
+    def each(experiment: str, part: Callable[[Plan, str, Services], Any]) -> list[Any] | None:
+        if experiment not in experiments:
+            return None
+        found = []
         for model in models:
             on_step(experiment, model)
             upstream.reset()
-            per_model.append(RUNNERS[experiment](plan, model, upstream))
-        if experiment == "idle":
-            results[experiment] = [row for rows in per_model for row in rows]
-        else:
-            results[experiment] = per_model
-    return results
+            found.append(part(plan, model, upstream))
+        return found
 
-
-def document(
-    plan: Plan, results: dict[str, Any], environment: dict[str, Any], seconds: float
-) -> dict[str, Any]:
-    return {
-        "experiment": "hurts",
-        "plan": plan.to_json(),
-        "seconds": round(seconds, 1),
-        "environment": environment,
-        **results,
-    }
+    cpu = each("cpu", cpu_model)
+    blocking = each("blocking", blocking_model)
+    idle = each("idle", idle_model)
+    return HurtsDocument(
+        plan=plan,
+        seconds=round(time.perf_counter() - began, 1),
+        environment=dataclasses.replace(environment, load=os.getloadavg()[0]),
+        cpu=cpu,
+        blocking=blocking,
+        idle=None if idle is None else [row for rows in idle for row in rows],
+    )

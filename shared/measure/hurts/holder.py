@@ -25,8 +25,13 @@ import os
 import resource
 import sys
 import time
-from typing import Any, cast
+from typing import cast
 from urllib.parse import urlsplit
+
+import psutil
+
+from shared import documents
+from shared.measure.hurts.document import Holding, Released
 
 
 def raise_own_limit(needed: int) -> int:
@@ -40,16 +45,12 @@ def raise_own_limit(needed: int) -> int:
     return soft
 
 
-def rss_kb(pid: int | str = "self") -> int | None:
-    """A process's resident memory in KiB (``VmRSS``), None if it is gone."""
+def rss_kb(pid: int | None = None) -> int | None:
+    """A process's resident memory in KiB (this one's by default), None if it is gone."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
+        return int(psutil.Process(pid).memory_info().rss // 1024)
+    except psutil.Error:
         return None
-    return None
 
 
 class Held(asyncio.Protocol):
@@ -128,31 +129,32 @@ class Holder:
         answered = sum(n for outcome, n in self.outcomes.items() if outcome.isdigit())
         self.closed_by_server = 0  # from now on: while they are held idle
         say(
-            {
-                "asked": self.connections,
-                "answered": answered,
-                "open": sum(held.open for held in self.held),
-                "outcomes": dict(sorted(self.outcomes.items())),
-                "seconds": round(time.perf_counter() - began, 3),
-                "rss_kb": rss_kb(),
-            }
+            Holding(
+                asked=self.connections,
+                answered=answered,
+                open=sum(held.open for held in self.held),
+                outcomes=dict(sorted(self.outcomes.items())),
+                seconds=round(time.perf_counter() - began, 3),
+                rss_kb=rss_kb(),
+            )
         )
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
         times = os.times()
         say(
-            {
-                "still_open": sum(held.open for held in self.held),
-                "closed_by_server": self.closed_by_server,
-                "cpu_seconds": round(times.user + times.system, 3),
-            }
+            Released(
+                still_open=sum(held.open for held in self.held),
+                closed_by_server=self.closed_by_server,
+                cpu_seconds=round(times.user + times.system, 3),
+            )
         )
         for held in self.held:
             if held.transport is not None:
                 held.transport.abort()
 
 
-def say(document: dict[str, Any]) -> None:
-    print(json.dumps(document), flush=True)
+def say(figures: Holding | Released) -> None:
+    """A line of figures for the parent, which reads it as the same type."""
+    print(json.dumps(documents.to_json(figures)), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

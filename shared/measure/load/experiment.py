@@ -25,31 +25,39 @@ deployment:
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import math
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from shared import documents
 from shared.contract import HTTP_TIMEOUT
+from shared.documents import Environment
 from shared.errors import EnvironmentFailure
 from shared.harness import processes
 from shared.harness.pipes import last_line, line_within
 from shared.harness.services import open_services
+from shared.measure.bench.probes import machine_busy, process_cpu
 from shared.measure.deploy import Deployed, Deployment, open_deployment
+from shared.measure.load.document import (
+    Cpu,
+    DeploymentFigures,
+    LoadDocument,
+    LoadRun,
+    Plan,
+    Step,
+    Wrk,
+)
+from shared.measure.load.generator import Schedule
 from shared.measure.load.trivial import open_trivial
 
-#: D: seconds the upstream waits before answering every call of the service.
-DELAY = 0.05
 #: A step is saturated when it completes less than this share of the offered rate...
 SATURATED = 0.9
 #: ...or when more than this share of its requests fail or time out.
@@ -58,42 +66,6 @@ FAILING = 0.01
 
 class LoadError(EnvironmentFailure):
     """The generator or wrk failed: the reason in one line (the CLI's exit status 3)."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The ladder of rates and how long each step lasts."""
-
-    name: str
-    rates: tuple[float, ...]
-    duration: float  # seconds measured per step
-    warmup: float  # seconds sent before each step's measure, not counted
-    wrk_seconds: int  # wrk's run per deployment, whole seconds as wrk takes them (0: no wrk)
-    refine: int = 0  # steps between the last good rate and the first saturated (bisection)
-    timeout: float = HTTP_TIMEOUT  # seconds a request may take, from its intended send
-    wrk_connections: int = 1000  # the most wrk may open (see wrk_connections)
-    chart_rate: float = 200.0  # the rate whose percentile distribution is drawn
-    generator_rate: float = 5000.0  # the rate the generator must keep alone (its own check)
-    generator_seconds: float = 2.0
-    delay: float = DELAY
-    poisson: bool = False  # Poisson arrivals instead of a constant rate
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "rates": list(self.rates),
-            "duration": self.duration,
-            "warmup": self.warmup,
-            "wrk_seconds": self.wrk_seconds,
-            "refine": self.refine,
-            "timeout": self.timeout,
-            "wrk_connections": self.wrk_connections,
-            "chart_rate": self.chart_rate,
-            "generator_rate": self.generator_rate,
-            "generator_seconds": self.generator_seconds,
-            "delay": self.delay,
-            "poisson": self.poisson,
-        }
 
 
 QUICK = Plan(
@@ -119,62 +91,35 @@ FULL = Plan(
 )  # fmt: skip
 
 
-@dataclass
-class Step:
-    """One offered rate against one deployment."""
-
-    rate: float
-    load: dict[str, Any]  # the generator's document
-    cpu_pct: dict[str, float | None]  # generator, upstream, worker: % of one core
-    settled: float = 0.0  # seconds the worker took to work off its backlog after the step
-
-    @property
-    def failed(self) -> int:
-        return int(sum(self.load["errors"].values()) + self.load["timeouts"])
-
-    @property
-    def saturated(self) -> bool:
-        sent = max(int(self.load["sent"]), 1)
-        slow = float(self.load["throughput"]) < SATURATED * self.rate
-        return slow or self.failed > FAILING * sent
-
-    def p99(self) -> float | None:
-        value = self.load["latency_ms"].get("p99")
-        return None if value is None else float(value)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rate": self.rate,
-            "saturated": self.saturated,
-            **self.load,
-            "cpu_pct": self.cpu_pct,  # every process's, the generator's own among them
-            "settled": self.settled,
-        }
+def saturated(run: LoadRun, rate: float) -> bool:
+    """Whether a run offered ``rate`` answered too few of its requests, or failed too many."""
+    slow = run.throughput < SATURATED * rate
+    return slow or run.failed > FAILING * max(run.sent, 1)
 
 
 @dataclass
 class Result:
-    """What one deployment gave."""
+    """What one deployment gave, as its steps come in."""
 
     deployment: Deployment
     steps: list[Step] = field(default_factory=list)
-    wrk: dict[str, Any] | None = None
+    wrk: Wrk | None = None
     error: str = ""
 
     def knee(self, delay: float) -> float | None:
         """The highest rate whose p99 is under 2 x D, every lower rate's too."""
         best = None
         for step in self.steps:
-            p99 = step.p99()
-            good = p99 is not None and p99 < 2 * delay * 1000 and not step.failed
-            if not (good and step.load["trusted"]):
+            p99 = step.load.latency_ms.p99
+            good = p99 is not None and p99 < 2 * delay * 1000 and not step.load.failed
+            if not (good and step.load.trusted):
                 break
             best = step.rate
         return best
 
     def saturation(self) -> float | None:
         """The most requests per second completed at any step."""
-        rates = [step.load["throughput"] for step in self.steps]
+        rates = [step.load.throughput for step in self.steps]
         return max(rates) if rates else None
 
     def cpu_per_answer(self) -> float | None:
@@ -183,68 +128,71 @@ class Result:
         Less noisy than a rate on a shared machine: other programs take the
         worker's turns on the CPU, but not (much) its CPU per request.
         """
-        carried = [s for s in self.steps if not s.saturated and s.load["throughput"] > 0]
+        carried = [s for s in self.steps if not s.saturated and s.load.throughput > 0]
         if not carried:
             return None
         busiest = max(carried, key=lambda s: s.rate)
-        share = busiest.cpu_pct.get("worker")
+        share = busiest.cpu_pct.worker
         if share is None:
             return None
-        return round(10 * share / float(busiest.load["throughput"]), 3)
+        return round(10 * share / busiest.load.throughput, 3)
 
-    def to_json(self, delay: float) -> dict[str, Any]:
+    def figures(self, delay: float) -> DeploymentFigures:
+        """The deployment's part of the document."""
         deployment = self.deployment
         saturation = self.saturation()
-        wrk_rate = self.wrk.get("requests_per_s") if self.wrk else None
-        return {
-            "name": deployment.name,
-            "model": deployment.model,
-            "config": deployment.config,
-            "worker_class": deployment.worker_class,
-            "options": list(deployment.options),
-            "pool": deployment.pool,
-            "limits": deployment.limits,
-            "knee": self.knee(delay),
-            "saturation": saturation,
-            "wrk": self.wrk,
-            "wrk_ratio": saturation / wrk_rate if saturation and wrk_rate else None,
-            "cpu_ms_per_answer": self.cpu_per_answer(),
-            "steps": [step.to_json() for step in self.steps],
-            "error": self.error,
-        }
+        wrk_rate = self.wrk.requests_per_s if self.wrk else None
+        return DeploymentFigures(
+            name=deployment.name,
+            model=deployment.model,
+            config=deployment.config,
+            worker_class=deployment.worker_class,
+            options=list(deployment.options),
+            pool=deployment.pool,
+            limits=deployment.limits,
+            knee=self.knee(delay),
+            saturation=saturation,
+            wrk=self.wrk,
+            wrk_ratio=saturation / wrk_rate if saturation and wrk_rate else None,
+            cpu_ms_per_answer=self.cpu_per_answer(),
+            steps=list(self.steps),
+            error=self.error,
+        )
 
 
 # -- processes ------------------------------------------------------------------
 
 
-def process_cpu(pid: int | None) -> float | None:
-    """Seconds of CPU (user + system) that process ``pid`` has used, from ``/proc``."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: Sequence[int]) -> float | None:
+    """The CPU seconds (user + system) of processes together; None if none, or one is gone."""
+    found = [process_cpu(pid) for pid in pids]
+    return None if not found or None in found else sum(f for f in found if f is not None)
 
 
-def machine_busy() -> float | None:
-    """Seconds of CPU the whole machine has spent busy since it started (``/proc/stat``)."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            ticks = [int(n) for n in stat.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
+def settle(pids: Sequence[int], *, idle: float, every: float, limit: float = 20.0) -> float:
+    """Wait until processes are idle (under ``idle`` of a core for ``every`` s); the seconds.
+
+    Beyond saturation a worker is left with a backlog of requests whose
+    clients have gone (nothing cancels them): the next measurement must not
+    start until it has worked through them, nor be charged with their CPU.
+    """
+    began = time.perf_counter()
+    last = cpu_seconds(pids)
+    while time.perf_counter() - began < limit:
+        time.sleep(every)
+        now = cpu_seconds(pids)
+        if now is None or last is None or (now - last) / every < idle:
+            break
+        last = now
+    return round(time.perf_counter() - began, 2)
 
 
 class Generator:
-    """The generator in a process of its own, kept for many steps (``--steps``).
+    """The generator in a process of its own, kept for many runs (``--steps``).
 
-    One interpreter for the whole experiment: a step costs its schedule, not an
+    One interpreter for a whole experiment: a run costs its schedule, not an
     interpreter's start, and the generator is warm (imports, caches) from the
-    second step on.
+    second run on.
     """
 
     def __init__(self) -> None:
@@ -262,27 +210,21 @@ class Generator:
     def pid(self) -> int:
         return self._child.pid
 
-    def run(self, url: str, rate: float, duration: float, *, warmup: float,
-            timeout: float, poisson: bool = False) -> dict[str, Any]:  # fmt: skip
-        """One run of the schedule; the generator's document."""
+    def run(self, schedule: Schedule) -> LoadRun:
+        """One run of ``schedule``; its figures."""
         child = self._child
         assert child.stdin is not None and child.stdout is not None
-        arguments = ["--target", url, "--rate", f"{rate:g}", "--duration", f"{duration:g}",
-                     "--warmup", f"{warmup:g}", "--timeout", f"{timeout:g}"]  # fmt: skip
-        if poisson:
-            arguments.append("--poisson")
         try:
-            child.stdin.write(json.dumps(arguments) + "\n")
+            child.stdin.write(json.dumps(schedule.argv()) + "\n")
             child.stdin.flush()
         except OSError:
             pass  # it has ended: the read below says why
-        line = line_within(child.stdout, warmup + duration + timeout + 30)
+        line = line_within(child.stdout, schedule.deadline)
         if not line:
             self._log.seek(0)
             last = last_line(self._log.read()) or "no answer"
             raise LoadError(f"the load generator failed: {last}")
-        document: dict[str, Any] = json.loads(line)
-        return document
+        return documents.from_json(LoadRun, json.loads(line))
 
     def close(self) -> None:
         processes.DEFAULT.finish(self._child, grace=5)
@@ -295,84 +237,67 @@ class Generator:
         self.close()
 
 
-@contextlib.contextmanager
-def _child(command: list[str]) -> Iterator[subprocess.Popen[str]]:
-    """A child in a session of its own (Ctrl-C stays ours), killed if we leave early."""
-    child = processes.open_process(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
+def generate(schedule: Schedule) -> LoadRun:
+    """One run of the generator in a process of its own; its figures."""
+    command = [sys.executable, "-m", "shared.measure.load.generator", *schedule.argv()]
+    done = processes.run(command, timeout=schedule.deadline)
+    if done.returncode != 0 or not done.stdout.strip():
+        lines = done.stderr.strip().splitlines()
+        reason = lines[-1] if lines else done.describe()
+        raise LoadError(f"the load generator failed: {reason}")
+    return documents.from_json(LoadRun, json.loads(done.stdout))
 
 
-def generate(
-    url: str,
-    rate: float,
-    duration: float,
+def measured(
+    generator: Generator,
+    schedule: Schedule,
+    roles: Mapping[str, Sequence[int]],
     *,
-    warmup: float = 0.0,
-    poisson: bool = False,
-    connections: int = 10_000,
-    timeout: float = HTTP_TIMEOUT,
-) -> dict[str, Any]:
-    """Run the generator in a process of its own; its JSON document."""
-    command = [
-        sys.executable, "-m", "shared.measure.load.generator",
-        "--target", url, "--rate", f"{rate:g}", "--duration", f"{duration:g}",
-        "--warmup", f"{warmup:g}", "--connections", str(connections), "--timeout", f"{timeout:g}",
-    ]  # fmt: skip
-    if poisson:
-        command.append("--poisson")
-    with _child(command) as child:
-        stdout, stderr = child.communicate(timeout=warmup + duration + timeout + 30)
-    if child.returncode != 0 or not stdout.strip():
-        lines = stderr.strip().splitlines()
-        raise LoadError(f"the load generator failed: {lines[-1] if lines else 'no output'}")
-    document: dict[str, Any] = json.loads(stdout)
-    return document
+    others: bool = False,
+) -> tuple[LoadRun, Cpu]:
+    """One run of ``schedule``, and the CPU each role's processes used meanwhile.
+
+    ``roles`` are ``Cpu``'s (``upstream``, ``worker``, ``holder``): each a share of
+    the generator's run (warm-up, schedule, last answers), outside of which they
+    are idle; the generator counts its own, its start excluded. ``others``: what
+    the rest of the machine used meanwhile too, on a shared machine the noise.
+    """
+    pids = {**roles, "generator": [generator.pid]}
+    before = {role: cpu_seconds(found) for role, found in pids.items()}
+    machine_before = machine_busy()
+    began = time.perf_counter()
+    run = generator.run(schedule)
+    wall = time.perf_counter() - began
+    after = {role: cpu_seconds(found) for role, found in pids.items()}
+    machine_after = machine_busy()
+    used: dict[str, float | None] = {}
+    for role in pids:
+        b, a = before[role], after[role]
+        used[role] = None if a is None or b is None else a - b
+    busy = max(run.seconds, 1e-3)
+    shares: dict[str, float | None] = {}
+    for role in roles:
+        seconds = used[role]
+        shares[role] = None if seconds is None else round(100 * seconds / busy, 1)
+    if others:
+        ours = sum(v for v in used.values() if v is not None)
+        shares["others"] = round(max(0.0, 100 * (machine_after - machine_before - ours) / wall), 1)
+    return run, Cpu(generator=run.cpu_pct, **shares)
 
 
 def step(
     generator: Generator, deployed: Deployed, upstream_pid: int | None, rate: float, plan: Plan
 ) -> Step:
     """Offer ``rate`` to a deployment; the generator's figures and every process's CPU."""
-    pids = {"generator": generator.pid, "upstream": upstream_pid, "worker": deployed.worker()}
-    before = {role: process_cpu(pid) for role, pid in pids.items()}
-    machine_before = machine_busy()
-    target = f"{deployed.url}/?delay={plan.delay:g}"
-    began = time.perf_counter()
-    load = generator.run(
-        target, rate, plan.duration, warmup=plan.warmup, timeout=plan.timeout, poisson=plan.poisson
-    )
-    wall = time.perf_counter() - began
-    after = {role: process_cpu(pid) for role, pid in pids.items()}
-    machine_after = machine_busy()
-    used: dict[str, float | None] = {}
-    for role in pids:
-        b, a = before[role], after[role]
-        used[role] = None if a is None or b is None else a - b
-    # Shares of the generator's run (warm-up, schedule, last answers): the upstream and
-    # the worker are idle outside it; the generator counts its own, start-up excluded.
-    busy = max(float(load["seconds"]), 1e-3)
-    cpu: dict[str, float | None] = {"generator": float(load["cpu_pct"])}
-    for role in ("upstream", "worker"):
-        seconds = used[role]
-        cpu[role] = None if seconds is None else round(100 * seconds / busy, 1)
-    # What the rest of the machine used meanwhile: on a shared machine, the noise.
-    if machine_after is not None and machine_before is not None:
-        ours = sum(v for v in used.values() if v is not None)
-        others = (machine_after - machine_before - ours) / wall
-        cpu["others"] = round(max(0.0, 100 * others), 1)
-    return Step(rate, load, cpu)
+    worker = deployed.worker()
+    roles = {
+        "upstream": [] if upstream_pid is None else [upstream_pid],
+        "worker": [] if worker is None else [worker],
+    }
+    schedule = Schedule(f"{deployed.url}/?delay={plan.delay:g}", rate, plan.duration,
+                        warmup=plan.warmup, poisson=plan.poisson, timeout=plan.timeout)  # fmt: skip
+    run, cpu = measured(generator, schedule, roles, others=True)
+    return Step(load=run, cpu_pct=cpu, rate=rate, saturated=saturated(run, rate))
 
 
 def wrk_connections(result: Result, plan: Plan) -> int:
@@ -391,50 +316,30 @@ WRK_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+),
 WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 
 
-def wrk(url: str, seconds: int, connections: int) -> dict[str, Any] | None:
+def wrk(url: str, seconds: int, connections: int) -> Wrk | None:
     """wrk's closed-loop throughput against ``url``; None when wrk is not installed."""
     program = shutil.which("wrk")
     if program is None:
         return None
     command = [program, "-t1", f"-c{connections}", f"-d{seconds}s",
                f"--timeout={round(HTTP_TIMEOUT)}s", url]  # fmt: skip
-    with _child(command) as child:
-        stdout, stderr = child.communicate(timeout=seconds + HTTP_TIMEOUT + 30)
-    found = WRK_RATE.search(stdout)
-    if child.returncode != 0 or not found:
-        lines = (stderr or stdout).strip().splitlines()
-        raise LoadError(f"wrk failed: {lines[-1] if lines else 'no output'}")
-    errors = WRK_ERRORS.search(stdout)
-    non2xx = WRK_NON2XX.search(stdout)
-    return {
-        "requests_per_s": float(found.group(1)),
-        "connections": connections,
-        "seconds": seconds,
-        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-    }
+    done = processes.run(command, timeout=seconds + HTTP_TIMEOUT + 30)
+    found = WRK_RATE.search(done.stdout)
+    if done.returncode != 0 or not found:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise LoadError(f"wrk failed: {lines[-1] if lines else done.describe()}")
+    errors = WRK_ERRORS.search(done.stdout)
+    non2xx = WRK_NON2XX.search(done.stdout)
+    return Wrk(
+        requests_per_s=float(found.group(1)),
+        connections=connections,
+        seconds=seconds,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        non_2xx=int(non2xx.group(1)) if non2xx else 0,
+    )
 
 
 # -- the experiment ---------------------------------------------------------------
-
-
-def settle(deployed: Deployed, *, idle: float = 0.1, limit: float = 20.0) -> float:
-    """Wait until the worker is idle again; the seconds it took.
-
-    Beyond saturation a worker is left with a backlog of requests whose
-    clients have gone (gevent and threads finish them; nothing cancels them):
-    the next measurement must not start until it has worked through them.
-    Idle: under ``idle`` of a core for a quarter of a second.
-    """
-    began = time.perf_counter()
-    worker = deployed.worker()
-    while time.perf_counter() - began < limit:
-        before = process_cpu(worker)
-        time.sleep(0.25)
-        after = process_cpu(worker)
-        if before is None or after is None or (after - before) / 0.25 < idle:
-            break
-    return time.perf_counter() - began
 
 
 def run_deployment(
@@ -453,9 +358,11 @@ def run_deployment(
         def measure(rate: float) -> Step:
             on_step(deployment, rate)
             done = step(generator, deployed, upstream_pid, rate, plan)
-            result.steps.append(done)
             if done.saturated:  # its backlog must not fall on the next measurement
-                done.settled = round(settle(deployed), 2)
+                worker = deployed.worker()
+                waited = settle([] if worker is None else [worker], idle=0.1, every=0.25)
+                done = dataclasses.replace(done, settled=waited)
+            result.steps.append(done)
             return done
 
         good = 0.0
@@ -482,14 +389,14 @@ def run_deployment(
     return result
 
 
-def check_generator(plan: Plan) -> dict[str, Any]:
+def check_generator(plan: Plan) -> LoadRun:
     """The generator alone against a trivial server, at a rate above any deployment's.
 
     Its figures are trusted only if it can keep a schedule far faster than the
     services it measures: then it is not the bottleneck of their figures.
     """
     with open_trivial() as url:
-        return generate(url, plan.generator_rate, plan.generator_seconds, warmup=0.3)
+        return generate(Schedule(url, plan.generator_rate, plan.generator_seconds, warmup=0.3))
 
 
 def run(
@@ -515,16 +422,15 @@ def run(
 def document(
     plan: Plan,
     results: Sequence[Result],
-    environment: dict[str, Any],
+    environment: Environment,
     seconds: float,
-    generator: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The experiment as JSON: plan, environment, the generator's check, every deployment."""
-    return {
-        "experiment": "load",
-        "plan": plan.to_json(),
-        "seconds": round(seconds, 1),
-        "environment": environment,
-        "generator": generator,
-        "deployments": [result.to_json(plan.delay) for result in results],
-    }
+    generator: LoadRun | None = None,
+) -> LoadDocument:
+    """The experiment's document: plan, environment, the generator's check, every deployment."""
+    return LoadDocument(
+        plan=plan,
+        seconds=round(seconds, 1),
+        environment=environment,
+        generator=generator,
+        deployments=[result.figures(plan.delay) for result in results],
+    )

@@ -38,17 +38,17 @@ import random
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass, field, fields
+from typing import cast
 from urllib.parse import urlsplit
 
 from hdrh.histogram import HdrHistogram
 
+from shared import documents
 from shared.contract import HTTP_TIMEOUT
 from shared.harness.services import raise_open_files_limit
+from shared.measure.load.document import Connections, LoadRun, Percentiles
 
-#: The percentiles every figure reports; ``max`` comes beside them.
-PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 #: The percentiles of the distribution a chart draws (HdrHistogram's usual ladder).
 LADDER = (0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100)
 
@@ -78,6 +78,44 @@ class Target:
         host = parts.netloc
         request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: concurrency-compare\r\n\r\n"
         return cls(parts.hostname, port, request.encode("ascii"))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One run of the generator: where it sends, how fast, for how long.
+
+    Its fields are the generator's options (``--target``, ``--rate``, ...): the
+    parent passes a run to the generator process as ``argv()``, and the
+    generator reads it back from its arguments (``of``).
+    """
+
+    target: str
+    rate: float  # requests per second
+    duration: float  # seconds measured
+    warmup: float = 0.0  # seconds sent before, not measured
+    poisson: bool = False  # Poisson arrivals instead of a constant rate
+    seed: int = 1  # of the Poisson schedule
+    timeout: float = HTTP_TIMEOUT  # seconds a request may take, from its intended send
+    connections: int = 10_000  # at most this many open at once
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Schedule:
+        """The run that parsed arguments ask for; what they do not say, at its default."""
+        given = vars(args)
+        return cls(**{f.name: given[f.name] for f in fields(cls) if f.name in given})
+
+    def argv(self) -> list[str]:
+        """The generator's options for this run."""
+        options = ["--target", self.target, "--rate", f"{self.rate:g}",
+                   "--duration", f"{self.duration:g}", "--warmup", f"{self.warmup:g}",
+                   "--seed", str(self.seed), "--timeout", f"{self.timeout:g}",
+                   "--connections", str(self.connections)]  # fmt: skip
+        return [*options, "--poisson"] if self.poisson else options
+
+    @property
+    def deadline(self) -> float:
+        """Seconds the run may take at most, its last answers and a busy machine's delays in."""
+        return self.warmup + self.duration + self.timeout + 30
 
 
 def schedule(rate: float, duration: float, *, poisson: bool, seed: int) -> list[float]:
@@ -341,30 +379,24 @@ class Load:
                 connection.transport.abort()
 
 
-def summary(histogram: HdrHistogram) -> dict[str, float]:
+def summary(histogram: HdrHistogram) -> Percentiles:
     """Percentiles and max of a histogram of microseconds, in milliseconds."""
     if histogram.get_total_count() == 0:
-        return {}
-    figures = {f"p{p:g}": histogram.get_value_at_percentile(p) / 1000 for p in PERCENTILES}
-    figures["max"] = histogram.get_max_value() / 1000
-    return figures
+        return Percentiles()
+
+    def at(percentile: float) -> float:
+        return float(histogram.get_value_at_percentile(percentile)) / 1000
+
+    return Percentiles(p50=at(50), p90=at(90), p99=at(99), p99_9=at(99.9),
+                       max=histogram.get_max_value() / 1000)  # fmt: skip
 
 
-async def run_load(
-    url: str,
-    rate: float,
-    duration: float,
-    *,
-    warmup: float = 0.0,
-    poisson: bool = False,
-    seed: int = 1,
-    give_up: float = HTTP_TIMEOUT,
-    max_connections: int = 10_000,
-) -> dict[str, Any]:
-    """Send the schedule to ``url``; return the figures as JSON data."""
-    target = Target.parse(url)
-    times = schedule(rate, warmup + duration, poisson=poisson, seed=seed)
-    load = Load(target, timeout=give_up, max_connections=max_connections)
+async def run_load(run: Schedule) -> LoadRun:
+    """Send the schedule to its target; the figures."""
+    target = Target.parse(run.target)
+    warmup, duration = run.warmup, run.duration
+    times = schedule(run.rate, warmup + duration, poisson=run.poisson, seed=run.seed)
+    load = Load(target, timeout=run.timeout, max_connections=run.connections)
     cpu_before = os.times()
     began = time.perf_counter()
     lags = load.tally.lags
@@ -400,54 +432,43 @@ async def run_load(
     cpu_after = os.times()
     cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     wall = time.perf_counter() - began
-    return report(load, rate, duration, url, poisson, cpu=cpu, wall=wall)
+    return report(load, run, cpu=cpu, wall=wall)
 
 
-def report(
-    load: Load,
-    rate: float,
-    duration: float,
-    url: str,
-    poisson: bool,
-    *,
-    cpu: float,
-    wall: float,
-) -> dict[str, Any]:
+def report(load: Load, run: Schedule, *, cpu: float, wall: float) -> LoadRun:
+    """The figures of a run that has ended: ``cpu`` and ``wall`` seconds, the generator's."""
     tally = load.tally
     lag = summary(tally.lags)
-    behind = bool(lag) and lag["p99"] > LAG_LIMIT * 1000
+    behind = lag.p99 is not None and lag.p99 > LAG_LIMIT * 1000
     notes = []
     if behind:
-        notes.append(f"behind its schedule: sent p99 {lag['p99']:.1f} ms late (untrusted)")
+        notes.append(f"behind its schedule: sent p99 {lag.p99:.1f} ms late (untrusted)")
     if load.capped:
         notes.append(f"{load.capped} requests waited for one of {load.max_connections} connections")
-    return {
-        "target": url,
-        "rate": rate,
-        "duration": duration,
-        "poisson": poisson,
-        "sent": tally.sent,
-        "ok": tally.ok,
-        "errors": dict(sorted(tally.errors.items())),
-        "timeouts": tally.timeouts,
-        # Answers per second while the schedule ran, whichever request they answer: in a
-        # steady state the offered rate, beyond saturation what the service can do.
-        "throughput": tally.in_window / duration,
-        "latency_ms": summary(tally.latencies),
-        "distribution": [
-            [p, tally.latencies.get_value_at_percentile(p) / 1000]
-            for p in LADDER
-            if tally.latencies.get_total_count()
-        ],
-        "lag_ms": lag,
-        "behind": behind,
-        "trusted": not behind,
-        "connections": {"opened": load.opened, "peak": load.peak, "capped": load.capped},
-        "seconds": round(wall, 3),  # the whole run: warm-up, steps, the last answers
-        "cpu_seconds": round(cpu, 3),
-        "cpu_pct": round(100 * cpu / wall, 1) if wall > 0 else 0.0,
-        "notes": notes,
-    }
+    latencies = tally.latencies
+    return LoadRun(
+        target=run.target,
+        rate=run.rate,
+        duration=run.duration,
+        poisson=run.poisson,
+        sent=tally.sent,
+        ok=tally.ok,
+        errors=dict(sorted(tally.errors.items())),
+        timeouts=tally.timeouts,
+        throughput=tally.in_window / run.duration,
+        latency_ms=summary(latencies),
+        distribution=[(p, latencies.get_value_at_percentile(p) / 1000) for p in LADDER]
+        if latencies.get_total_count()
+        else [],
+        lag_ms=lag,
+        behind=behind,
+        trusted=not behind,
+        connections=Connections(load.opened, load.peak, load.capped),
+        seconds=round(wall, 3),
+        cpu_seconds=round(cpu, 3),
+        cpu_pct=round(100 * cpu / wall, 1) if wall > 0 else 0.0,
+        notes=notes,
+    )
 
 
 def positive(text: str) -> float:
@@ -476,19 +497,10 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_one(args: argparse.Namespace) -> dict[str, Any]:
+def run_one(args: argparse.Namespace) -> LoadRun:
     if not args.target or args.rate is None:
         raise SystemExit("a run needs --target and --rate")
-    coroutine = run_load(
-        args.target,
-        args.rate,
-        args.duration,
-        warmup=args.warmup,
-        poisson=args.poisson,
-        seed=args.seed,
-        give_up=args.timeout,
-        max_connections=args.connections,
-    )
+    coroutine = run_load(Schedule.of(args))
     try:
         import uvloop
     except ImportError:
@@ -505,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(100_000, 50, 100)
     runs = (parser.parse_args(json.loads(line)) for line in sys.stdin) if args.steps else [args]
     for run in runs:
-        json.dump(run_one(run), sys.stdout)
+        json.dump(documents.to_json(run_one(run)), sys.stdout)
         print(flush=True)
         gc.collect()  # between runs, where a pause costs nothing
     return 0
