@@ -352,11 +352,11 @@ def test_report_bad_usage(
         assert not (tmp_path / "site").exists()
 
 
-# The installed command refuses a runs or a bench file of another format version
-# as it refuses any bad input: one line, exit status 2, no traceback, no site.
-@pytest.mark.parametrize("option", ["--runs", "--bench"])
+# The installed command refuses a runs, bench, load or hurts file of another format
+# version as it refuses any bad input: one line, exit status 2, no traceback, no site.
+@pytest.mark.parametrize("option", ["--runs", "--bench", "--load", "--hurts"])
 def test_another_version_through_the_command(tmp_path: Path, option: str) -> None:
-    kind = "runs" if option == "--runs" else "bench"
+    kind = option.removeprefix("--")  # each file's kind is its option's name
     later = tmp_path / f"{kind}.json"
     later.write_text(json.dumps({"format": {"kind": kind, "version": 99}}))
     out = tmp_path / "site"
