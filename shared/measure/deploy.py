@@ -21,6 +21,7 @@ deploying process dies, gunicorn stops too.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -175,8 +176,6 @@ DEPLOYMENTS = _deployments()
 
 def available(models: list[str] | None = None) -> list[Deployment]:
     """The deployments of ``models`` (default: all); asyncio+uvloop if uvloop is installed."""
-    import importlib.util
-
     have_uvloop = importlib.util.find_spec("uvloop") is not None
     wanted = [d for d in DEPLOYMENTS.values() if models is None or d.model in models]
     return [d for d in wanted if d.model != UVLOOP or have_uvloop]

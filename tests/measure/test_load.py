@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -59,20 +59,26 @@ def tiny(services: Services) -> dict[str, experiment.Result]:
         return dict(zip(TINY_DEPLOYMENTS, pool.map(one, TINY_DEPLOYMENTS), strict=True))
 
 
+@dataclass
+class Ran:
+    """The generator's runs, and the tiny experiment's deployments by name."""
+
+    stalled: LoadRun
+    steady: LoadRun
+    hanging: LoadRun
+    tiny: dict[str, experiment.Result]
+
+
 @heavy_batch
-def load_runs(services: Services) -> dict[str, Any]:
+def load_runs(services: Services) -> Ran:
     with ThreadPoolExecutor(4) as pool:
-        runs = {
-            "stalled": pool.submit(stalled),
-            "steady": pool.submit(steady),
-            "hanging": pool.submit(hanging, services),
-            "tiny": pool.submit(tiny, services),
-        }
-        return {name: future.result() for name, future in runs.items()}
+        started = (pool.submit(stalled), pool.submit(steady), pool.submit(hanging, services))
+        deployments = pool.submit(tiny, services)
+        return Ran(*(future.result() for future in started), deployments.result())
 
 
 @pytest.fixture(scope="module")
-def runs(batches: Batches) -> dict[str, Any]:
+def runs(batches: Batches) -> Ran:
     return batches[load_runs]
 
 
@@ -91,8 +97,8 @@ def test_schedule() -> None:
 # it: the request intended at t into the stall waits 1 - t, so the share of answers
 # slower than x is (1 - x) / 3 s. p90 is then 0.7 s and p99 0.97 s; a closed-loop
 # tool would have charged the stall to one request, leaving p90 near a millisecond.
-def test_stall_is_charged_to_every_request_it_delays(runs: dict[str, Any]) -> None:
-    load: LoadRun = runs["stalled"]
+def test_stall_is_charged_to_every_request_it_delays(runs: Ran) -> None:
+    load = runs.stalled
     assert load.sent == RATE * SECONDS and every_answered(load)
     latency = load.latency_ms
     assert ordered(latency)
@@ -105,8 +111,8 @@ def test_stall_is_charged_to_every_request_it_delays(runs: dict[str, Any]) -> No
 
 
 # Against a fast server, every scheduled request is sent and answered at the offered rate.
-def test_counts_and_rate(runs: dict[str, Any]) -> None:
-    load: LoadRun = runs["steady"]
+def test_counts_and_rate(runs: Ran) -> None:
+    load = runs.steady
     assert load.sent == 300 and every_answered(load)
     assert 270 <= load.throughput <= 310
     assert ordered(load.latency_ms)
@@ -114,8 +120,8 @@ def test_counts_and_rate(runs: dict[str, Any]) -> None:
 
 
 # A request that gets no answer counts as a timeout, from its intended send time.
-def test_timeouts(runs: dict[str, Any]) -> None:
-    load: LoadRun = runs["hanging"]
+def test_timeouts(runs: Ran) -> None:
+    load = runs.hanging
     assert load.sent == 10 and load.ok == 0
     assert load.timeouts == 10 and load.errors == {}
     assert load.latency_ms.values() == (None,) * 5 and load.distribution == []
@@ -124,8 +130,8 @@ def test_timeouts(runs: dict[str, Any]) -> None:
 # The tiny experiment: every step's latency includes the upstream's D, its
 # percentiles are ordered, and what is offered below saturation is answered.
 @pytest.mark.parametrize("name", TINY_DEPLOYMENTS)
-def test_experiment_steps_are_sane(runs: dict[str, Any], name: str) -> None:
-    result: experiment.Result = runs["tiny"][name]
+def test_experiment_steps_are_sane(runs: Ran, name: str) -> None:
+    result = runs.tiny[name]
     assert not result.error and result.steps
     for step in result.steps:
         latency = step.load.latency_ms
@@ -147,9 +153,8 @@ def test_experiment_steps_are_sane(runs: dict[str, Any], name: str) -> None:
 # The defaults' caps differ per model: gthread's one thread serves one request at a
 # time, so the threads defaults answer at most 1 / D = 20 per second and saturate
 # at the first step; asyncio has no such cap: at 30 offered it answers more than 20.
-def test_each_model_saturates_where_its_limits_say(runs: dict[str, Any]) -> None:
-    threads: experiment.Result = runs["tiny"]["threads defaults"]
-    asyncio: experiment.Result = runs["tiny"]["asyncio tuned"]
+def test_each_model_saturates_where_its_limits_say(runs: Ran) -> None:
+    threads, asyncio = runs.tiny["threads defaults"], runs.tiny["asyncio tuned"]
     assert [s.rate for s in threads.steps] == [30]
     assert threads.steps[0].saturated and threads.knee(TINY.delay) is None
     saturation = threads.saturation()
