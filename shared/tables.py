@@ -38,9 +38,9 @@ import html as html_module
 import math
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from markupsafe import Markup
 from rich.cells import cell_len
@@ -63,16 +63,6 @@ class Spread:
     @classmethod
     def of(cls, values: Sequence[float]) -> Spread:
         return cls(statistics.median(values), min(values), max(values))
-
-    @classmethod
-    def from_json(cls, data: Any) -> Spread | None:
-        """A spread written by :meth:`to_json`; None for anything else."""
-        if isinstance(data, Mapping) and all(k in data for k in ("min", "median", "max")):
-            return cls(float(data["median"]), float(data["min"]), float(data["max"]))
-        return None
-
-    def to_json(self) -> dict[str, float]:
-        return {"min": self.low, "median": self.median, "max": self.high}
 
 
 Value = str | int | float | Spread | None
