@@ -26,7 +26,6 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -108,7 +107,7 @@ def check_format(data: Any, form: Format) -> None:
 
 
 def _from_json(kind: Any, value: Any, where: str) -> Any:
-    name = where or "the file"
+    name = f"{where}: " if where else ""  # the part the message is about, if not the whole
     origin = typing.get_origin(kind)
     if kind is Any:
         return value
@@ -122,37 +121,37 @@ def _from_json(kind: Any, value: Any, where: str) -> Any:
                 return _from_json(option, value, where)
             except DocumentError as exc:
                 errors.append(str(exc))
-        raise DocumentError(errors[0] if errors else f"{name}: null")
+        raise DocumentError(errors[0] if errors else f"{name}null")
     if origin is typing.Literal:
         if value not in typing.get_args(kind):
-            raise DocumentError(f"{name}: {value!r} is not one of {typing.get_args(kind)}")
+            raise DocumentError(f"{name}{value!r} is not one of {typing.get_args(kind)}")
         return value
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
-            raise DocumentError(f"{name}: not an object")
+            raise DocumentError(f"{name}not an object")
         hints = typing.get_type_hints(kind)
         fields = {f.name: f for f in dataclasses.fields(kind) if f.init}
         unknown = [key for key in value if key not in fields]
         if unknown:
-            raise DocumentError(f"{name}: an unknown part {unknown[0]!r}")
+            raise DocumentError(f"{name}an unknown part {unknown[0]!r}")
         given = {}
         for field_name, field in fields.items():
             inner = f"{where}.{field_name}" if where else field_name
             if field_name not in value:
                 no_default = dataclasses.MISSING
                 if field.default is no_default and field.default_factory is no_default:
-                    raise DocumentError(f"{name}: no {field_name!r}")
+                    raise DocumentError(f"{name}no {field_name!r}")
                 continue
             given[field_name] = _from_json(hints[field_name], value[field_name], inner)
         made: Any = kind  # a dataclass type, called with its fields
         return made(**given)
     if origin in (list, tuple, Sequence):
         if not isinstance(value, list):
-            raise DocumentError(f"{name}: not a list")
+            raise DocumentError(f"{name}not a list")
         args = typing.get_args(kind)
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
             if len(args) != len(value):
-                raise DocumentError(f"{name}: {len(value)} items, not {len(args)}")
+                raise DocumentError(f"{name}{len(value)} items, not {len(args)}")
             return tuple(
                 _from_json(a, v, f"{where}[{i}]")
                 for i, (a, v) in enumerate(zip(args, value, strict=True))
@@ -162,20 +161,20 @@ def _from_json(kind: Any, value: Any, where: str) -> Any:
         return tuple(items) if origin is tuple else items
     if origin is dict:
         if not isinstance(value, dict):
-            raise DocumentError(f"{name}: not an object")
+            raise DocumentError(f"{name}not an object")
         _, item = typing.get_args(kind) or (str, Any)
         return {k: _from_json(item, v, f"{where}[{k!r}]") for k, v in value.items()}
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise DocumentError(f"{name}: not a number: {value!r}")
+            raise DocumentError(f"{name}not a number: {value!r}")
         return float(value)
     if kind in (int, str, bool):
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise DocumentError(f"{name}: not {kind.__name__}: {value!r}")
+            raise DocumentError(f"{name}not {kind.__name__}: {value!r}")
         return value
     if kind is type(None):
         if value is not None:
-            raise DocumentError(f"{name}: not null")
+            raise DocumentError(f"{name}not null")
         return None
     raise TypeError(f"documents cannot read {kind!r} ({name})")  # a bug in a document's types
 
@@ -268,6 +267,10 @@ class Environment:
 
 def environment() -> Environment:
     """This machine and this interpreter, now."""
+    # Imported here: every model interpreter imports this module (the contract's
+    # jsonable) and never asks for package versions.
+    from importlib import metadata
+
     versions = {}
     for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3", "uvloop", "pyperf"):
         with contextlib.suppress(metadata.PackageNotFoundError):

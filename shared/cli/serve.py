@@ -10,7 +10,6 @@ from rich.console import Console
 from shared.args import port_number
 from shared.contract import HOST
 from shared.errors import UsageError
-from shared.harness.server import serve
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +21,9 @@ def command(args: argparse.Namespace, console: Console) -> int:
         console.print(f"serving on {urls['url']} (unreachable: {urls['unreachable']})")
         console.print("endpoints: /events /ip/ipify /ip/ip-api /ip/malformed /hang /stats")
         console.print("Ctrl-C stops it")
+
+    # aiohttp.web only once the arguments are good: a bad port is refused at once.
+    from shared.harness.server import serve
 
     try:
         asyncio.run(serve(args.port, ready))

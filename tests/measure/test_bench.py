@@ -389,7 +389,7 @@ SPOILT = [
     (lambda d: d["results"]["fanout"][2].pop("figures"), "results['fanout'][2]: no 'figures'"),
     (lambda d: d["measures"][5]["job"].pop("size"), "measures[5].job: no 'size'"),
     (lambda d: d["plan"].update(delay="0.1"), "plan.delay: not a number: '0.1'"),
-    (lambda d: d.update(extra=1), "the file: an unknown part 'extra'"),
+    (lambda d: d.update(extra=1), "an unknown part 'extra'"),
 ]
 
 

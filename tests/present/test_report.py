@@ -512,7 +512,7 @@ SPOILT_SERVICE: list[tuple[str, Path, Callable[[dict[str, Any]], object], str]] 
      "idle[3].live.load: no 'sent'"),
     ("--hurts", HURTS_FILE, lambda d: d["blocking"][1]["detectors"].update(later=[]),
      "blocking[1].detectors: an unknown part 'later'"),
-    ("--hurts", HURTS_FILE, lambda d: d.pop("plan"), "the file: no 'plan'"),
+    ("--hurts", HURTS_FILE, lambda d: d.pop("plan"), "no 'plan'"),
 ]  # fmt: skip
 
 
