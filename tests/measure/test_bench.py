@@ -32,7 +32,7 @@ from shared.measure.bench.child import VARIANTS, WORKLOADS
 from shared.measure.bench.figures import BenchDocument
 from shared.present import bench as output
 from shared.present import charts
-from shared.present import pythons as versions
+from shared.present import newer_python as versions
 from tests.support.batches import Batches, batch
 from tests.support.cli import refused
 from tests.support.processes import alive
@@ -443,7 +443,7 @@ def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_readme_versions_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     files = " ".join(str(f.relative_to(ROOT)) for f in VERSIONS)
-    line = f"<!-- from: python -m shared.present.pythons {files} --markdown -->\n"
+    line = f"<!-- from: python -m shared.present.newer_python {files} --markdown -->\n"
     older, newer = (documents.read(f, BenchDocument) for f in VERSIONS)
     assert readme.split(line, 1)[1].startswith(tables.markdown(versions.changes(older, newer)))
 

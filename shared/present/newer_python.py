@@ -1,6 +1,6 @@
 """What a newer interpreter changes: two bench files side by side, per model.
 
-``python -m shared.present.pythons OLDER.json NEWER.json`` prints, for every
+``python -m shared.present.newer_python OLDER.json NEWER.json`` prints, for every
 model, the bench's headline figures on each interpreter and the change between
 them; ``--markdown`` writes the same table for the README. The two files should
 come from the same machine on the same day (the table says when and where each
@@ -114,7 +114,7 @@ def changes(older: BenchDocument, newer: BenchDocument) -> Table:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.present.pythons",
+        prog="python -m shared.present.newer_python",
         description="What a newer interpreter changes: two bench JSON files side by side.",
     )
     parser.add_argument("older", help="the bench JSON made on the older interpreter")
