@@ -66,7 +66,7 @@ from typing import Any
 
 from shared import scenarios
 from shared.errors import BUG
-from shared.harness import pipes, processes
+from shared.harness import pipes, processes, procfs
 
 #: Set to "0" to start a fresh interpreter for every run.
 VARIABLE = "CONCURRENCY_COMPARE_FORK_SERVER"
@@ -251,20 +251,13 @@ def _own_pages() -> None:
     to happen during the run, those copies land in the measured time, and
     several children faulting on the same pages at once wait for each other.
     ``MADV_POPULATE_WRITE`` (Linux 5.14) does them all in one call per mapping,
-    before the clock starts. The mappings come from ``/proc/self/maps``: psutil's
-    ``memory_maps()`` reads ``smaps``, which walks every page, in every run.
+    before the clock starts.
     """
     with contextlib.suppress(OSError, AttributeError, ValueError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        with open("/proc/self/maps", encoding="ascii") as maps:
-            for line in maps:
-                fields = line.split()
-                span, perms = fields[0], fields[1]
-                if not perms.startswith("rw") or perms[3] != "p":
-                    continue
-                start, end = (int(part, 16) for part in span.split("-"))
-                libc.madvise(start, end - start, 23)  # MADV_POPULATE_WRITE
+        for start, end in procfs.writable_mappings():
+            libc.madvise(start, end - start, 23)  # MADV_POPULATE_WRITE
 
 
 def _die_with_parent() -> None:

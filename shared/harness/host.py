@@ -30,7 +30,6 @@ import contextlib
 import gc
 import importlib
 import json
-import os
 import sys
 import time
 import traceback
@@ -56,6 +55,7 @@ from shared.contract import (
     parse_scale,
 )
 from shared.errors import DIFFERS, EXIT_STATUSES, OK, UsageError, summary
+from shared.harness import procfs
 from shared.harness.postgres import use_postgres
 from shared.harness.services import use_services
 
@@ -86,24 +86,6 @@ class StderrRecorder:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
-
-
-def open_sockets() -> int:
-    """How many sockets this process has open (Linux; -1 where it cannot tell).
-
-    Its descriptors, read in ``/proc/self/fd``: psutil's ``net_connections()``
-    knows only the sockets in the kernel's tables (not one never bound, say)
-    and reads the tables of the whole machine.
-    """
-    try:
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return -1
-    count = 0
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
-    return count
 
 
 @contextlib.contextmanager
@@ -193,7 +175,7 @@ def run_hosted(model: str, module: ScenarioModule[Any, Outcome], spec: Spec,
                       file=sys.stderr)  # fmt: skip
                 status = DIFFERS
             report.pending = runtime.pending_work()
-            report.sockets = open_sockets()
+            report.sockets = procfs.open_sockets()
             recorder.phase = "collect"
             gc.collect()
             recorder.phase = "exit"

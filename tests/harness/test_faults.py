@@ -26,13 +26,12 @@ from pathlib import Path
 
 from shared import errors
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MODELS, HostReport
-from shared.harness import processes, runner
+from shared.harness import processes, procfs, runner
 from shared.harness.services import Services, open_services
 from tests.support.batches import Batches, batch
 from tests.support.cli import CLI
 from tests.support.processes import (
     alive,
-    children_of,
     command_line,
     descendants_of,
     process_name,
@@ -87,7 +86,7 @@ def _started(pid: int, fault: str, children: int) -> int:
     """The process to strike once ``pid`` has ``children`` children; 0 until then."""
     found = descendants_of(pid)
     _seen.setdefault(pid, set()).update(found)
-    if len(children_of(pid)) < children:
+    if len(procfs.children(pid)) < children:
         return 0
     if fault == "kill-services":
         if not any(process_name(p) == "as_completed" for p in found):

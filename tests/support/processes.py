@@ -1,48 +1,25 @@
 """Processes as a test sees them: alive or gone, their children, their sockets.
 
-Through psutil, but for ``children_of`` (see there).
+Through psutil, but for a process's children: ``shared.harness.procfs`` says why.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import psutil
 
-from shared.harness import processes
+from shared.harness import processes, procfs
 
 T = TypeVar("T")
 
 
-def children_of(pid: int) -> set[int]:
-    """The processes whose parent is ``pid``: the kernel's own list, per thread.
-
-    A few small reads (``/proc/PID/task/TID/children``; any thread may have
-    started a child) where psutil's ``children()`` reads every process's stat
-    file: in a test process whose threads all want the interpreter at once,
-    each of those hundreds of reads waits its turn, and the scan can take long
-    enough to miss a run that comes and goes.
-    """
-    found: set[int] = set()
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:  # it has ended
-        return found
-    for task in tasks:
-        try:
-            found.update(int(child) for child in (task / "children").read_text().split())
-        except OSError:  # the thread has ended
-            continue
-    return found
-
-
 def descendants_of(pid: int) -> set[int]:
     """Children, and theirs: a run forked by a model's fork server is a grandchild."""
-    found = children_of(pid)
+    found = procfs.children(pid)
     for child in list(found):
         found |= descendants_of(child)
     return found

@@ -1,10 +1,9 @@
 """What the bench reads from the system: CPU time, the machine, its limits.
 
 psutil reads the CPU of a process and of the whole machine, and the memory;
-what it does not know (the kernel's limits in ``/proc/sys``, the accept
-queues' overflows in ``/proc/net/netstat``, the CPU's name) is read here, in
-one place. A figure that cannot be read is ``None``, never a failure: the
-bench runs on, and the table says "-".
+what it does not know (the kernel's limits, the accept queues' overflows,
+the CPU's name) comes from ``shared.harness.procfs``. A figure that cannot be
+read is ``None``, never a failure: the bench runs on, and the table says "-".
 """
 
 from __future__ import annotations
@@ -13,19 +12,11 @@ import os
 import resource
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 
+from shared.harness import procfs
 from shared.measure.bench.plan import THREAD_CAP
-
-
-def read_proc(path: str) -> str | None:
-    """A file of ``/proc``, stripped, or None where it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="ascii").strip()
-    except OSError:
-        return None
 
 
 def process_cpu(pid: int | None) -> float | None:
@@ -51,16 +42,6 @@ def own_cpu() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def listen_overflows() -> int | None:
-    """Connections the kernel dropped because an accept queue was full (machine-wide)."""
-    try:
-        lines = [line.split() for line in (read_proc("/proc/net/netstat") or "").splitlines()]
-        names, values = [line for line in lines if line[:1] == ["TcpExt:"]][:2]
-        return int(values[names.index("ListenOverflows")])
-    except (ValueError, IndexError):
-        return None
-
-
 @dataclass(frozen=True, kw_only=True)
 class Machine:
     """What the machine is, and the limits that bound a benchmark on it."""
@@ -81,14 +62,6 @@ class Machine:
     thread_cap: int  # the threads model's cap (plan.THREAD_CAP)
 
 
-def kernel_limit(name: str) -> int | None:
-    """A limit of ``/proc/sys`` (``kernel/pid_max``), or None where it cannot be read."""
-    try:
-        return int(read_proc(f"/proc/sys/{name}") or "")
-    except ValueError:
-        return None
-
-
 def machine() -> Machine:
     """The limits that bound a benchmark here, and what the machine is."""
 
@@ -97,16 +70,14 @@ def machine() -> Machine:
         shown = ["unlimited" if n == resource.RLIM_INFINITY else str(n) for n in (soft, hard)]
         return "/".join(shown)
 
-    cpuinfo = (read_proc("/proc/cpuinfo") or "").splitlines()
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
     return Machine(
-        cpu=names[0] if names else None,
+        cpu=procfs.cpu_name(),
         cpus=psutil.cpu_count(),
         memory_gib=round(psutil.virtual_memory().total / 2**30, 1),
-        pid_max=kernel_limit("kernel/pid_max"),
-        threads_max=kernel_limit("kernel/threads-max"),
-        max_map_count=kernel_limit("vm/max_map_count"),
-        somaxconn=kernel_limit("net/core/somaxconn"),
+        pid_max=procfs.kernel_limit("kernel/pid_max"),
+        threads_max=procfs.kernel_limit("kernel/threads-max"),
+        max_map_count=procfs.kernel_limit("vm/max_map_count"),
+        somaxconn=procfs.kernel_limit("net/core/somaxconn"),
         open_files=rlimit(resource.RLIMIT_NOFILE),
         processes=rlimit(resource.RLIMIT_NPROC),
         stack=rlimit(resource.RLIMIT_STACK),
@@ -127,7 +98,7 @@ class Snapshot:
     @classmethod
     def take(cls, server: int | None) -> Snapshot:
         return cls(time.perf_counter(), machine_busy(), own_cpu(), process_cpu(server),
-                   listen_overflows())  # fmt: skip
+                   procfs.listen_overflows())  # fmt: skip
 
 
 def difference(after: float | None, before: float | None) -> float | None:
