@@ -100,14 +100,24 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that wait for the batches go last, so that the others run while
-    the batches do.
+    """The tests that wait for the batches go after the others, so that the
+    others run while the batches do; those that read a heavy batch go last.
 
-    A stable sort: each group keeps pytest's order. The batches themselves start
-    with the session (``_batches_from_the_start``), not with the first test that
-    reads one.
+    A heavy batch starts only once the light ones have ended: a test that waits
+    for one, placed before the readers of the light batches, would hold them
+    all back until it ends. A stable sort: each group keeps pytest's order. The
+    batches themselves start with the session (``_batches_from_the_start``),
+    not with the first test that reads one.
     """
-    items.sort(key=waits_for_the_batches)
+    heavy_modules = {build.__module__ for build in _heavy}
+
+    def group(item: pytest.Item) -> int:
+        if not waits_for_the_batches(item):
+            return 0
+        module = getattr(item, "module", None)
+        return 2 if module is not None and module.__name__ in heavy_modules else 1
+
+    items.sort(key=group)
 
 
 def reads_a_batch(item: pytest.Item) -> bool:
