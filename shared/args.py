@@ -131,10 +131,3 @@ def writable_folder(text: str) -> str:
     if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
         raise argparse.ArgumentTypeError(f"cannot write to {text}: not a writable folder")
     return text
-
-
-def readable_file(text: str) -> str:
-    """An input file that exists and can be read."""
-    if not os.path.isfile(nonempty(text, "file name")) or not os.access(text, os.R_OK):
-        raise argparse.ArgumentTypeError(f"cannot read {text}: no such readable file")
-    return text

@@ -27,7 +27,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from shared.errors import UsageError
 
@@ -48,12 +48,6 @@ class Format:
     def writer(self) -> str:
         """What writes such a file, as a refusal names it: ``"`bench --json`"``."""
         return f"`{self.command or self.kind} --json`"
-
-
-class Document(Protocol):
-    """A figures document: a dataclass with its ``FORMAT``."""
-
-    FORMAT: ClassVar[Format]
 
 
 D = TypeVar("D")
@@ -198,18 +192,15 @@ def write(path: Path | str, document: Any) -> None:
     Path(path).write_text(json.dumps(to_json(document), indent=2) + "\n", encoding="utf-8")
 
 
-#: ``write_json(path, document)``: the command's JSON format.
-WriteJson = Callable[[str, D], None]
 #: ``write_charts(folder, document)``: the charts drawn, as the files written.
 WriteCharts = Callable[[str, D], Iterable[Path]]
 
 
 def save(
     say: Callable[[str], object],
-    document: D,
+    document: Any,
     asked: argparse.Namespace,
-    write_json: WriteJson[D],
-    write_charts: WriteCharts[D],
+    write_charts: WriteCharts[Any],
 ) -> None:
     """Writes the JSON (``--json FILE``) and the charts (``--charts DIR``) ``asked`` asks for.
 
@@ -217,7 +208,7 @@ def save(
     written, so that a run's output says where its figures went.
     """
     if asked.json:
-        write_json(asked.json, document)
+        write(asked.json, document)
         say(f"figures written to {asked.json}")
     if asked.charts:
         for chart in write_charts(asked.charts, document):

@@ -93,7 +93,7 @@ def run(
         )
     document = figures.document(bench, environment)
     console.print(output.terminal(document))
-    documents.save(console.print, document, args, documents.write, charts.write_charts)
+    documents.save(console.print, document, args, charts.write_charts)
     if not bench.ok:
         console.print(Text("a job gave no figures: see the notes in red", style="bold red"))
     return 0 if bench.ok else 1

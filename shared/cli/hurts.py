@@ -74,7 +74,7 @@ def run(console: Console, args: argparse.Namespace, environment: Environment) ->
                 plan, args.only, upstream, environment, args.models, on_step, began=began
             )
     console.print(output.terminal(doc))
-    documents.save(console.print, doc, args, documents.write, output.write_charts)
+    documents.save(console.print, doc, args, output.write_charts)
     return OK
 
 

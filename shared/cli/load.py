@@ -192,7 +192,7 @@ def run_experiment(console: Console, args: argparse.Namespace, env: Environment)
                 style="bold red",
             )
         )
-    documents.save(console.print, doc, args, documents.write, output.write_charts)
+    documents.save(console.print, doc, args, output.write_charts)
     console.print(f"{plan.name} run: {doc.seconds:.0f} s")
     return 0 if not untrusted else 1
 

@@ -53,11 +53,3 @@ def memory_in_use() -> tuple[int, int]:
 def tally(failures: Iterable[BaseException | None]) -> dict[str, int]:
     """How many failures of each kind (by exception class name); ``None`` is a success."""
     return dict(Counter(type(f).__name__ for f in failures if f is not None))
-
-
-def merge(tallies: Iterable[dict[str, int]]) -> dict[str, int]:
-    """Several tallies added up."""
-    total: Counter[str] = Counter()
-    for one in tallies:
-        total.update(one)
-    return dict(total)
