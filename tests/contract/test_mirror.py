@@ -12,8 +12,9 @@ from shared.contract import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = [f"{model}_impl" for model in MODELS]
-# How a model is hosted, its benchmark workloads and its service: not scenarios.
-HOSTING = {"__init__.py", "__main__.py", "runtime.py", "workloads.py", "service.py"}
+# How a model is hosted, its benchmark workloads and its services (deployed, and
+# alone on the model's own sockets): not scenarios.
+HOSTING = {"__init__.py", "__main__.py", "runtime.py", "workloads.py", "service.py", "bare.py"}
 
 
 def modules(package: str) -> list[str]:
