@@ -14,6 +14,9 @@ status   meaning
          run was stopped at the runner's deadline
 4        a bug in concurrency-compare itself: a traceback, and where to
          report it
+5        figures untrusted (``bench``, ``load``, ``hurts``): the measuring
+         tool could not keep its schedule or open its connections, or failed
+         its own check; the figures are written, marked, not to be relied on
 128+N    ended by signal N: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP
 =======  ==================================================================
 """
@@ -30,6 +33,7 @@ DIFFERS = 1
 USAGE = 2
 ENVIRONMENT = 3
 BUG = 4
+UNTRUSTED = 5
 
 #: The table above as the CLI's help shows it.
 EXIT_STATUSES = """\
@@ -40,6 +44,8 @@ exit status:
   3      the environment failed, not a model (services died or hung, a model's
          interpreter killed or crashed, a run stopped at the deadline)
   4      a bug in concurrency-compare (traceback, and where to report it)
+  5      figures untrusted (bench, load, hurts): the measuring tool fell
+         behind or failed its own check; figures written, marked
   128+N  ended by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"""
 
 #: Where a bug is to be reported.
