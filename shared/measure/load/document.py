@@ -4,7 +4,12 @@
   one run of its schedule. It is the line the generator process prints for its
   parent, the body of the ``load --target`` file (``TargetDocument``), and, with
   the CPU of every process that took part (``Measured``), each step of the
-  experiment here and each figure of "What hurts a service".
+  experiment here and each figure of "What hurts a service". Its latencies come
+  twice: the successes alone (``latency_ms``), and every request that counts with
+  each failure or timeout at the timeout (``latency_all_ms``), the wait of a user
+  who got nothing; ``LoadRun.at_timeout`` tells a figure that is the timeout
+  (shown "≥ T"). ``Connections`` records the connection policy and the
+  connections that could not be opened.
 * ``LoadDocument``: the file of ``load --json``: the plan, the environment, the
   generator's check of itself, every deployment's steps and figures.
 
@@ -13,7 +18,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from shared.contract import HTTP_TIMEOUT
@@ -43,15 +48,32 @@ class Percentiles:
         """The figures there are, each with its name as the tables write it."""
         return [(n, v) for n, v in zip(self.NAMES, self.values(), strict=True) if v is not None]
 
+    def of(self, name: str) -> float | None:
+        """The figure of that name ("p99", "p99.9", "max"), None where none was timed."""
+        return self.values()[self.NAMES.index(name)]
+
 
 @dataclass(frozen=True)
 class Connections:
     """The connections the generator opened, the most open at once, the requests that
-    waited for one (its cap reached)."""
+    waited for one, under either policy:
+
+    * ``pool`` None (the default): a connection per waiting request, up to a cap;
+      a request waits (``capped``) only once the cap is reached, and then the run
+      could not open what it needed.
+    * ``pool`` N (``--connections N``, as wrk2): N connections opened before the
+      schedule starts; a request waits for a free one (``capped`` counts them),
+      its latency still counted from its intended send time.
+
+    ``failed``: connections that could not be opened (refused, reset, out of
+    descriptors), each failing the request that asked for it.
+    """
 
     opened: int
     peak: int
     capped: int
+    pool: int | None = None
+    failed: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,19 +83,27 @@ class LoadRun:
     target: str | None = None  # the URL; None where a figure did not keep it
     rate: float  # offered, requests per second
     duration: float  # seconds measured, after the warm-up
+    timeout_ms: float = 0.0  # a request's time limit from its intended send; 0: not recorded
     poisson: bool
     sent: int  # the requests that count: those intended after the warm-up
     ok: int
     errors: dict[str, int]  # failed requests by what failed ("HTTP 500", "ConnectionResetError")
     timeouts: int
-    # Answers per second while the schedule ran, whichever request they answer: in a
-    # steady state the offered rate, beyond saturation what the service can do.
+    # Answers (ok) to the requests that count, per second of the measured window: answers
+    # to warm-up requests are left out, so it never exceeds the offered rate; in a
+    # steady state the offered rate, beyond saturation what the service carried of it.
     throughput: float
-    latency_ms: Percentiles  # from each request's intended send time
-    distribution: list[tuple[float, float]]  # (percentile, ms): the latency's whole ladder
+    latency_ms: Percentiles  # the successes, from each request's intended send time
+    distribution: list[tuple[float, float]]  # (percentile, ms): latency_ms's whole ladder
+    # Every request that counts, each failure and timeout at ``timeout_ms``: what the
+    # users waited, whether or not they got an answer (``at_timeout`` tells those figures).
+    latency_all_ms: Percentiles = Percentiles()
+    distribution_all: list[tuple[float, float]] = field(default_factory=list)
     lag_ms: Percentiles  # how late the generator sent each request against its schedule
-    behind: bool  # it could not keep its schedule...
-    trusted: bool  # ...so its latencies include its own delay
+    behind: bool  # its lag p99 passed the generator's LAG_LIMIT: information, see trusted
+    # Its latencies are evidence: its lag is no material share of them, and it opened the
+    # connections it needed (``notes`` say why not).
+    trusted: bool
     connections: Connections
     seconds: float  # the whole run: warm-up, schedule, the last answers
     cpu_seconds: float  # the generator's own
@@ -84,6 +114,11 @@ class LoadRun:
     def failed(self) -> int:
         """Requests that failed or timed out."""
         return sum(self.errors.values()) + self.timeouts
+
+    def at_timeout(self, ms: float | None) -> bool:
+        """Whether a figure of ``latency_all_ms`` or ``distribution_all`` is the timeout:
+        the requests there got nothing, so a table shows it as "≥ T"."""
+        return ms is not None and self.timeout_ms > 0 and ms >= self.timeout_ms
 
 
 @dataclass(frozen=True, kw_only=True)
