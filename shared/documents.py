@@ -243,7 +243,11 @@ def gil_enabled() -> bool:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Environment:
-    """The machine and the interpreter a figures file comes from: in every one."""
+    """The machine and the interpreter a figures file comes from: in every one.
+
+    Fields added after the first files were written have defaults, so that
+    those files still read (as "not recorded").
+    """
 
     python: str
     implementation: str
@@ -251,9 +255,20 @@ class Environment:
     platform: str
     cpus: int | None
     packages: dict[str, str] = dataclasses.field(default_factory=dict)
-    #: What the load experiments add: wrk's version line, the load average at the start.
+    #: What the load experiments add: wrk's version line. ``load``: the load
+    #: average over the last minute when the command started.
     wrk: str | None = None
     load: float | None = None
+    #: The checkout's HEAD and the CPU's name; the CPUs this process may run on
+    #: (``os.sched_getaffinity``), of the ``cpus`` the machine has.
+    commit: str | None = None
+    cpu_model: str | None = None
+    affinity: tuple[int, ...] | None = None
+    #: What ``figures`` adds: whether tracked files outside docs/ differed from
+    #: ``commit`` when the remake started, and the load average when this
+    #: command's part had ended (beside ``load``, at its start).
+    dirty: bool | None = None
+    load_after: float | None = None
 
 
 def environment() -> Environment:
@@ -266,6 +281,7 @@ def environment() -> Environment:
     for package in ("aiohttp", "gevent", "greenlet", "requests", "urllib3", "uvloop", "pyperf"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux's; macOS has none
     return Environment(
         python=platform.python_version(),
         implementation=platform.python_implementation(),
@@ -273,4 +289,55 @@ def environment() -> Environment:
         platform=platform.platform(),
         cpus=os.cpu_count(),
         packages=versions,
+        load=os.getloadavg()[0],
+        commit=git_commit(Path(__file__).resolve().parents[1]),
+        cpu_model=cpu_model(),
+        affinity=tuple(sorted(affinity(0))) if affinity is not None else None,
     )
+
+
+def git_commit(checkout: Path) -> str | None:
+    """The commit ``checkout``'s HEAD names, or None outside a git checkout.
+
+    Read from the files under .git rather than by running git: this layer
+    starts no process (that is the harness's job), and the files are a stable,
+    documented format (gitrepository-layout).
+    """
+    git = checkout / ".git"
+    try:
+        if git.is_file():  # a linked worktree: "gitdir: PATH"
+            git = checkout / git.read_text(encoding="utf-8").removeprefix("gitdir:").strip()
+        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+        if not head.startswith("ref:"):
+            return head or None  # a detached HEAD is the commit itself
+        ref = head.removeprefix("ref:").strip()
+        common = git
+        if (git / "commondir").is_file():  # a worktree's refs live in the main .git
+            common = git / (git / "commondir").read_text(encoding="utf-8").strip()
+        for folder in (git, common):
+            if (folder / ref).is_file():
+                return (folder / ref).read_text(encoding="utf-8").strip() or None
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8").splitlines():
+                commit, _, name = line.partition(" ")
+                if name == ref:
+                    return commit
+    except OSError:
+        return None
+    return None
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name from ``/proc/cpuinfo`` (None where there is none).
+
+    Read here, not through ``shared.harness.procfs.cpu_name``: this module is
+    the lowest layer and cannot import the harness, and every figures file
+    records the CPU, so the few lines are repeated rather than moved.
+    """
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else None
