@@ -66,7 +66,9 @@ class Connections:
       its latency still counted from its intended send time.
 
     ``failed``: connections that could not be opened (refused, reset, out of
-    descriptors), each failing the request that asked for it.
+    descriptors), each failing the request that asked for it. ``connect_ms``: how
+    long opening one took; a second means the kernel dropped the SYN (a full
+    listen backlog) and the client sent it again.
     """
 
     opened: int
@@ -74,6 +76,7 @@ class Connections:
     capped: int
     pool: int | None = None
     failed: int = 0
+    connect_ms: Percentiles = Percentiles()
 
 
 @dataclass(frozen=True, kw_only=True)

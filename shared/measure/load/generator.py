@@ -5,9 +5,11 @@ requests to URL on a schedule fixed before the first one leaves (every 1/R s,
 or Poisson arrivals at rate R with ``--poisson``), and prints one JSON document
 on stdout when the last answer is in.
 
-Open loop: a send never waits for an earlier answer. A request finds an idle
-keep-alive connection or opens a new one, so a server that stalls makes the
-generator open connections, not slow down. Every latency is measured from the
+Open loop: a send never waits for an earlier answer. By default a request
+finds an idle keep-alive connection or opens a new one (up to ``--cap``), so a
+server that stalls makes the generator open connections, not slow down; with
+``--connections N`` (as wrk2) N connections are opened before the schedule
+starts and a request waits for a free one. Either way every latency is measured from the
 request's *intended* send time, the one in the schedule: when a server stalls
 for a second, every request that the schedule placed in that second is charged
 the part of the stall it waited through. A closed-loop tool (wrk, ab) would
@@ -15,10 +17,22 @@ have waited for the stalled answer before sending the next request, and
 charged the stall to one request only: the coordinated omission that hides
 stalls from its percentiles.
 
+A connection per waiting request meets the server's listen backlog: once a stall
+has filled its accept queue, the kernel drops each further SYN, and the client
+sends it again after TCP's initial retransmission timeout of one second, so
+every request past the backlog is charged about 1 s, not the rest of the stall
+(a cluster at 1.0 s, p90 far above the stall's arithmetic). A pool never opens
+connections during the stall, and gives the arithmetic whatever the backlog.
+
+A request that fails or times out counts twice: in its errors or timeouts, and
+in a second distribution at the timeout (what its user waited, for nothing),
+beside the successes' one.
+
 The generator checks itself: how late it sent each request against its own
 schedule (its *lag*). When it cannot keep up (a busy machine, a rate beyond
-what one process sends), its latencies include its own delay, and the figures
-are marked untrusted.
+what one process sends), its latencies include its own delay: the figures are
+untrusted when that delay is a material share of them (``judge``), or when it
+could not open the connections the schedule needed.
 
 It speaks just enough HTTP/1.1 for the purpose (no pipelining, bodies by
 ``Content-Length``, chunked or close), on asyncio protocols and uvloop's event
@@ -56,8 +70,17 @@ LADDER = (0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100)
 #: request this late: far above the event loop's millisecond timers and a busy
 #: machine's scheduling noise, far below the delays the experiment measures.
 LAG_LIMIT = 0.010
+#: A run is untrusted when its lag p99 is over this share of the latency p99 it
+#: measured (every request, failures at the timeout) and over LAG_FLOOR: a lag
+#: adds at most itself to a latency, so a tenth moves the figures by less than
+#: the spread between repeats, and under a millisecond it is timer noise that
+#: changes no figure an engineer decides on.
+LAG_SHARE = 0.10
+LAG_FLOOR = 0.001
 #: How often the running requests are checked against the timeout, in seconds.
 SWEEP = 0.05
+#: The cap of the default policy: at most this many connections open at once.
+CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +119,10 @@ class Schedule:
     poisson: bool = False  # Poisson arrivals instead of a constant rate
     seed: int = 1  # of the Poisson schedule
     timeout: float = HTTP_TIMEOUT  # seconds a request may take, from its intended send
-    connections: int = 10_000  # at most this many open at once
+    # The connection policy: None, a connection per waiting request, at most ``cap``
+    # at once; N, a pool of N opened before the schedule, a request waits for one.
+    connections: int | None = None
+    cap: int = CAP
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> Schedule:
@@ -109,7 +135,9 @@ class Schedule:
         options = ["--target", self.target, "--rate", f"{self.rate:g}",
                    "--duration", f"{self.duration:g}", "--warmup", f"{self.warmup:g}",
                    "--seed", str(self.seed), "--timeout", f"{self.timeout:g}",
-                   "--connections", str(self.connections)]  # fmt: skip
+                   "--cap", str(self.cap)]  # fmt: skip
+        if self.connections is not None:
+            options += ["--connections", str(self.connections)]
         return [*options, "--poisson"] if self.poisson else options
 
     @property
@@ -136,16 +164,34 @@ def schedule(rate: float, duration: float, *, poisson: bool, seed: int) -> list[
 class Tally:
     """What happened to the requests that count (those after the warm-up)."""
 
-    latencies: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 3_600_000_000, 3))
-    lags: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 3_600_000_000, 3))
+    timeout: float  # seconds: where a failure goes in ``every``
+    latencies: HdrHistogram = field(default_factory=lambda: micros())  # the successes
+    every: HdrHistogram = field(default_factory=lambda: micros())  # failures at the timeout
+    lags: HdrHistogram = field(default_factory=lambda: micros())
+    connects: HdrHistogram = field(default_factory=lambda: micros())  # every connection's
     sent: int = 0
     ok: int = 0
     timeouts: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    in_window: int = 0  # answers (to any request) that came in the measured window
+
+    def success(self, seconds: float) -> None:
+        self.ok += 1
+        micro = max(1, round(seconds * 1e6))
+        self.latencies.record_value(micro)
+        self.every.record_value(micro)
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+        self.every.record_value(round(self.timeout * 1e6))
+
+    def timed_out(self) -> None:
+        self.timeouts += 1
+        self.every.record_value(round(self.timeout * 1e6))
+
+
+def micros() -> HdrHistogram:
+    """A histogram of microseconds, from 1 µs to an hour, to 3 significant digits."""
+    return HdrHistogram(1, 3_600_000_000, 3)
 
 
 class Connection(asyncio.Protocol):
@@ -164,6 +210,7 @@ class Connection(asyncio.Protocol):
         self.chunked = False
         self.until_close = False
         self.keep = True
+        self.wanted = True  # False: given up on while it connected
 
     # -- the running request -----------------------------------------------------
 
@@ -178,9 +225,9 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
         self.transport = transport = cast(asyncio.Transport, transport)
-        if self.intended is None:  # given up on while it connected
+        if not self.wanted:
             transport.abort()
-        else:
+        elif self.intended is not None:
             self.start(self.intended, self.counted)
 
     def data_received(self, data: bytes) -> None:
@@ -268,17 +315,17 @@ class Load:
         self.target = target
         self.timeout = timeout
         self.max_connections = max_connections
-        self.tally = Tally()
+        self.tally = Tally(timeout)
         self.idle: list[Connection] = []
         self.busy: set[Connection] = set()
         self.waiting: deque[tuple[float, bool]] = deque()  # (intended, counted) with no connection
         self.opened = 0
         self.peak = 0
-        self.capped = 0  # requests that waited for a connection: the cap was reached
+        self.capped = 0  # requests that waited for a connection: the cap (or pool) was full
+        self.failed = 0  # connections that could not be opened
         self.outstanding = 0
         self.all_done = asyncio.Event()
         self.sending = True
-        self.window = (0.0, 0.0)  # the measured span, on perf_counter's clock
 
     def send(self, intended: float, counted: bool) -> None:
         self.outstanding += 1
@@ -303,29 +350,43 @@ class Load:
         self.peak = max(self.peak, len(self.busy) + len(self.idle))
         asyncio.get_running_loop().create_task(self._open(connection))
 
-    async def _open(self, connection: Connection) -> None:
+    async def fill(self, size: int) -> None:
+        """Open a pool of ``size`` idle connections, before the schedule starts."""
+        pool = [Connection(self) for _ in range(size)]
+        self.opened += size
+        opened = await asyncio.gather(*(self._open(c) for c in pool))
+        self.idle.extend(c for c, ok in zip(pool, opened, strict=True) if ok)
+        self.peak = len(self.idle)
+
+    async def _open(self, connection: Connection) -> bool:
         loop = asyncio.get_running_loop()
+        began = time.perf_counter()
         try:
             await loop.create_connection(lambda: connection, self.target.host, self.target.port)
         except OSError as exc:
+            self.failed += 1
+            connection.wanted = False
             if connection in self.busy:
                 self.finished(connection, ok=False, kind=type(exc).__name__)
+            return False
+        self.tally.connects.record_value(max(1, round((time.perf_counter() - began) * 1e6)))
+        return True
 
     def finished(self, connection: Connection, *, ok: bool, kind: str) -> None:
         intended, counted = connection.intended, connection.counted
         if intended is None:
             return
         connection.intended = None
-        now = time.perf_counter()
-        tally = self.tally
-        if ok and self.window[0] <= now <= self.window[1]:
-            tally.in_window += 1
+        if connection.transport is None:
+            connection.wanted = False  # still connecting: it is not needed any more
+        took = time.perf_counter() - intended
         if counted:
-            if ok:
-                tally.ok += 1
-                tally.latencies.record_value(max(1, round((now - intended) * 1e6)))
+            if not ok:
+                self.tally.error(kind)
+            elif took > self.timeout:  # in after the timeout, before the sweep saw it
+                self.tally.timed_out()
             else:
-                tally.error(kind)
+                self.tally.success(took)
         self.busy.discard(connection)
         self.outstanding -= 1
         reusable = ok and connection.keep and connection.transport is not None
@@ -359,13 +420,14 @@ class Load:
         for connection in [c for c in self.busy if c.intended is not None]:
             if connection.intended is not None and connection.intended < limit:
                 if connection.counted:
-                    self.tally.timeouts += 1
+                    self.tally.timed_out()
                 connection.counted = False
                 connection.keep = False
                 self.finished(connection, ok=False, kind="timeout")
         while self.waiting and self.waiting[0][0] < limit:
             _, counted = self.waiting.popleft()
-            self.tally.timeouts += counted
+            if counted:
+                self.tally.timed_out()
             self.outstanding -= 1
         self._settle()
 
@@ -379,16 +441,34 @@ class Load:
                 connection.transport.abort()
 
 
-def summary(histogram: HdrHistogram) -> Percentiles:
-    """Percentiles and max of a histogram of microseconds, in milliseconds."""
+def summary(histogram: HdrHistogram, *, most: float | None = None) -> Percentiles:
+    """Percentiles and max of a histogram of microseconds, in milliseconds.
+
+    ``most``: ms no figure exceeds, the timeout where failures were recorded at it:
+    the histogram's bucket of it reads a little above, and a figure at the timeout
+    must read as exactly the timeout (``LoadRun.at_timeout``).
+    """
     if histogram.get_total_count() == 0:
         return Percentiles()
+    values = [at(histogram, p, most) for p in (50, 90, 99, 99.9, 100)]
+    return Percentiles(p50=values[0], p90=values[1], p99=values[2], p99_9=values[3],
+                       max=values[4])  # fmt: skip
 
-    def at(percentile: float) -> float:
-        return float(histogram.get_value_at_percentile(percentile)) / 1000
 
-    return Percentiles(p50=at(50), p90=at(90), p99=at(99), p99_9=at(99.9),
-                       max=histogram.get_max_value() / 1000)  # fmt: skip
+def ladder(histogram: HdrHistogram, *, most: float | None = None) -> list[tuple[float, float]]:
+    """The (percentile, ms) of LADDER, for a chart; empty where nothing was timed."""
+    if histogram.get_total_count() == 0:
+        return []
+    return [(p, at(histogram, p, most)) for p in LADDER]
+
+
+def at(histogram: HdrHistogram, percentile: float, most: float | None) -> float:
+    """A histogram's value at a percentile in ms, at most ``most``."""
+    if percentile >= 100:
+        ms = float(histogram.get_max_value()) / 1000
+    else:
+        ms = float(histogram.get_value_at_percentile(percentile)) / 1000
+    return ms if most is None else min(ms, most)
 
 
 async def run_load(run: Schedule) -> LoadRun:
@@ -396,7 +476,10 @@ async def run_load(run: Schedule) -> LoadRun:
     target = Target.parse(run.target)
     warmup, duration = run.warmup, run.duration
     times = schedule(run.rate, warmup + duration, poisson=run.poisson, seed=run.seed)
-    load = Load(target, timeout=run.timeout, max_connections=run.connections)
+    pool = run.connections
+    load = Load(target, timeout=run.timeout, max_connections=run.cap if pool is None else pool)
+    if pool is not None:
+        await load.fill(pool)
     cpu_before = os.times()
     began = time.perf_counter()
     lags = load.tally.lags
@@ -409,7 +492,6 @@ async def run_load(run: Schedule) -> LoadRun:
     sweeping = asyncio.get_running_loop().create_task(sweeper())
     start = time.perf_counter() + 0.02  # a moment to reach the first send
     measured_from = start + warmup
-    load.window = (measured_from, measured_from + duration)
     try:
         for offset in times:
             intended = start + offset
@@ -438,32 +520,36 @@ async def run_load(run: Schedule) -> LoadRun:
 def report(load: Load, run: Schedule, *, cpu: float, wall: float) -> LoadRun:
     """The figures of a run that has ended: ``cpu`` and ``wall`` seconds, the generator's."""
     tally = load.tally
-    lag = summary(tally.lags)
+    timeout_ms = run.timeout * 1000
+    lag, every = summary(tally.lags), summary(tally.every, most=timeout_ms)
     behind = lag.p99 is not None and lag.p99 > LAG_LIMIT * 1000
-    notes = []
-    if behind:
-        notes.append(f"behind its schedule: sent p99 {lag.p99:.1f} ms late (untrusted)")
-    if load.capped:
-        notes.append(f"{load.capped} requests waited for one of {load.max_connections} connections")
-    latencies = tally.latencies
+    connections = Connections(load.opened, load.peak, load.capped, pool=run.connections,
+                              failed=load.failed, connect_ms=summary(tally.connects))  # fmt: skip
+    doubts = judge(lag, every, connections)
+    notes = [f"{doubt} (untrusted)" for doubt in doubts]
+    if behind and not doubts:
+        notes.append(f"sent p99 {lag.p99:.1f} ms late, a small share of its latencies")
+    if load.capped and run.connections is not None:
+        notes.append(f"{load.capped} requests waited for one of {run.connections} connections")
     return LoadRun(
         target=run.target,
         rate=run.rate,
         duration=run.duration,
+        timeout_ms=timeout_ms,
         poisson=run.poisson,
         sent=tally.sent,
         ok=tally.ok,
         errors=dict(sorted(tally.errors.items())),
         timeouts=tally.timeouts,
-        throughput=tally.in_window / run.duration,
-        latency_ms=summary(latencies),
-        distribution=[(p, latencies.get_value_at_percentile(p) / 1000) for p in LADDER]
-        if latencies.get_total_count()
-        else [],
+        throughput=tally.ok / run.duration,
+        latency_ms=summary(tally.latencies),
+        distribution=ladder(tally.latencies),
+        latency_all_ms=every,
+        distribution_all=ladder(tally.every, most=timeout_ms),
         lag_ms=lag,
         behind=behind,
-        trusted=not behind,
-        connections=Connections(load.opened, load.peak, load.capped),
+        trusted=not doubts,
+        connections=connections,
         seconds=round(wall, 3),
         cpu_seconds=round(cpu, 3),
         cpu_pct=round(100 * cpu / wall, 1) if wall > 0 else 0.0,
@@ -471,9 +557,31 @@ def report(load: Load, run: Schedule, *, cpu: float, wall: float) -> LoadRun:
     )
 
 
+def judge(lag: Percentiles, every: Percentiles, connections: Connections) -> list[str]:
+    """Why a run's figures are not evidence, if they are not: the notes that say so."""
+    doubts = []
+    if lag.p99 is not None:
+        limit = max(LAG_FLOOR * 1000, LAG_SHARE * (every.p99 or 0.0))
+        if lag.p99 > limit:
+            share = f"{LAG_SHARE:.0%} of its latency p99 or {LAG_FLOOR * 1000:g} ms"
+            doubts.append(f"sent p99 {lag.p99:.1f} ms late, over {limit:.1f} ms: {share}")
+    if connections.failed:
+        doubts.append(f"{connections.failed} connections could not be opened")
+    if connections.capped and connections.pool is None:
+        doubts.append(f"{connections.capped} requests waited for a connection: the cap was reached")
+    return doubts
+
+
 def positive(text: str) -> float:
     value = float(text)
     if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
         raise ValueError(text)
     return value
 
@@ -487,7 +595,14 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
     parser.add_argument("--seed", type=int, default=1, help="of the Poisson schedule")
     parser.add_argument("--timeout", type=positive, default=HTTP_TIMEOUT)
-    parser.add_argument("--connections", type=int, default=10_000, help="at most this many")
+    parser.add_argument(
+        "--connections",
+        type=positive_int,
+        metavar="N",
+        help="a pool of N connections opened before the schedule, a request waits for a free "
+        "one (default: a connection per waiting request, at most --cap)",
+    )
+    parser.add_argument("--cap", type=positive_int, default=CAP, help="of the default policy")
     parser.add_argument(
         "--steps",
         action="store_true",

@@ -9,6 +9,8 @@ sustains against it is the generator's own limit.
 server stops answering for T seconds (one blocking sleep, like a long garbage
 collection or a blocking call), then answers everything that waited. The
 generator's correction for coordinated omission is tested against it.
+``--backlog N``: its listen backlog (the kernel caps it at net.core.somaxconn),
+small to see what a stall does to the connections that overflow it.
 
 It reports its URL as one JSON line on stdout and stops when stdin closes;
 ``open_trivial()`` runs it in a child process for the tests and the benchmark.
@@ -34,6 +36,9 @@ from shared.harness.pipes import line_within
 from shared.harness.services import READY_TIMEOUT
 
 BODY = b'{"ok": true}'
+#: Its listen backlog: Linux's usual cap (net.core.somaxconn), so that a stall's
+#: connections wait in the accept queue rather than overflow it.
+BACKLOG = 4096
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
     + str(len(BODY)).encode()
@@ -81,9 +86,9 @@ class Answerer(asyncio.Protocol):
             self.transport.write(ANSWER * count)
 
 
-async def serve(stall: Stall) -> None:
+async def serve(stall: Stall, backlog: int = BACKLOG) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Answerer(stall), HOST, 0, backlog=4096)
+    server = await loop.create_server(lambda: Answerer(stall), HOST, 0, backlog=backlog)
     port = server.sockets[0].getsockname()[1]
     print(json.dumps({"url": f"http://{HOST}:{port}/"}), flush=True)
     closed = asyncio.Event()
@@ -99,10 +104,13 @@ async def serve(stall: Stall) -> None:
 
 
 @contextlib.contextmanager
-def open_trivial(stall_after: float = 0.0, stall_for: float = 0.0) -> Iterator[str]:
+def open_trivial(
+    stall_after: float = 0.0, stall_for: float = 0.0, *, backlog: int = BACKLOG
+) -> Iterator[str]:
     """Run the server in a child process; its URL. It stops, whatever happens, on exit."""
     command = [sys.executable, "-m", "shared.measure.load.trivial",
-               "--stall-after", f"{stall_after:g}", "--stall-for", f"{stall_for:g}"]  # fmt: skip
+               "--stall-after", f"{stall_after:g}", "--stall-for", f"{stall_for:g}",
+               "--backlog", str(backlog)]  # fmt: skip
     # Closing its stdin (on leaving the block) stops it.
     with processes.started(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -118,14 +126,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m shared.measure.load.trivial")
     parser.add_argument("--stall-after", type=float, default=0.0, metavar="S")
     parser.add_argument("--stall-for", type=float, default=0.0, metavar="T")
+    parser.add_argument("--backlog", type=int, default=BACKLOG, metavar="N")
     args = parser.parse_args(argv)
     stall = Stall(args.stall_after, args.stall_for)
     try:
         import uvloop
     except ImportError:
-        asyncio.run(serve(stall))
+        asyncio.run(serve(stall, args.backlog))
     else:
-        uvloop.run(serve(stall))
+        uvloop.run(serve(stall, args.backlog))
 
 
 if __name__ == "__main__":
