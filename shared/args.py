@@ -50,6 +50,18 @@ def within(low: float, high: float, what: str) -> Callable[[str], float]:
     return bounded
 
 
+def whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """A type for a whole number in [low, high]: ``type=whole(1, 50, "repeats")``."""
+
+    def bounded(text: str) -> int:
+        value = number(text, low, high, what)
+        if not value.is_integer():
+            raise argparse.ArgumentTypeError(f"{what}: a whole number, not {text!r}")
+        return int(value)
+
+    return bounded
+
+
 def positive_number(text: str) -> float:
     value = parsed(text, float, "a number")
     if not (math.isfinite(value) and value > 0):
