@@ -41,6 +41,7 @@ COMMANDS = {
         "hurts",
         "what hurts a service: CPU in the handler, a blocking call, idle connections",
     ),
+    "figures": ("figures", "remake every committed figures file and chart under docs/"),
     "inspect": ("inspect", INSPECT_HELP),
     "serve": ("serve", "run the local services in the foreground"),
 }
