@@ -1,4 +1,5 @@
-"""The service of "As a service", deployed under gunicorn in every model and configuration."""
+"""The service of "As a service", deployed in every model and configuration: under gunicorn
+(aiohttp's and uvicorn's workers for asyncio), and bare, the model alone."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from typing import Any
 import psutil
 import pytest
 
-from shared.contract import EVENTS, HTTP_TIMEOUT
+from shared.contract import EVENTS, HTTP_TIMEOUT, MODELS
+from shared.errors import UsageError
 from shared.harness import processes
 from shared.harness.services import Services
 from shared.measure import deploy
-from shared.measure.deploy import Ask, DeployError, Deployment
-from tests.support.batches import Batches, heavy_batch
+from shared.measure.deploy import BARE, DEPLOYMENTS, Ask, DeployError, Deployment
+from tests.support.batches import Batches, batch, heavy_batch
 from tests.support.processes import alive, listening_here
 
 #: Requests sent at once to each deployment, each answered by the upstream after D:
@@ -55,6 +57,7 @@ class Seen:
     answers: list[tuple[int, Any]]
     bad: list[int]
     walls: list[float]
+    masters: list[int]
     workers: list[int | None]
     left_running: list[int]
     still_listening: list[str]
@@ -79,6 +82,7 @@ def every_deployment(services: Services) -> Seen:
         answers=answers,
         bad=bad,
         walls=walls,
+        masters=[master for master, _ in processes],
         workers=[worker for _, worker in processes],
         left_running=[pid for pid in pids if alive(pid)],
         still_listening=listening_here(urls),
@@ -95,6 +99,29 @@ def test_the_same_answer_everywhere(batches: Batches) -> None:
         name: (200, expected) for name in seen.names
     }
     assert seen.bad == [400] * len(seen.names)
+
+
+# The ASGI app on uvicorn (uvloop, httptools) is aiohttp's service on another server:
+# the same document, the same refusal, in both configurations.
+def test_uvicorn_answers_as_aiohttp(batches: Batches) -> None:
+    seen = batches[every_deployment]
+    answers = dict(zip(seen.names, zip(seen.answers, seen.bad, strict=True), strict=True))
+    for config in ("defaults", "tuned"):
+        assert answers[f"asyncio+uvicorn {config}"] == answers["asyncio defaults"]
+
+
+# Each model alone (<model>_impl/bare.py, one process on the inherited socket) answers
+# as its deployments under gunicorn do, once the module is there.
+@pytest.mark.parametrize("model", MODELS)
+def test_bare_deployment_answers(batches: Batches, model: str) -> None:
+    bare = DEPLOYMENTS[f"{model} bare"]
+    if not bare.installed():
+        pytest.skip(f"{model}_impl/bare.py is not written yet")
+    seen = batches[every_deployment]
+    index = seen.names.index(bare.name)
+    expected = deploy.answer(list(EVENTS), Ask(delay=0.01, cpu_ms=0.5))
+    assert (seen.answers[index], seen.bad[index]) == ((200, expected), 400)
+    assert seen.workers[index] == seen.masters[index]  # the serving process is the one started
 
 
 # Requests are served at once where a deployment's limits allow, one after the
@@ -168,3 +195,106 @@ def test_crash_of_the_deployer_leaves_nothing(services: Services) -> None:
         while (alive(master) or alive(worker)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not alive(master) and not alive(worker)
+
+
+# -- pinned to CPUs ---------------------------------------------------------------------
+
+
+@dataclass
+class Pinned:
+    """The CPUs asked for, and those of every thread of every process of the deployments."""
+
+    cpus: set[int]
+    workers: dict[str, int]  # serving processes, by deployment
+    threads: dict[int, set[int]]  # thread id: its CPUs, for every thread of every process
+
+
+def affinities(pids: list[int]) -> dict[int, set[int]]:
+    return {
+        thread.id: os.sched_getaffinity(thread.id)
+        for pid in pids
+        for thread in psutil.Process(pid).threads()
+    }
+
+
+@batch
+def pinned(services: Services) -> Pinned | None:
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    cpus, _ = deploy.core_layout(1)
+    # gthread's 64 threads start with the requests: 8 at once make several of them.
+    threads = DEPLOYMENTS["threads tuned"]
+    with deploy.open_deployment(threads, services.url, cpus=cpus, workers=2) as running:
+        wall_of_many(running.url)
+        pids = [running.master, *running.workers()]
+        found = Pinned(set(cpus), {threads.name: len(running.workers())}, affinities(pids))
+    bare = [d for d in deploy.available() if d.server == BARE]
+    with deploy.open_deployments(bare, services.url, cpus=cpus) as started:
+        for running in started:
+            wall_of_many(running.url)
+            found.workers[running.deployment.name] = len(running.workers())
+            found.threads |= affinities(running.workers())
+    return found
+
+
+# Every thread of every process of a pinned deployment (gunicorn's master and its two
+# workers, a bare service) runs on the CPUs asked for, and only there.
+def test_a_pinned_deployment_runs_where_asked(batches: Batches) -> None:
+    seen = batches[pinned]
+    if seen is None:
+        pytest.skip("one CPU: nothing to pin apart")
+    assert seen.workers["threads tuned"] == 2
+    assert all(count == 1 for name, count in seen.workers.items() if name.endswith(" bare"))
+    assert len(seen.threads) > 8  # the threads' pool made some
+    assert {cpus == seen.cpus for cpus in seen.threads.values()} == {True}
+
+
+# The worker gets the last CPUs, the rest of the experiment the others; a layout that
+# leaves the rest nothing is refused in one line.
+def test_core_layout() -> None:
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) >= 2:
+        assert deploy.core_layout(1) == (usable[-1:], usable[:-1])
+    with pytest.raises(UsageError) as caught:
+        deploy.core_layout(len(usable))
+    assert str(caught.value) == (
+        f"--cores {len(usable)} needs {len(usable) + 1} CPUs, this machine has {len(usable)}"
+    )
+
+
+PIN_SELF = """
+import os, threading
+import psutil
+from shared.measure import deploy
+stop = threading.Event()
+threading.Thread(target=stop.wait, daemon=True).start()  # there before the pin
+deploy.pin_self([0])
+threading.Thread(target=stop.wait, daemon=True).start()  # started after it: inherits it
+threads = psutil.Process().threads()
+print(len(threads), sorted({cpu for t in threads for cpu in os.sched_getaffinity(t.id)}))
+"""
+
+
+# pin_self moves every thread of the caller, not only the one that calls it.
+def test_pin_self_moves_every_thread() -> None:
+    done = processes.DEFAULT.run([sys.executable, "-c", PIN_SELF], timeout=30)
+    assert (done.returncode, done.stdout.strip()) == (0, "3 [0]"), done.stderr
+
+
+# What cannot be deployed is refused before anything starts: a bare service is one
+# process, and a CPU must exist.
+@pytest.mark.parametrize(
+    ("deployment", "options", "says"),
+    [
+        ("threads bare", {"workers": 2}, "threads bare is one process: it cannot run 2 workers"),
+        ("threads tuned", {"workers": 0}, "a deployment needs at least one worker, not 0"),
+        ("threads tuned", {"cpus": [4096]}, "CPUs must be some of 0 to"),
+        ("threads tuned", {"cpus": []}, "CPUs must be some of 0 to"),
+    ],
+)
+def test_refused_before_it_starts(deployment: str, options: dict[str, Any], says: str) -> None:
+    with (
+        pytest.raises(UsageError, match=says),
+        deploy.open_deployment(DEPLOYMENTS[deployment], "http://127.0.0.1:9", **options),
+    ):
+        pass
