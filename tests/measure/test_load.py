@@ -18,35 +18,16 @@ from shared.cli.main import main
 from shared.harness.services import Services
 from shared.measure.deploy import DEPLOYMENTS
 from shared.measure.load import experiment
-from shared.measure.load.document import DeploymentFigures, LoadRun, Plan, TargetDocument
-from shared.measure.load.generator import Schedule, schedule
+from shared.measure.load.document import DeploymentFigures, Plan, TargetDocument
 from shared.measure.load.trivial import open_trivial
 from tests.support.batches import Batches, heavy_batch
-from tests.support.figures import every_answered, ordered
-
-RATE = 200  # requests per second of the stall run
-SECONDS = 3.0  # its duration
-STALL = 1.0  # the server's stall, from 1 s after the first request
+from tests.support.figures import ordered
 
 #: Two rates over the threads defaults' cap (one thread, D = 50 ms: at most 20
 #: answers per second) and well under any other deployment's.
 TINY = Plan("tiny", rates=(30, 60), duration=1.0, warmup=0.2, wrk_seconds=0, timeout=3.0,
             chart_rate=30)  # fmt: skip
 TINY_DEPLOYMENTS = ("asyncio tuned", "threads defaults")
-
-
-def stalled() -> LoadRun:
-    with open_trivial(stall_after=1.0, stall_for=STALL) as url:
-        return experiment.generate(Schedule(url, RATE, SECONDS))
-
-
-def steady() -> LoadRun:
-    with open_trivial() as url:
-        return experiment.generate(Schedule(url, 300, 1.0, warmup=0.2))
-
-
-def hanging(services: Services) -> LoadRun:
-    return experiment.generate(Schedule(services.url + "/hang", 20, 0.5, timeout=0.5))
 
 
 def tiny(services: Services) -> dict[str, experiment.Result]:
@@ -63,68 +44,17 @@ def tiny(services: Services) -> dict[str, experiment.Result]:
 class Ran:
     """The generator's runs, and the tiny experiment's deployments by name."""
 
-    stalled: LoadRun
-    steady: LoadRun
-    hanging: LoadRun
     tiny: dict[str, experiment.Result]
 
 
 @heavy_batch
 def load_runs(services: Services) -> Ran:
-    with ThreadPoolExecutor(4) as pool:
-        started = (pool.submit(stalled), pool.submit(steady), pool.submit(hanging, services))
-        deployments = pool.submit(tiny, services)
-        return Ran(*(future.result() for future in started), deployments.result())
+    return Ran(tiny(services))
 
 
 @pytest.fixture(scope="module")
 def runs(batches: Batches) -> Ran:
     return batches[load_runs]
-
-
-# The schedule is fixed in advance: constant spacing, or a reproducible Poisson process.
-def test_schedule() -> None:
-    constant = schedule(100, 2.0, poisson=False, seed=1)
-    assert len(constant) == 200
-    assert constant[:3] == [0.0, 0.01, 0.02]
-    poisson = schedule(1000, 2.0, poisson=True, seed=7)
-    assert poisson == schedule(1000, 2.0, poisson=True, seed=7)
-    assert poisson == sorted(poisson) and poisson[0] > 0 and poisson[-1] < 2.0
-    assert 1800 <= len(poisson) <= 2200  # 2,000 expected; sigma is about 45
-
-
-# A 1 s stall at a constant rate is charged to every request the schedule placed in
-# it: the request intended at t into the stall waits 1 - t, so the share of answers
-# slower than x is (1 - x) / 3 s. p90 is then 0.7 s and p99 0.97 s; a closed-loop
-# tool would have charged the stall to one request, leaving p90 near a millisecond.
-def test_stall_is_charged_to_every_request_it_delays(runs: Ran) -> None:
-    load = runs.stalled
-    assert load.sent == RATE * SECONDS and every_answered(load)
-    latency = load.latency_ms
-    assert ordered(latency)
-    assert latency.p50 is not None and latency.p50 < 300  # two thirds never met the stall
-    assert latency.p90 is not None and 650 <= latency.p90 <= 1000
-    assert latency.p99 is not None and 950 <= latency.p99 <= 1300
-    assert latency.max is not None and 990 <= latency.max <= 1500
-    # The generator kept sending through the stall: a connection per waiting request.
-    assert load.connections.peak >= RATE * STALL * 0.9
-
-
-# Against a fast server, every scheduled request is sent and answered at the offered rate.
-def test_counts_and_rate(runs: Ran) -> None:
-    load = runs.steady
-    assert load.sent == 300 and every_answered(load)
-    assert 270 <= load.throughput <= 310
-    assert ordered(load.latency_ms)
-    assert load.lag_ms.p99 is not None and load.trusted == (load.lag_ms.p99 <= 10)
-
-
-# A request that gets no answer counts as a timeout, from its intended send time.
-def test_timeouts(runs: Ran) -> None:
-    load = runs.hanging
-    assert load.sent == 10 and load.ok == 0
-    assert load.timeouts == 10 and load.errors == {}
-    assert load.latency_ms.values() == (None,) * 5 and load.distribution == []
 
 
 # The tiny experiment: every step's latency includes the upstream's D, its

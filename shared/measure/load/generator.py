@@ -445,8 +445,8 @@ def summary(histogram: HdrHistogram, *, most: float | None = None) -> Percentile
     """Percentiles and max of a histogram of microseconds, in milliseconds.
 
     ``most``: ms no figure exceeds, the timeout where failures were recorded at it:
-    the histogram's bucket of it reads a little above, and a figure at the timeout
-    must read as exactly the timeout (``LoadRun.at_timeout``).
+    the histogram's bucket of it reads a little above or below, and a figure at the
+    timeout must read as exactly the timeout (``LoadRun.at_timeout``).
     """
     if histogram.get_total_count() == 0:
         return Percentiles()
@@ -463,12 +463,14 @@ def ladder(histogram: HdrHistogram, *, most: float | None = None) -> list[tuple[
 
 
 def at(histogram: HdrHistogram, percentile: float, most: float | None) -> float:
-    """A histogram's value at a percentile in ms, at most ``most``."""
+    """A histogram's value at a percentile in ms; ``most`` where it falls in most's bucket."""
     if percentile >= 100:
         ms = float(histogram.get_max_value()) / 1000
     else:
         ms = float(histogram.get_value_at_percentile(percentile)) / 1000
-    return ms if most is None else min(ms, most)
+    if most is not None and ms * 1000 >= histogram.get_lowest_equivalent_value(round(most * 1000)):
+        return most
+    return ms
 
 
 async def run_load(run: Schedule) -> LoadRun:
