@@ -15,12 +15,14 @@ Where the two tools differ, by definition:
   schedule and the two agree; where it runs out of VUs its tail is lower than a
   generator corrected for coordinated omission, and the dropped count is what
   it leaves out.
-* The warm-up is the first seconds of the same scenario, its requests tagged
-  ``phase:warmup`` and left out of the figures through tagged sub-metrics: k6
-  refuses a scenario shorter than a second (the quick plan warms up for 0.25 s),
-  and one scenario keeps the same VUs, hence the same connections, from the
-  warm-up into the measure. k6 counts dropped iterations per scenario, so
-  ``dropped`` includes the warm-up's.
+* The warm-up is the first seconds of the same scenario: the iterations
+  intended then (by their number) tag their requests ``phase:warmup``, and the
+  figures come from sub-metrics of the others. k6 refuses a scenario shorter
+  than a second (the quick plan warms up for 0.25 s), and one scenario keeps the
+  same VUs, hence the same connections, from the warm-up into the measure. k6
+  numbers only the iterations it starts and counts dropped ones per scenario:
+  an iteration dropped in the warm-up moves the boundary one iteration earlier,
+  and ``dropped`` includes the warm-up's.
 
 k6 runs quietly and offline: no progress bar, no colour, no usage report (the
 script uses no cloud and no extension).
@@ -154,8 +156,9 @@ import exec from 'k6/execution';
 export const options = {json.dumps(options)};
 
 export default function () {{
-  // An iteration starts at its time whenever a VU is free, so its start says its phase.
-  const warm = Date.now() - exec.scenario.startTime < {warmup * 1000!r};
+  // The iterations are numbered as they start, the i-th intended at i / rate: its number,
+  // not its start (late on a busy machine), says whether it was intended in the warm-up.
+  const warm = exec.scenario.iterationInTest < {math.ceil(warmup * rate - 1e-9)};
   http.get({json.dumps(url)}, warm ? {json.dumps(warm)} : {json.dumps(measure)});
 }}
 
