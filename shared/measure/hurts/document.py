@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from shared.documents import Environment, Format
-from shared.measure.load.document import DELAY, Measured
+from shared.measure.load.document import DELAY, Layout, Measured
 
 #: The idle experiment's two configurations: the limits as shipped, and raised.
 IDLE_DEFAULTS, IDLE_RAISED = "defaults", "raised"
@@ -45,12 +45,16 @@ class Plan:
     block_rate: float = 100.0  # so one call every 2 s: a tenth of the time blocked
     detector_seconds: float = 2.0
     detector_every: int = 10
+    detector_rate: float = 20.0
     idle_counts: tuple[int, ...] = (1000, 5000, 10000)
     idle_configs: tuple[str, ...] = (IDLE_DEFAULTS, IDLE_RAISED)
     idle_rate: float = 20.0
     idle_seconds: float = 5.0
     timeout: float = 3.0  # a request given up on after this (an overloaded step drains fast)
     delay: float = DELAY  # D, the upstream's delay, as in "As a service"
+    # C that every request of the blocking and idle experiments spends too (``--cpu``);
+    # the CPU experiment's requests spend their own ``cpu_ms``.
+    spend_ms: float = 0.0
 
     def ladder(self, cpu_ms: float) -> tuple[float, ...]:
         return dict(self.ladders).get(cpu_ms, ())
@@ -75,7 +79,9 @@ class Fixed(Figure):
 
 @dataclass(frozen=True, kw_only=True)
 class Search:
-    """Rising rates at one C until the p99 passed the tail's limit."""
+    """Rising rates at one C until the p99 passed the tail's limit, every request
+    counted (a failure or a timeout at the timeout: a step is not judged by its
+    survivors)."""
 
     cpu_ms: float
     workers: int
@@ -92,6 +98,9 @@ class CpuModel:
     limits: str
     fixed: list[Fixed]
     searches: list[Search]
+    # What the plan asked for that this run left out, each with why (two workers
+    # without two CPUs of their own, say).
+    skipped: list[str] = field(default_factory=list)
 
 
 # -- 2. A blocking call -----------------------------------------------------------------
@@ -220,3 +229,21 @@ class HurtsDocument:
     blocking: list[BlockingModel] | None = None
     idle: list[Idle] | None = None
     parts: dict[str, Part] = field(default_factory=dict)  # by experiment, when put together
+    layout: Layout | None = None  # the CPUs of the workers and of the rest; None: not pinned
+
+    def figures(self) -> list[Figure]:
+        """Every generator's run of the document, each experiment's in turn."""
+        found: list[Figure] = []
+        for cpu in self.cpu or []:
+            found += cpu.fixed
+            found += [step for search in cpu.searches for step in search.steps]
+        for blocking in self.blocking or []:
+            found += blocking.figures
+        found += [row.live for row in self.idle or []]
+        return found
+
+    @property
+    def trusted(self) -> bool:
+        """Every figure is evidence: the generator kept its schedule, opened every
+        connection it needed (``LoadRun.trusted``)."""
+        return all(figure.load.trusted for figure in self.figures())
