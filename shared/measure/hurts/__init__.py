@@ -26,7 +26,12 @@ local services as its upstream (D = 50 ms), under the open-loop generator of
   purpose.
 
 Every figure comes with the CPU of every process that took part (generator,
-upstream, service worker, holder): on two cores, that shows the bottleneck.
+upstream, service worker, holder): on two cores, that shows the bottleneck. The
+workers run on CPUs of their own, the rest on the others (``--cores``, as in
+``load``), and what else ran on the workers' CPUs is measured too. A service of
+another shape (``--delay D``, ``--cpu C``) gets a plan of its own
+(``experiments.profile``): C only in the CPU experiment, on a ladder around what
+one core allows at C; the other two experiments' requests spend C too.
 ``shared.measure.hurts.experiments`` runs them into a ``HurtsDocument``
 (``shared.measure.hurts.document``), ``shared.present.hurts`` draws it,
 ``concurrency-compare hurts`` (``shared.cli.hurts``) is the command.

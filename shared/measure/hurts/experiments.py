@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import re
 import resource
@@ -32,7 +33,7 @@ from shared import documents
 from shared.documents import Environment
 from shared.harness import processes
 from shared.harness.services import Services
-from shared.measure.deploy import DEPLOYMENTS, Deployed, Deployment, children_of, open_deployments
+from shared.measure.deploy import DEPLOYMENTS, Deployed, Deployment, open_deployments
 from shared.measure.hurts.document import (
     IDLE_DEFAULTS,
     IDLE_RAISED,
@@ -53,6 +54,7 @@ from shared.measure.hurts.document import (
     Variant,
 )
 from shared.measure.hurts.holder import rss_kb
+from shared.measure.load.document import Layout
 from shared.measure.load.experiment import Generator, LoadError, cpu_seconds, measured, settle
 from shared.measure.load.generator import Schedule
 
@@ -94,33 +96,83 @@ QUICK = Plan(
 )
 FULL = Plan("full")
 
+#: The worker's CPU per request beyond C: the tuned deployments' CPU per answer at
+#: C = 0 in the load experiment (asyncio 0.7 ms, gevent 2.1, threads 2.4).
+OVERHEAD_MS = 2.0
+#: ``--cpu C``: the search's rates as multiples of what one core allows at C,
+#: 1000 / (C + OVERHEAD_MS) a second: from well under to past it.
+LADDER = (0.5, 0.75, 1.0, 1.5)
+QUICK_LADDER = (1.0, 1.5)
+#: The fixed rates (the CPU experiment's, the blocking call's, the idle live requests')
+#: stay under this share of what one core allows at C: carried with room to spare, so
+#: that what they show is C, the blocking call or the idle connections, not a queue.
+LIGHT = 0.25
+
+
+def per_core(cpu_ms: float) -> float:
+    """The requests a second one worker's core allows when each spends ``cpu_ms``."""
+    return 1000 / (cpu_ms + OVERHEAD_MS)
+
+
+def _two_figures(value: float) -> float:
+    """A rate rounded to two significant figures, as a plan writes it (23, 34, 450)."""
+    return float(round(value, 1 - math.floor(math.log10(value)))) if value > 0 else value
+
+
+def profile(plan: Plan, *, delay: float | None = None, cpu_ms: float | None = None) -> Plan:
+    """The plan for a service of another shape: the upstream's delay D, C per request.
+
+    ``cpu_ms`` makes the CPU experiment measure that C only, at the plan's fixed
+    rate (at most ``LIGHT`` of one core) and on a ladder derived from it
+    (``LADDER`` times ``per_core(C)``, ``QUICK_LADDER`` for the quick plan); the
+    blocking and idle experiments' requests spend it too, at rates lowered as
+    much, the blocking call just as often a second.
+    """
+    changes: dict[str, Any] = {}
+    if delay is not None:
+        changes["delay"] = delay
+    if cpu_ms is not None:
+        light = LIGHT * per_core(cpu_ms)
+        factors = QUICK_LADDER if plan.name == QUICK.name else LADDER
+        ladder = tuple(sorted({_two_figures(f * per_core(cpu_ms)) for f in factors}))
+        block_rate = _two_figures(min(plan.block_rate, light))
+        changes.update(
+            cpu_ms=(cpu_ms,),
+            cpu_rate=_two_figures(min(plan.cpu_rate, light)),
+            ladders=((cpu_ms, ladder),),
+            two_workers=(cpu_ms,) if plan.two_workers else (),
+            spend_ms=cpu_ms,
+            block_rate=block_rate,
+            block_every=max(1, round(plan.block_every * block_rate / plan.block_rate)),
+            detector_rate=_two_figures(min(plan.detector_rate, light)),
+            idle_rate=_two_figures(min(plan.idle_rate, light)),
+        )
+    return dataclasses.replace(plan, **changes)
+
 
 # -- processes and figures ----------------------------------------------------------
 
 
-def workers(deployed: Deployed) -> list[int]:
-    """The worker processes of a deployment (the master's children)."""
-    return children_of(deployed.master)
-
-
 def measure(
-    url: str, rate: float, seconds: float, plan: Plan, roles: dict[str, list[int]],
-    generator: Generator,
+    deployed: Deployed, url: str, rate: float, seconds: float, plan: Plan,
+    roles: dict[str, list[int]], generator: Generator,
 ) -> Figure:  # fmt: skip
     """Offer ``rate`` to ``url`` for ``seconds``, once the workers are idle; the figure.
 
     A server does not drop the requests a client gave up on: after an overloaded
     step, an event loop still spends its backlog's CPU. The figure starts once
-    that is done, so that it is not charged with the previous one's queue.
+    that is done, so that it is not charged with the previous one's queue. When
+    ``deployed`` is pinned, what else ran on its CPUs is measured too.
     """
     settled = settle(roles.get("worker", []), idle=0.05, every=0.3)
     schedule = Schedule(url, rate, seconds, warmup=plan.warmup, timeout=plan.timeout)
-    run, cpu = measured(generator, schedule, roles)
+    run, cpu = measured(generator, schedule, roles, worker_cpus=deployed.cpus or ())
     return Figure(load=run, cpu_pct=cpu, settled_seconds=settled)
 
 
 def query(plan: Plan, **extra: float) -> str:
-    parts = {"delay": plan.delay, **extra}
+    """The service's query: the plan's D and C (``spend_ms``), then ``extra``, which wins."""
+    parts = {"delay": plan.delay, **({"cpu": plan.spend_ms} if plan.spend_ms else {}), **extra}
     return "/?" + "&".join(f"{key}={value:g}" for key, value in parts.items())
 
 
@@ -140,16 +192,27 @@ def tuned(model: str) -> Deployment:
     return DEPLOYMENTS[f"{model} tuned"]
 
 
+def worker_cpus(layout: Layout | None) -> list[int] | None:
+    """The CPUs the deployments' workers run on; None: anywhere."""
+    return None if layout is None else layout.worker
+
+
 @contextlib.contextmanager
-def running(deployments: Sequence[Deployment], upstream: Services) -> Iterator[list[Deployed]]:
-    with open_deployments(deployments, upstream.url) as started:
+def running(
+    deployments: Sequence[Deployment], upstream: Services, layout: Layout | None,
+    workers: int = 1,
+) -> Iterator[list[Deployed]]:  # fmt: skip
+    """The deployments started together, their workers on the layout's CPUs."""
+    with open_deployments(
+        deployments, upstream.url, cpus=worker_cpus(layout), workers=workers
+    ) as started:
         yield started
 
 
 def roles(deployed: Deployed, upstream: Services) -> dict[str, list[int]]:
     return {
         "upstream": [upstream.pid] if upstream.pid else [],
-        "worker": workers(deployed),
+        "worker": deployed.workers(),
     }
 
 
@@ -164,39 +227,57 @@ def search(
     rates: Sequence[float],
     generator: Generator,
 ) -> Search:
-    """Rising rates until the p99 passes TAIL_MS (or requests fail): where it passed."""
+    """Rising rates until the p99 passes TAIL_MS (or requests fail): where it passed.
+
+    The p99 counts every request, a failure or a timeout at the timeout: a step
+    whose requests time out is not judged by the few that were answered.
+    """
     steps = []
     passed = None
     for rate in rates:
         figure = measure(
-            deployed.url + query(plan, cpu=cpu_ms), rate, plan.ladder_seconds, plan,
+            deployed, deployed.url + query(plan, cpu=cpu_ms), rate, plan.ladder_seconds, plan,
             roles(deployed, upstream), generator,
         )  # fmt: skip
         steps.append(figure)
         run = figure.load
-        p99 = run.latency_ms.p99
+        p99 = run.latency_all_ms.p99
         if p99 is None or p99 > TAIL_MS or run.failed > 0.01 * max(run.sent, 1):
             passed = rate
             break
-    return Search(cpu_ms=cpu_ms, workers=len(workers(deployed)), passes_at=passed, steps=steps)
+    workers = len(deployed.workers())
+    return Search(cpu_ms=cpu_ms, workers=workers, passes_at=passed, steps=steps)
 
 
-def cpu_deployments(plan: Plan, model: str) -> list[Deployment]:
-    """The tuned deployment, and the same with two workers if the plan searches with two."""
-    one = tuned(model)
-    two = variant(one, "tuned, 2 workers", ("--workers", "2"))
-    return [one, two] if plan.two_workers else [one]
+TWO_WORKERS = "tuned, 2 workers"
+
+
+def two_workers_skipped(plan: Plan, layout: Layout | None) -> str:
+    """Why the plan's search with two workers does not run here ("" when it does).
+
+    Two workers need two CPUs of their own: pinned to one, they would take turns on
+    it and show nothing a second process brings; left free on a machine of two
+    CPUs, they would share the generator's. So with the workers pinned (``--cores
+    N``), they run only when N is 2 or more (a machine of three CPUs or more);
+    ``--cores 0`` runs them unpinned, beside everything else, as before pinning.
+    """
+    if not plan.two_workers or layout is None or len(layout.worker) >= 2:
+        return ""
+    return ("two workers: skipped, they need two CPUs of their own (--cores 2, on a "
+            "machine of 3 CPUs or more; --cores 0 runs them unpinned)")  # fmt: skip
 
 
 def cpu_on(
-    plan: Plan, started: Sequence[Deployed], upstream: Services, generator: Generator
-) -> CpuModel:
-    """Every C at the fixed rate, then each C's search, with one worker and with two."""
+    plan: Plan, started: Sequence[Deployed], upstream: Services, generator: Generator,
+    skipped: Sequence[str] = (),
+) -> CpuModel:  # fmt: skip
+    """Every C at the fixed rate, then each C's search, with one worker and, if
+    ``started`` has a second deployment, with its two."""
     first = started[0]
     fixed = []
     for cpu_ms in plan.cpu_ms:
         figure = measure(
-            first.url + query(plan, cpu=cpu_ms), plan.cpu_rate, plan.seconds, plan,
+            first, first.url + query(plan, cpu=cpu_ms), plan.cpu_rate, plan.seconds, plan,
             roles(first, upstream), generator,
         )  # fmt: skip
         fixed.append(Fixed(**vars(figure), cpu_ms=cpu_ms))
@@ -207,13 +288,22 @@ def cpu_on(
                      for c in plan.two_workers if plan.ladder(c)]  # fmt: skip
     deployment = first.deployment
     return CpuModel(model=deployment.model, deployment=deployment.name,
-                    limits=deployment.limits, fixed=fixed, searches=searches)  # fmt: skip
+                    limits=deployment.limits, fixed=fixed, searches=searches,
+                    skipped=list(skipped))  # fmt: skip
 
 
-def cpu_model(plan: Plan, model: str, upstream: Services) -> CpuModel:
-    """One model's part of the CPU experiment, on deployments of its own."""
-    with running(cpu_deployments(plan, model), upstream) as started, Generator() as generator:
-        return cpu_on(plan, started, upstream, generator)
+def cpu_model(plan: Plan, model: str, upstream: Services, layout: Layout | None) -> CpuModel:
+    """One model's part of the CPU experiment, on deployments of its own: the tuned
+    one, and the same with two workers if the plan searches with two and they can
+    have two CPUs (``two_workers_skipped``)."""
+    skipped = two_workers_skipped(plan, layout)
+    with contextlib.ExitStack() as stack:
+        started = stack.enter_context(running([tuned(model)], upstream, layout))
+        if plan.two_workers and not skipped:
+            two = variant(tuned(model), TWO_WORKERS)
+            started += stack.enter_context(running([two], upstream, layout, workers=2))
+        generator = stack.enter_context(Generator())
+        return cpu_on(plan, started, upstream, generator, [skipped] if skipped else [])
 
 
 # -- 2. A blocking call -----------------------------------------------------------------
@@ -285,7 +375,9 @@ def detectors(deployed: Deployed, plan: Plan, generator: Generator) -> Said:
         url = deployed.url + query(
             plan, block=plan.block_ms, every=plan.detector_every, offload=offload
         )
-        generator.run(Schedule(url, 20, plan.detector_seconds, timeout=plan.timeout))
+        generator.run(
+            Schedule(url, plan.detector_rate, plan.detector_seconds, timeout=plan.timeout)
+        )
         time.sleep(0.2)  # a report written as the last request ended
         return detect(deployed.output()[start:], plan.block_ms)
 
@@ -311,8 +403,9 @@ def blocking_on(
     ):
         url = deployed.url + query(plan, **extra)
         figure = measure(
-            url, plan.block_rate, plan.seconds, plan, roles(deployed, upstream), generator
-        )
+            deployed, url, plan.block_rate, plan.seconds, plan, roles(deployed, upstream),
+            generator,
+        )  # fmt: skip
         figures.append(Variant(**vars(figure), variant=name))
     said = detectors(observed, plan, generator)
     deployment = deployed.deployment
@@ -320,10 +413,12 @@ def blocking_on(
                          detectors=said)  # fmt: skip
 
 
-def blocking_model(plan: Plan, model: str, upstream: Services) -> BlockingModel:
+def blocking_model(
+    plan: Plan, model: str, upstream: Services, layout: Layout | None
+) -> BlockingModel:
     """One model's part of the blocking experiment, on deployments of its own."""
     with (
-        running(blocking_deployments(model), upstream) as (deployed, observed),
+        running(blocking_deployments(model), upstream, layout) as (deployed, observed),
         Generator() as generator,
     ):
         return blocking_on(plan, deployed, observed, upstream, generator)
@@ -394,10 +489,11 @@ def read_line(child: subprocess.Popen[str]) -> Any:
 
 
 def idle_one(
-    plan: Plan, model: str, config: str, count: int, upstream: Services, generator: Generator
-) -> Idle:
+    plan: Plan, model: str, config: str, count: int, upstream: Services, generator: Generator,
+    layout: Layout | None,
+) -> Idle:  # fmt: skip
     """``count`` idle connections to a fresh deployment, then the live requests."""
-    with running([idle_deployment(model, config)], upstream) as (deployed,):
+    with running([idle_deployment(model, config)], upstream, layout) as (deployed,):
         return idle_on(plan, deployed, config, count, upstream, generator)
 
 
@@ -407,8 +503,8 @@ def idle_on(
 ) -> Idle:  # fmt: skip
     """``count`` idle connections to a deployment just started, then the live requests."""
     deployment = deployed.deployment
-    set_files_limit([deployed.master, *workers(deployed)], files_limit(config))
-    worker = workers(deployed)
+    set_files_limit([deployed.master, *deployed.workers()], files_limit(config))
+    worker = deployed.workers()
     pids = worker[:1]
     rss_before = sum(rss_kb(pid) or 0 for pid in pids)
     worker_cpu = cpu_seconds(pids)
@@ -420,7 +516,7 @@ def idle_on(
         rss_held = sum(rss_kb(pid) or 0 for pid in pids)
         fds = sum(files_of(pid) or 0 for pid in pids)
         live = measure(
-            deployed.url + query(plan), plan.idle_rate, plan.idle_seconds, plan,
+            deployed, deployed.url + query(plan), plan.idle_rate, plan.idle_seconds, plan,
             {**roles(deployed, upstream), "holder": [holder.pid]}, generator,
         )  # fmt: skip
         assert holder.stdin is not None
@@ -445,17 +541,17 @@ def idle_on(
         worker_rss_kb=Rss(rss_before, rss_held),
         worker_files=fds,
         kb_per_connection=None if per_connection is None else round(per_connection, 2),
-        worker_restarted=workers(deployed) != worker,
+        worker_restarted=deployed.workers() != worker,
         live=live,
         answers=live.load.ok > 0,
         pids=Pids(deployed.master, worker, holder.pid),
     )
 
 
-def idle_model(plan: Plan, model: str, upstream: Services) -> list[Idle]:
+def idle_model(plan: Plan, model: str, upstream: Services, layout: Layout | None) -> list[Idle]:
     with Generator() as generator:
         return [
-            idle_one(plan, model, config, count, upstream, generator)
+            idle_one(plan, model, config, count, upstream, generator, layout)
             for config in plan.idle_configs
             for count in plan.idle_counts
         ]
@@ -475,23 +571,28 @@ def run(
     on_step: Callable[[str, str], None] = lambda experiment, model: None,
     *,
     began: float | None = None,
+    layout: Layout | None = None,
 ) -> HurtsDocument:
     """The experiments asked for, every model in turn: the document.
 
     ``environment`` is the machine's, to which the load average as they end is
     added; ``began``, the ``perf_counter()`` the time they took counts from
-    (default: now).
+    (default: now). ``layout``: the deployments' workers run on its ``worker``
+    CPUs; the caller has pinned itself (and so the upstream it started, the
+    generator and the holder it starts) to its ``rest`` (``deploy.pin_self``).
     """
     began = time.perf_counter() if began is None else began
 
-    def each(experiment: str, part: Callable[[Plan, str, Services], Any]) -> list[Any] | None:
+    def each(
+        experiment: str, part: Callable[[Plan, str, Services, Layout | None], Any]
+    ) -> list[Any] | None:
         if experiment not in experiments:
             return None
         found = []
         for model in models:
             on_step(experiment, model)
             upstream.reset()
-            found.append(part(plan, model, upstream))
+            found.append(part(plan, model, upstream, layout))
         return found
 
     cpu = each("cpu", cpu_model)
@@ -504,4 +605,5 @@ def run(
         cpu=cpu,
         blocking=blocking,
         idle=None if idle is None else [row for rows in idle for row in rows],
+        layout=layout,
     )
