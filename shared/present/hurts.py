@@ -13,13 +13,20 @@ from pathlib import Path
 from typing import TypeVar
 
 from rich.console import Console, Group
+from rich.text import Text
 
 from shared import documents, tables
 from shared.measure.hurts.document import Figure, HurtsDocument, Idle
-from shared.measure.load.document import Percentiles
+from shared.measure.load.document import Layout, Percentiles
 from shared.tables import Column, Table
 
-CPU_NOTE = "CPU: % of one core over the run: generator, upstream, service worker(s)"
+CPU_NOTE = (
+    "CPU: % of one core over the run: gen (the generator), up (the upstream), svc (the "
+    "service worker(s)), beside (everything else on the worker's own CPUs, when pinned)"
+)
+#: Appended to a row's first cell when its figure is untrusted: the mark stays in the
+#: Markdown and the records, where no colour does.
+MARK = " ?"
 
 F = TypeVar("F", bound=Figure)
 
@@ -37,15 +44,34 @@ def _flag(figure: Figure) -> tables.Flag:
     return "failed" if _failed(figure) or not figure.load.trusted else ""
 
 
+def _marked(name: str, figures: Iterable[Figure]) -> str:
+    """A row's first cell, marked when any of its figures is untrusted."""
+    return name + MARK if any(not figure.load.trusted for figure in figures) else name
+
+
+def p99_all(figure: Figure) -> tables.Value:
+    """The p99 with failures and timeouts at the timeout, where there were any ("" where
+    none failed: it is the p99 beside it); "≥ T" where it is the timeout."""
+    load = figure.load
+    if not load.failed:
+        return ""
+    value = load.latency_all_ms.p99
+    return f"≥{tables.number(load.timeout_ms)}" if load.at_timeout(value) else value
+
+
 def _untrusted(rows: Sequence[Figure]) -> list[str]:
-    behind = sum(not figure.load.trusted for figure in rows)
+    behind = [figure for figure in rows if not figure.load.trusted]
     failing = sum(_failed(figure) for figure in rows)
     notes = []
     if behind:
-        notes.append(f"{behind} figure(s) untrusted: the generator fell behind its schedule "
-                     "(a busy machine); marked like failures")  # fmt: skip
+        why = next((f.load.notes[0] for f in behind if f.load.notes), "")
+        because = f" ({why})" if why else ""
+        notes.append(f"{MARK.strip()} after the model: {len(behind)} figure(s) untrusted, "
+                     f"not evidence, marked like failures{because}")  # fmt: skip
     if failing:
-        notes.append(f"{failing} figure(s) with failed or timed-out requests, marked")
+        notes.append(f"{failing} figure(s) with failed or timed-out requests, marked; "
+                     "p99 all: every request counted, a failure at the timeout (≥: the "
+                     "timeout)")  # fmt: skip
     return notes
 
 
@@ -54,7 +80,8 @@ def _add_figures(
     models: Sequence[tuple[str, Sequence[F]]],
     cells: Callable[[F], tuple[tables.Value, ...]],
 ) -> list[F]:
-    """A row per figure of each model: the model, the figure's ``cells``, its flag.
+    """A row per figure of each model: the model (marked if untrusted), the figure's
+    ``cells``, its flag.
 
     Returns the figures, whose untrusted and failing ones the table's notes count.
     """
@@ -62,8 +89,27 @@ def _add_figures(
     for model, found in models:
         for figure in found:
             figures.append(figure)
-            table.add(model, *cells(figure), flag=_flag(figure))
+            table.add(_marked(model, [figure]), *cells(figure), flag=_flag(figure))
     return figures
+
+
+def _shares(figure: Figure) -> tuple[tables.Value, ...]:
+    """The CPU columns of a figure: gen, up, svc, beside."""
+    cpu = figure.cpu_pct
+    return (cpu.generator, cpu.upstream, cpu.worker, cpu.core_others)
+
+
+SHARES = (Column("gen", "%"), Column("up", "%"), Column("svc", "%"), Column("beside", "%"))
+
+
+def _latency(figure: Figure) -> tuple[tables.Value, ...]:
+    """The latency columns of a figure: p50, p99 (answers), p99 all, p99.9."""
+    latency = figure.load.latency_ms
+    return (latency.p50, latency.p99, p99_all(figure), latency.p99_9)
+
+
+LATENCY = (Column("p50", "ms"), Column("p99", "ms"), Column("p99 all", "ms"),
+           Column("p99.9", "ms"))  # fmt: skip
 
 
 def cpu_tables(doc: HurtsDocument) -> list[Table]:
@@ -71,72 +117,85 @@ def cpu_tables(doc: HurtsDocument) -> list[Table]:
     delay_ms = plan.delay * 1000
     fixed = Table(
         f"CPU in the handler: {plan.cpu_rate:g} requests/s, D = {delay_ms:g} ms, one worker",
-        (Column("model", align="left"), Column("C", "ms"), Column("p50", "ms"),
-         Column("p99", "ms"), Column("p99.9", "ms"), Column("gen", "%"),
-         Column("up", "%"), Column("svc", "%")),
+        (Column("model", align="left"), Column("C", "ms"), *LATENCY),
         name="hurts-cpu",
-    )  # fmt: skip
+    )
     models = doc.cpu or []
-    rows = _add_figures(fixed, [(m.model, m.fixed) for m in models], lambda figure: (
-        _plain(figure.cpu_ms), figure.load.latency_ms.p50, figure.load.latency_ms.p99,
-        figure.load.latency_ms.p99_9, figure.cpu_pct.generator, figure.cpu_pct.upstream,
-        figure.cpu_pct.worker,
-    ))  # fmt: skip
+    rows = _add_figures(fixed, [(m.model, m.fixed) for m in models],
+                        lambda figure: (_plain(figure.cpu_ms), *_latency(figure)))  # fmt: skip
     fixed.notes += [
         "C: ms of pure-Python CPU per request, after the upstream's answer; latency from "
-        "each request's intended send time",
-        CPU_NOTE,
+        "each request's intended send time; p99: the answers'",
         f"{plan.seconds:g} s per row: p99.9 of fewer than 1,000 answers is their slowest",
         *_untrusted(rows),
     ]
+    used = Table(
+        f"CPU in the handler: who used the CPU at {plan.cpu_rate:g} requests/s",
+        (Column("model", align="left"), Column("C", "ms"), *SHARES),
+        name="hurts-cpu-use",
+    )
+    _add_figures(used, [(m.model, m.fixed) for m in models],
+                 lambda figure: (_plain(figure.cpu_ms), *_shares(figure)))  # fmt: skip
+    used.notes.append(CPU_NOTE)
     search = Table(
         f"CPU in the handler: the offered rate where the p99 passes {1000:g} ms",
         (Column("model", align="left"), Column("C", "ms"), Column("workers"),
-         Column("passes at", "/s"), Column("last p99", "ms"), Column("svc", "%"),
-         Column("gen", "%")),
+         Column("passes at", "/s"), Column("p99 before", "ms"), Column("svc", "%"),
+         Column("beside", "%")),
         name="hurts-cpu-search",
     )  # fmt: skip
+    steps = []
     for model in models:
         for found in model.searches:
-            steps = found.steps
-            before = steps[-2] if found.passes_at is not None and len(steps) > 1 else None
-            last = steps[-1] if steps else None
+            steps += found.steps
+            passed = found.passes_at is not None and len(found.steps) > 1
+            before = found.steps[-2] if passed else None
+            last = found.steps[-1] if found.steps else None
             passes: tables.Value = None if found.passes_at is None else _plain(found.passes_at)
-            if passes is None and steps:
-                passes = f"> {steps[-1].load.rate:g}"
-            search.add(model.model, _plain(found.cpu_ms), found.workers, passes,
-                       before.load.latency_ms.p99 if before else None,
-                       last.cpu_pct.worker if last else None,
-                       last.cpu_pct.generator if last else None)  # fmt: skip
+            if passes is None and last is not None:
+                passes = f"> {last.load.rate:g}"
+            tail: tables.Value = None
+            if before is not None:
+                tail = p99_all(before) or before.load.latency_ms.p99
+            search.add(_marked(model.model, found.steps), _plain(found.cpu_ms), found.workers,
+                       passes, tail, last.cpu_pct.worker if last else None,
+                       last.cpu_pct.core_others if last else None)  # fmt: skip
     search.notes += [
         f"rising rates, {plan.ladder_seconds:g} s each; passes at: the first rate whose "
-        "p99 passed 1 s (or whose requests failed); last p99: at the rate before it",
-        "svc, gen: % of one core at that rate (two workers: both together, of 200%)",
+        "p99 passed 1 s (every request counted, a failure or timeout at the timeout) or "
+        "whose requests failed; p99 before: at the rate before it",
+        "svc, beside: % of one core at that rate (two workers: both together, of 200%)",
+        *dict.fromkeys(note for model in models for note in model.skipped),
+        *[note for note in _untrusted(steps) if note.startswith(MARK.strip())],
     ]
-    return [fixed, search]
+    return [fixed, used, search]
 
 
 def blocking_tables(doc: HurtsDocument) -> list[Table]:
     plan = doc.plan
+    spends = f", C = {plan.spend_ms:g} ms" if plan.spend_ms else ""
     table = Table(
         f"A blocking call of {plan.block_ms:g} ms every {plan.block_every}th request, "
-        f"{plan.block_rate:g} requests/s",
-        (Column("model", align="left"), Column("call", align="left"), Column("p50", "ms"),
-         Column("p90", "ms"), Column("p99", "ms"), Column("p99.9", "ms"), Column("svc", "%"),
-         Column("gen", "%")),
+        f"{plan.block_rate:g} requests/s{spends}",
+        (Column("model", align="left"), Column("call", align="left"), *LATENCY),
         name="hurts-blocking",
-    )  # fmt: skip
+    )
     models = doc.blocking or []
-    rows = _add_figures(table, [(m.model, m.figures) for m in models], lambda figure: (
-        figure.variant, *figure.load.latency_ms.values()[:4], figure.cpu_pct.worker,  # to p99.9
-        figure.cpu_pct.generator,
-    ))  # fmt: skip
+    rows = _add_figures(table, [(m.model, m.figures) for m in models],
+                        lambda figure: (figure.variant, *_latency(figure)))  # fmt: skip
     table.notes += [
         "call: none; blocking (time.sleep in the coroutine, gevent's unpatched time.sleep, "
         "time.sleep in the thread); fixed (asyncio.to_thread, gevent's threadpool, the same)",
-        f"{CPU_NOTE}; the upstream's is in the JSON",
         *_untrusted(rows),
     ]
+    used = Table(
+        "A blocking call: who used the CPU",
+        (Column("model", align="left"), Column("call", align="left"), *SHARES),
+        name="hurts-blocking-use",
+    )
+    _add_figures(used, [(m.model, m.figures) for m in models],
+                 lambda figure: (figure.variant, *_shares(figure)))  # fmt: skip
+    used.notes.append(CPU_NOTE)
     detected = Table(
         "Who notices the blocking call (asyncio debug mode, gevent's monitor thread on)",
         (Column("model", align="left"), Column("call", align="left"),
@@ -154,12 +213,12 @@ def blocking_tables(doc: HurtsDocument) -> list[Table]:
                 detected.notes.append(f"{model.model}, {call}: {report.words}{where}")
     detected.notes.insert(
         0,
-        f"{plan.detector_seconds:g} s at 20 requests/s, one call in "
+        f"{plan.detector_seconds:g} s at {plan.detector_rate:g} requests/s, one call in "
         f"{plan.detector_every} blocking; on the call: the reports that point at it "
         "(asyncio: a callback as long as the call; gevent: a stack ending in call_blocking), "
         "the others are callbacks slowed by the busy machine; the detectors' words:",
     )
-    return [table, detected]
+    return [table, used, detected]
 
 
 def idle_tables(doc: HurtsDocument) -> list[Table]:
@@ -174,9 +233,14 @@ def idle_tables(doc: HurtsDocument) -> list[Table]:
     live = Table(
         f"Idle keep-alive connections: live requests at {plan.idle_rate:g}/s meanwhile",
         (Column("model", align="left"), Column("limits", align="left"), Column("idle"),
-         Column("ok", "%"), Column("p50", "ms"), Column("p99", "ms"), Column("svc", "%"),
-         Column("holder", "%")),
+         Column("ok", "%"), Column("p50", "ms"), Column("p99", "ms"), Column("p99 all", "ms")),
         name="hurts-idle-live",
+    )  # fmt: skip
+    used = Table(
+        "Idle keep-alive connections: who used the CPU meanwhile",
+        (Column("model", align="left"), Column("limits", align="left"), Column("idle"),
+         Column("svc", "%"), Column("holder", "%"), Column("beside", "%")),
+        name="hurts-idle-use",
     )  # fmt: skip
     rows = doc.idle or []
     for row in rows:
@@ -186,8 +250,11 @@ def idle_tables(doc: HurtsDocument) -> list[Table]:
                    row.opening_worker_cpu_seconds, flag=flag)  # fmt: skip
         figure = row.live.load
         ok = 100 * figure.ok / figure.sent if figure.sent else None
-        live.add(row.model, row.config, row.connections, ok, figure.latency_ms.p50,
-                 figure.latency_ms.p99, row.live.cpu_pct.worker, row.live.cpu_pct.holder,
+        model = _marked(row.model, [row.live])
+        live.add(model, row.config, row.connections, ok, figure.latency_ms.p50,
+                 figure.latency_ms.p99, p99_all(row.live), flag=_flag(row.live))  # fmt: skip
+        cpu = row.live.cpu_pct
+        used.add(model, row.config, row.connections, cpu.worker, cpu.holder, cpu.core_others,
                  flag=_flag(row.live))  # fmt: skip
     limits = {f"{row.model} {row.config}": row.limits for row in rows}
     memory.notes += [
@@ -201,13 +268,17 @@ def idle_tables(doc: HurtsDocument) -> list[Table]:
                  for r in rows if r.worker_restarted]  # fmt: skip
     if restarted:
         memory.notes.append(f"the worker was restarted by gunicorn: {', '.join(restarted)}")
+    spends = f", C = {plan.spend_ms:g} ms" if plan.spend_ms else ""
     live.notes += [
-        f"{plan.idle_seconds:g} s of live requests (D = {plan.delay * 1000:g} ms) while "
-        "the idle connections wait; ok: answered of sent",
-        "CPU: % of one core: the service worker, the holder of the idle connections",
+        f"{plan.idle_seconds:g} s of live requests (D = {plan.delay * 1000:g} ms{spends}) "
+        "while the idle connections wait; ok: answered of sent",
         *_untrusted([row.live for row in rows]),
     ]
-    return [memory, live]
+    used.notes.append(
+        "CPU: % of one core: svc (the service worker), holder (of the idle connections), "
+        "beside (everything else on the worker's own CPUs)"
+    )
+    return [memory, live, used]
 
 
 def per_connection(row: Idle) -> float | None:
@@ -234,12 +305,34 @@ def all_tables(doc: HurtsDocument) -> list[Table]:
     return [table for made in parts(doc).values() for table in made]
 
 
+def layout_line(layout: Layout | None) -> str:
+    """Where each process ran."""
+    if layout is None:
+        return "nothing pinned: the service shared every CPU with the generator"
+    return (f"CPUs: the service's workers on {_cpus(layout.worker)}; the generator, the "
+            f"upstream, the holder and this program on {_cpus(layout.rest)}")  # fmt: skip
+
+
+def _cpus(found: Sequence[int]) -> str:
+    return ("CPU " if len(found) == 1 else "CPUs ") + ",".join(str(c) for c in found)
+
+
+def untrusted_line(doc: HurtsDocument) -> str:
+    """How many figures are not evidence, and why the first is not (exit status 5)."""
+    behind = [figure for figure in doc.figures() if not figure.load.trusted]
+    why = next((f.load.notes[0] for f in behind if f.load.notes), "")
+    return f"figures untrusted: {len(behind)} of {len(doc.figures())}" + (
+        f"; the first: {why}" if why else ""
+    )
+
+
 def terminal(doc: HurtsDocument) -> Group:
-    return Group(*(tables.rich(table) for table in all_tables(doc)))
+    return Group(Text(layout_line(doc.layout)), Text(),
+                 *(tables.rich(table) for table in all_tables(doc)))  # fmt: skip
 
 
 def markdown(doc: HurtsDocument) -> str:
-    return "\n\n".join(tables.markdown(table) for table in all_tables(doc))
+    return "\n\n".join([layout_line(doc.layout), *(tables.markdown(t) for t in all_tables(doc))])
 
 
 # -- charts -------------------------------------------------------------------------
