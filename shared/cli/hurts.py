@@ -3,9 +3,14 @@
 * ``hurts [--quick]``: CPU in the handler, a blocking call, idle connections,
   for every model, with their tables, and the JSON and charts if asked.
 * ``--only cpu,blocking,idle`` runs some of them; ``--models`` some models.
+* ``--delay D``, ``--cpu C``: a service of your shape, the upstream's latency and
+  the CPU each request spends (``experiments.profile`` says what changes).
+* ``--cores N``: the deployments' workers on N CPUs of their own, everything else
+  on the rest, as ``load`` does (0: nothing pinned).
 
 ``--quick`` runs each in its short form (a minute or two here); the full run
-takes about a quarter of an hour.
+takes about a quarter of an hour. A figure the generator could not vouch for is
+marked, and the command then ends with status 5 (figures untrusted).
 """
 
 from __future__ import annotations
@@ -16,13 +21,18 @@ import time
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
+from shared import args as argtypes
 from shared import documents
 from shared.args import model_list, writable_file, writable_folder
 from shared.documents import Environment
-from shared.errors import OK
+from shared.errors import OK, UNTRUSTED
 from shared.harness.services import open_services
+from shared.measure import deploy
 from shared.measure.hurts import experiments
+from shared.measure.hurts.document import Plan
+from shared.measure.load.document import Layout
 from shared.present import hurts as output
 
 PROG = "concurrency-compare hurts"
@@ -53,15 +63,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=list(experiments.MODELS),
         help="comma-separated (default: asyncio, gevent, threads)",
     )
+    parser.add_argument(
+        "--cores",
+        type=argtypes.whole(0, 1024, "cores"),
+        default=1,
+        metavar="N",
+        help="CPUs for the service's N workers, the rest for the generator (default 1; 0: "
+        "no pinning)",
+    )
+    parser.add_argument(
+        "--delay",
+        type=argtypes.within(0, 10, "seconds"),
+        default=None,
+        metavar="D",
+        help=f"the upstream's latency, seconds (default {experiments.FULL.delay:g})",
+    )
+    parser.add_argument(
+        "--cpu",
+        type=argtypes.within(0, 1000, "milliseconds"),
+        default=None,
+        metavar="C",
+        help="CPU the handler spends per request, ms: the CPU experiment measures this C "
+        "only, the others' requests spend it too (default: C = "
+        f"{', '.join(f'{c:g}' for c in experiments.FULL.cpu_ms)} in the CPU experiment, "
+        "0 elsewhere)",
+    )
     parser.add_argument("--json", metavar="FILE", type=writable_file, help="write the figures")
     parser.add_argument(
         "--charts", metavar="DIR", type=writable_folder, help="write hurts-*.png here"
     )
 
 
-def run(console: Console, args: argparse.Namespace, environment: Environment) -> int:
+def plan_of(args: argparse.Namespace) -> Plan:
+    """The plan: quick or full, for the service's shape the options give."""
     plan = experiments.QUICK if args.quick else experiments.FULL
+    return experiments.profile(plan, delay=args.delay, cpu_ms=args.cpu)
+
+
+def layout_of(args: argparse.Namespace) -> Layout | None:
+    """The CPUs of the service's workers and of the rest; None: nothing pinned."""
+    if args.cores == 0:
+        return None
+    worker, rest = deploy.core_layout(args.cores)  # UsageError if the machine is too small
+    return Layout(worker=worker, rest=rest)
+
+
+def run(console: Console, args: argparse.Namespace, environment: Environment) -> int:
+    plan = plan_of(args)
+    layout = layout_of(args)
     began = time.perf_counter()
+    console.print(output.layout_line(layout))
+    if layout is not None:
+        deploy.pin_self(layout.rest)  # the upstream, the generator and the holder inherit it
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting the upstream", total=None)
@@ -70,11 +123,13 @@ def run(console: Console, args: argparse.Namespace, environment: Environment) ->
             progress.update(task, description=f"{experiment}: {model}")
 
         with open_services() as upstream:
-            doc = experiments.run(
-                plan, args.only, upstream, environment, args.models, on_step, began=began
-            )
+            doc = experiments.run(plan, args.only, upstream, environment, args.models,
+                                  on_step, began=began, layout=layout)  # fmt: skip
     console.print(output.terminal(doc))
     documents.save(console.print, doc, args, output.write_charts)
+    if not doc.trusted:
+        console.print(Text(output.untrusted_line(doc), style="bold red"))
+        return UNTRUSTED
     return OK
 
 
