@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import resource
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,14 +23,17 @@ import pytest
 from rich.console import Console
 
 from shared import documents
-from shared.cli.main import main
+from shared.cli import hurts as command
+from shared.cli.main import main, make_parser
 from shared.harness.services import Services
-from shared.measure.deploy import open_deployments
+from shared.measure.deploy import core_layout, open_deployments
 from shared.measure.hurts import experiments
 from shared.measure.hurts.document import HurtsDocument, Plan
+from shared.measure.load.document import Layout, Percentiles
 from shared.measure.load.experiment import Generator
 from shared.present import hurts as output
 from tests.support.batches import Batches, heavy_batch
+from tests.support.cli import refused
 from tests.support.figures import every_answered, ordered
 from tests.support.processes import alive, listening_here
 
@@ -58,6 +62,10 @@ TINY = Plan(
     timeout=10.0,  # slow answers on a crowded machine are slow, not lost
 )
 FILES_LIMIT = resource.getrlimit(resource.RLIMIT_NOFILE)  # ours, before any experiment
+CPUS = len(os.sched_getaffinity(0))
+#: The model whose deployments run pinned, on a CPU of their own (the last), so that
+#: the batch measures what else ran there; the others run anywhere, as with --cores 0.
+PINNED = "threads"
 
 
 @dataclass
@@ -79,8 +87,9 @@ def one_model(model: str, upstream: Services) -> Ran:
     # what their bursts made the worker write.
     raised = experiments.idle_deployment(model, experiments.IDLE_RAISED)
     observed_ = experiments.blocking_deployments(model)[1]
+    cpus = core_layout(1)[0] if model == PINNED and CPUS > 1 else None
     with (
-        open_deployments([raised, observed_], upstream.url) as (plain, observed),
+        open_deployments([raised, observed_], upstream.url, cpus=cpus) as (plain, observed),
         Generator() as one,
         Generator() as other,
         ThreadPoolExecutor(1) as beside,  # innermost: done before the deployments stop
@@ -133,6 +142,9 @@ def test_cpu_in_the_handler(doc: HurtsDocument) -> None:
             cpu = figure.cpu_pct
             assert None not in (cpu.generator, cpu.upstream, cpu.worker), (model, cpu)
             assert cpu.others is None and cpu.holder is None
+            # What else ran on the worker's CPU is measured where it has one of its own.
+            pinned = model == PINNED and CPUS > 1
+            assert (cpu.core_others is not None) == pinned, (model, cpu)
         # The CPU shows in the worker's figure: 10 requests a second for 0.7 s (warm-up
         # included), 20 ms each, is 0.14 s of CPU more than with C = 0, however long
         # a crowded machine made the run. At least half of it: the kernel counts CPU in
@@ -259,3 +271,91 @@ def test_bad_input(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["hurts", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+# A figure the generator cannot vouch for keeps its mark in every form of the tables,
+# and the run's one line says how many and why; failures show their p99 at the timeout.
+def test_untrusted_and_failed_figures_are_marked(doc: HurtsDocument) -> None:
+    assert doc.blocking is not None
+    first = doc.blocking[0]
+    figure = first.figures[1]
+    timeout_ms = figure.load.timeout_ms or 10_000.0
+    spoilt = dataclasses.replace(
+        figure.load,
+        trusted=False,
+        notes=["the generator's lag p99 (9 ms) is 30 % of the latency p99"],
+        timeouts=3,
+        timeout_ms=timeout_ms,
+        latency_all_ms=Percentiles(p50=60.0, p90=70.0, p99=timeout_ms, p99_9=timeout_ms),
+    )
+    figures = [dataclasses.replace(figure, load=spoilt), *first.figures[2:]]
+    blocking = [dataclasses.replace(first, figures=[first.figures[0], *figures])]
+    bad = dataclasses.replace(doc, blocking=[*blocking, *doc.blocking[1:]])
+    assert doc.trusted and not bad.trusted
+    line = output.untrusted_line(bad)
+    assert line.startswith(f"figures untrusted: 1 of {len(bad.figures())}")
+    assert "lag p99" in line
+    markdown = output.markdown(bad)
+    assert f"| {first.model}{output.MARK} | blocking |" in markdown
+    assert f"≥{timeout_ms:,.0f}" in markdown
+    console = Console(width=80, record=True)
+    console.print(output.terminal(bad))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text
+    assert f"{first.model}{output.MARK}" in text
+
+
+# The layout a pinned run used is part of its document, and printed with its tables.
+def test_layout_recorded(doc: HurtsDocument) -> None:
+    pinned = dataclasses.replace(doc, layout=Layout(worker=[1], rest=[0]))
+    data = json.loads(json.dumps(documents.to_json(pinned)))
+    assert data["layout"] == {"worker": [1], "rest": [0]}
+    assert documents.from_json(HurtsDocument, data) == pinned
+    assert output.markdown(pinned).startswith("CPUs: the service's workers on CPU 1;")
+    assert output.markdown(doc).startswith("nothing pinned")
+
+
+def parsed(*argv: str) -> Plan:
+    """The plan ``hurts ARGV`` would run (nothing runs)."""
+    args = make_parser(["hurts"]).parse_args(["hurts", *argv])
+    return command.plan_of(args)
+
+
+# --delay and --cpu reach every experiment's requests; --cpu C is the CPU experiment's
+# only C, on a ladder around what one core allows at C.
+def test_delay_and_cpu_reach_the_query() -> None:
+    plan = parsed("--quick", "--delay", "0.2", "--cpu", "20")
+    assert plan.delay == 0.2 and plan.cpu_ms == (20,) and plan.spend_ms == 20
+    assert experiments.query(plan) == "/?delay=0.2&cpu=20"  # blocking and idle requests
+    assert experiments.query(plan, cpu=20) == "/?delay=0.2&cpu=20"  # the CPU experiment's
+    assert "cpu=20&block=200" in experiments.query(plan, block=plan.block_ms, every=6)
+    one_core = 1000 / (20 + experiments.OVERHEAD_MS)  # 45 a second
+    ladder = plan.ladder(20)
+    assert ladder and ladder[0] <= one_core <= ladder[-1] < 2 * one_core
+    # The fixed rates stay light at C: what they show is not a queue.
+    for rate in (plan.cpu_rate, plan.block_rate, plan.idle_rate, plan.detector_rate):
+        assert rate <= experiments.LIGHT * one_core
+    # The blocking call comes as often a second as in the plan without C.
+    quick = experiments.QUICK
+    assert plan.block_rate / plan.block_every == pytest.approx(
+        quick.block_rate / quick.block_every, rel=0.1
+    )
+    default = parsed()
+    assert default == experiments.FULL and experiments.query(default) == "/?delay=0.05"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--cpu", "-1"],
+        ["--cpu", "many"],
+        ["--cpu", "1001"],
+        ["--delay", "-0.1"],
+        ["--delay", "11"],
+        ["--cores", "-1"],
+        ["--cores", "1.5"],
+        ["--cores", str(CPUS)],  # the rest would have no CPU left
+    ],
+)
+def test_bad_profile_or_cores(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    refused(capsys, ["hurts", *argv])
