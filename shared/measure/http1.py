@@ -229,6 +229,7 @@ class UpstreamAnswer:
         self._parser = httptools.HttpResponseParser(self)
         self._body = bytearray()
         self._complete = False
+        self.keep_alive = False  # whether the connection can carry the next request
 
     def feed(self, data: bytes) -> bool:
         """Feed what a read returned (b"" at the end of the connection); whether the
@@ -240,11 +241,6 @@ class UpstreamAnswer:
         except httptools.HttpParserError as exc:
             raise HttpError(502, f"upstream: {type(exc).__name__}", close=False) from None
         return self._complete
-
-    @property
-    def keep_alive(self) -> bool:
-        """Whether the connection can carry the next request."""
-        return self._complete and self._parser.should_keep_alive()
 
     def events(self) -> list[dict[str, Any]]:
         """The events the upstream answered; ``HttpError`` 502 unless it answered 200."""
@@ -264,6 +260,8 @@ class UpstreamAnswer:
 
     def on_message_complete(self) -> None:
         self._complete = True
+        # Asked here: once the message is complete, llhttp resets what it says.
+        self.keep_alive = self._parser.should_keep_alive()
 
 
 def upstream_failed(exc: OSError) -> HttpError:

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 
 from shared.contract import EVENTS, MODELS
 from shared.harness import processes
 from shared.harness.services import READY_TIMEOUT, Services
-from shared.measure import deploy
+from shared.measure import deploy, http1
 from shared.measure.deploy import Ask
 from tests.support.batches import Batches, batch
 from tests.support.processes import alive, listening_here
@@ -211,6 +212,14 @@ def idle_connection(url: str) -> socket.socket:
     return sock
 
 
+def upstream_connections(bare: Bare, upstream: str) -> int:
+    """The service's connections to the upstream that are open."""
+    port = urlsplit(upstream).port
+    connections = psutil.Process(bare.child.pid).net_connections("inet")
+    return sum(1 for c in connections if c.raddr and c.raddr.port == port
+               and c.status == psutil.CONN_ESTABLISHED)  # fmt: skip
+
+
 def stopped(bare: Bare, stop: Callable[[Bare], None]) -> tuple[int | None, float]:
     """``stop(bare)``, then the service's exit status and how long it took to exit."""
     began = time.perf_counter()
@@ -239,6 +248,7 @@ class Seen:
     eof: tuple[int | None, float]  # the same for a second one, told by closing its stdin
     output: str  # everything both wrote
     left_running: list[int]
+    upstream_connections: int  # open to the upstream once every conversation was answered
 
 
 @dataclass
@@ -261,6 +271,7 @@ def bare_services(services: Services) -> Everything:
         walls = {m: pool.submit(many_at_once, bares[m].url) for m in MODELS}
         for future in (*talks.values(), *walls.values()):
             future.result()
+        kept = {m: upstream_connections(bares[m], services.url) for m in MODELS}
         # Stopped while a keep-alive connection idles: it must not hold the service up.
         idle = [idle_connection(b.url) for b in bares.values()]
         terms = {m: pool.submit(stopped, bares[m], terminate) for m in MODELS}
@@ -273,6 +284,7 @@ def bare_services(services: Services) -> Everything:
                 eof=eofs[m].result(),
                 output=bares[m].output.read_text() + spares[m].output.read_text(),
                 left_running=[b.child.pid for b in (bares[m], spares[m]) if alive(b.child.pid)],
+                upstream_connections=kept[m],
             )
             for m in MODELS
         }
@@ -349,6 +361,12 @@ def test_refused_cleanly(batches: Batches, model: str, name: str, statuses: list
 def test_concurrent(batches: Batches, model: str) -> None:
     wall = seen_by(batches, model).wall
     assert D - 0.01 <= wall < AT_ONCE_BOUND
+
+
+# The upstream client keeps its connections for the next requests: some are open
+# once all were answered (none if each request had its own), at most the pool's.
+def test_upstream_connections_kept(batches: Batches, model: str) -> None:
+    assert 1 <= seen_by(batches, model).upstream_connections <= http1.POOL
 
 
 # -- how they end ----------------------------------------------------------------
