@@ -125,7 +125,7 @@ def run(console: Console, args: argparse.Namespace, environment: Environment) ->
         with open_services() as upstream:
             doc = experiments.run(plan, args.only, upstream, environment, args.models,
                                   on_step, began=began, layout=layout)  # fmt: skip
-    console.print(output.terminal(doc))
+    console.print(output.terminal(doc, layout=False))
     documents.save(console.print, doc, args, output.write_charts)
     if not doc.trusted:
         console.print(Text(output.untrusted_line(doc), style="bold red"))

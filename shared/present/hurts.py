@@ -93,10 +93,18 @@ def _add_figures(
     return figures
 
 
+def pct(share: float | None) -> tables.Value:
+    """A share of a core as the tables write it: 0.6, 7.4, 31 (the kernel counts in
+    ticks of 10 ms: a tenth of a per cent is all a short run can tell)."""
+    if share is None:
+        return None
+    return round(share) if share >= 10 else f"{share:.1f}"
+
+
 def _shares(figure: Figure) -> tuple[tables.Value, ...]:
     """The CPU columns of a figure: gen, up, svc, beside."""
     cpu = figure.cpu_pct
-    return (cpu.generator, cpu.upstream, cpu.worker, cpu.core_others)
+    return tuple(pct(v) for v in (cpu.generator, cpu.upstream, cpu.worker, cpu.core_others))
 
 
 SHARES = (Column("gen", "%"), Column("up", "%"), Column("svc", "%"), Column("beside", "%"))
@@ -158,8 +166,8 @@ def cpu_tables(doc: HurtsDocument) -> list[Table]:
             if before is not None:
                 tail = p99_all(before) or before.load.latency_ms.p99
             search.add(_marked(model.model, found.steps), _plain(found.cpu_ms), found.workers,
-                       passes, tail, last.cpu_pct.worker if last else None,
-                       last.cpu_pct.core_others if last else None)  # fmt: skip
+                       passes, tail, pct(last.cpu_pct.worker) if last else None,
+                       pct(last.cpu_pct.core_others) if last else None)  # fmt: skip
     search.notes += [
         f"rising rates, {plan.ladder_seconds:g} s each; passes at: the first rate whose "
         "p99 passed 1 s (every request counted, a failure or timeout at the timeout) or "
@@ -254,8 +262,8 @@ def idle_tables(doc: HurtsDocument) -> list[Table]:
         live.add(model, row.config, row.connections, ok, figure.latency_ms.p50,
                  figure.latency_ms.p99, p99_all(row.live), flag=_flag(row.live))  # fmt: skip
         cpu = row.live.cpu_pct
-        used.add(model, row.config, row.connections, cpu.worker, cpu.holder, cpu.core_others,
-                 flag=_flag(row.live))  # fmt: skip
+        used.add(model, row.config, row.connections, pct(cpu.worker), pct(cpu.holder),
+                 pct(cpu.core_others), flag=_flag(row.live))  # fmt: skip
     limits = {f"{row.model} {row.config}": row.limits for row in rows}
     memory.notes += [
         "served: connections answered once (then left idle); kept: still open after the "
@@ -326,9 +334,10 @@ def untrusted_line(doc: HurtsDocument) -> str:
     )
 
 
-def terminal(doc: HurtsDocument) -> Group:
-    return Group(Text(layout_line(doc.layout)), Text(),
-                 *(tables.rich(table) for table in all_tables(doc)))  # fmt: skip
+def terminal(doc: HurtsDocument, *, layout: bool = True) -> Group:
+    """Every table; ``layout``: the layout's line first (the command prints it as it starts)."""
+    first = [Text(layout_line(doc.layout)), Text()] if layout else []
+    return Group(*first, *(tables.rich(table) for table in all_tables(doc)))
 
 
 def markdown(doc: HurtsDocument) -> str:
