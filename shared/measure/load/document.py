@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -92,9 +93,9 @@ class LoadRun:
     ok: int
     errors: dict[str, int]  # failed requests by what failed ("HTTP 500", "ConnectionResetError")
     timeouts: int
-    # Answers (ok) to the requests that count, per second of the measured window: answers
-    # to warm-up requests are left out, so it never exceeds the offered rate; in a
-    # steady state the offered rate, beyond saturation what the service carried of it.
+    # Answers (ok) to the requests that count, per second of the span they came in over,
+    # at least the window: the offered rate when the service keeps up, its own pace when
+    # it cannot (answers to warm-up requests left out); never more than offered.
     throughput: float
     latency_ms: Percentiles  # the successes, from each request's intended send time
     distribution: list[tuple[float, float]]  # (percentile, ms): latency_ms's whole ladder
@@ -133,6 +134,9 @@ class Cpu:
     worker: float | None = None  # the service's worker process(es), together
     others: float | None = None  # every other program on the machine (the experiment here)
     holder: float | None = None  # the holder of idle connections (shared.measure.hurts)
+    # Everything but the worker on the worker's own core(s), when it has them
+    # (``Layout``): what took the worker's turns on its CPU despite the pinning.
+    core_others: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +154,7 @@ class Step(Measured):
     rate: float
     saturated: bool  # it answered under 90% of what was offered, or over 1% failed
     settled: float | None = None  # seconds the worker then took to work off its backlog
+    repeat: int = 1  # which of the plan's repeats it belongs to, from 1
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,16 @@ class Plan:
     generator_seconds: float = 2.0
     delay: float = DELAY
     poisson: bool = False  # Poisson arrivals instead of a constant rate
+    repeats: int = 1  # times each deployment's ladder runs, deployments interleaved
+    seed: int = 1  # of the deployments' order in each repeat
+    cpu_ms: float = 0.0  # C: milliseconds of CPU the handler spends per request
+    connections: int | None = None  # the generator's fixed pool (None: one per waiting request)
+    k6: bool = True  # k6 beside the generator at one rate below each deployment's knee
+
+    @property
+    def budget_ms(self) -> float:
+        """The knee's bound on p99: twice what a request costs unqueued (D + C)."""
+        return 2 * (self.delay * 1000 + self.cpu_ms)
 
 
 @dataclass(frozen=True)
@@ -182,6 +197,74 @@ class Wrk:
     non_2xx: int
 
 
+@dataclass(frozen=True)
+class Spread:
+    """A figure over the repeats: its median and its range, and each repeat's value.
+
+    A repeat that gave no figure (no rate under the knee's bound, say) is None in
+    ``values`` and left out of the median and the range.
+    """
+
+    median: float | None
+    low: float | None
+    high: float | None
+    values: list[float | None]
+
+    @classmethod
+    def of(cls, values: Sequence[float | None]) -> Spread:
+        found = sorted(v for v in values if v is not None)
+        if not found:
+            return cls(None, None, None, list(values))
+        middle = len(found) // 2
+        median = found[middle] if len(found) % 2 else (found[middle - 1] + found[middle]) / 2
+        return cls(median, found[0], found[-1], list(values))
+
+    @property
+    def relative(self) -> float | None:
+        """The range as a share of the median: 0.1 for a figure within ±5 %."""
+        if self.median is None or self.low is None or self.high is None or not self.median:
+            return None
+        return (self.high - self.low) / self.median
+
+
+@dataclass(frozen=True, kw_only=True)
+class K6Run:
+    """One k6 run of a constant rate against a URL (``shared.measure.load.k6``): an
+    independent open-loop tool beside the generator.
+
+    k6 times a request from when it actually sent it, not from its intended time;
+    an iteration it could not start on time is dropped (``dropped``), not delayed.
+    """
+
+    rate: float  # offered, requests per second
+    duration: float  # seconds measured, after the warm-up
+    requests: int  # measured iterations k6 completed, one request each, failed ones too
+    failed: int  # of those, the ones k6 counts in http_req_failed (no answer, or not 2xx/3xx)
+    dropped: int  # iterations k6 could not start on time (no free VU), warm-up included
+    latency_ms: Percentiles  # http_req_duration of the measured requests, from the actual send
+    version: str  # k6's, "1.1.0"
+    vus_max: int  # the VUs allocated: the most requests in flight at once
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrossCheck:
+    """k6 and the generator at one rate below the knee, against the same deployment."""
+
+    rate: float
+    generator: Percentiles  # the generator's step at that rate, the same repeat
+    k6: K6Run | None  # None: k6 is not installed
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which CPUs the service's worker(s) ran on, and which the rest: the generator,
+    the upstream, wrk, k6 and this program."""
+
+    worker: list[int]
+    rest: list[int]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeploymentFigures:
     """What one deployment gave: its steps, and the figures drawn from them."""
@@ -193,12 +276,18 @@ class DeploymentFigures:
     options: list[str]
     pool: int | None
     limits: str
-    knee: float | None  # the highest rate whose p99 stays under 2 x D, every lower one's too
-    saturation: float | None  # the most answers per second at any step
-    wrk: Wrk | None
-    wrk_ratio: float | None  # saturation / wrk's throughput
-    cpu_ms_per_answer: float | None = None  # the worker's, at the busiest rate it carried
-    steps: list[Step]
+    server: str = "gunicorn"  # what serves it: gunicorn, or the model alone ("bare")
+    # Over the repeats: the highest rate whose p99 stays under the plan's budget, every
+    # lower one's too; the most answers per second at any step; the worker's CPU per
+    # answer at the busiest rate it carried.
+    knee: Spread
+    saturation: Spread
+    cpu_ms_per_answer: Spread
+    reached: bool  # every repeat's ladder reached saturation (else saturation is a floor)
+    wrk: list[Wrk]  # one per repeat
+    wrk_ratio: float | None  # median saturation / median wrk throughput
+    cross_check: CrossCheck | None = None
+    steps: list[Step]  # every repeat's, by rate then repeat
     error: str = ""
 
 
@@ -206,13 +295,22 @@ class DeploymentFigures:
 class LoadDocument:
     """The file of ``concurrency-compare load --json``."""
 
-    FORMAT: ClassVar[Format] = Format("load", 1)
+    FORMAT: ClassVar[Format] = Format("load", 2)
 
     plan: Plan
     seconds: float  # the whole experiment
     environment: Environment
+    layout: Layout | None  # None: nothing pinned (a machine of one CPU, or a test)
+    order: list[list[str]]  # the deployments' order in each repeat
     generator: LoadRun | None  # the generator alone against a trivial server: its own check
     deployments: list[DeploymentFigures]
+
+    @property
+    def trusted(self) -> bool:
+        """Every figure is evidence: the generator passed its own check, kept every step's
+        schedule and opened every connection it needed."""
+        checked = self.generator is not None and self.generator.trusted
+        return checked and all(s.load.trusted for d in self.deployments for s in d.steps)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,26 +1,39 @@
 """Latency against offered load: each deployment, rising rates, until it saturates.
 
-For each deployment (``shared.measure.deploy``: one model's service under gunicorn, in
-its defaults or tuned), the local services play the upstream, answering after
-D = 50 ms, and the generator (``shared.measure.load.generator``, a process of its own)
-offers a rising ladder of constant rates, each for a fixed time after a short
-warm-up. A step records the generator's figures (percentiles from the intended
-send time, achieved throughput, errors, whether it kept its schedule) and the
-CPU that each process used meanwhile: generator, upstream, service worker. On
-two cores, that shows who was the bottleneck.
+Each deployment (``shared.measure.deploy``: one model's service under gunicorn, or
+the model alone on its own sockets) calls the local services as its upstream,
+which answer after D (50 ms unless ``--delay``), and spends C ms of CPU per
+request (``--cpu``). The generator (``shared.measure.load.generator``, a process
+of its own) offers a rising ladder of rates, each for a fixed time after a
+warm-up, open loop. A step records the generator's figures (percentiles from
+the intended send time, failures counted at the timeout, achieved throughput,
+whether its figures can be trusted) and the CPU of every process meanwhile.
+
+How the figures become evidence on a small machine:
+
+* **A core for the service.** With ``layout``, the worker runs alone on its
+  CPU(s); this program, the upstream, the generator, wrk and k6 share the rest.
+  What else ran on the worker's CPU during a step is measured (``core_others``).
+* **Repeats, interleaved.** Each deployment's ladder runs ``plan.repeats`` times;
+  in each repeat the deployments come in an order shuffled from the plan's seed,
+  so that a drift of the machine spreads over all of them. Every figure is a
+  ``Spread``: median, range, each repeat's value. After the first repeat, the
+  ladder starts at the first one's knee, where the figures move.
+* **Two other tools.** k6's open-loop executor at one rate under the knee, beside
+  the generator's step there; wrk's closed loop once per repeat, a cross-check of
+  the saturation.
+
+Per deployment and repeat:
+
+* the *knee*: the highest rate whose p99 (failures at the timeout) stays under
+  twice what a request costs unqueued, 2 x (D + C), every lower rate too: room
+  for the service's own work, exceeded as soon as requests queue for its limits;
+* the *saturation throughput*: the most answers per second it gave at any step,
+  counting only answers to the requests of the measured window. A ladder that
+  never saturated says so (``reached``): its saturation is then a floor.
 
 The ladder stops one step after the deployment saturates: when it completes
-less than 90% of what is offered, or more than 1% of the requests fail. Per
-deployment:
-
-* the *knee*: the highest rate whose p99 stays under 2 x D, every lower rate
-  too. Twice the upstream delay leaves room for the service's own work and
-  queueing, yet is exceeded as soon as requests queue for the service's limits;
-* the *saturation throughput*: the most requests per second it completed at
-  any step (beyond saturation it completes what it can, the rest waits);
-* wrk's closed-loop throughput for the same deployment, as a cross-check of
-  the saturation figure: many connections each sending its next request as
-  soon as the last is answered keep the service as busy as it can be.
+less than 90% of what is offered, or more than 1% of the requests fail.
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import random
 import re
 import shutil
 import subprocess
@@ -37,6 +51,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import psutil
+
 from shared import documents
 from shared.contract import HTTP_TIMEOUT
 from shared.documents import Environment
@@ -44,14 +60,19 @@ from shared.errors import EnvironmentFailure
 from shared.harness import processes
 from shared.harness.pipes import last_line, line_within
 from shared.harness.services import open_services
+from shared.measure import deploy
 from shared.measure.bench.probes import machine_busy, process_cpu
-from shared.measure.deploy import Deployed, Deployment, open_deployment
+from shared.measure.deploy import Deployed, Deployment
+from shared.measure.load import k6
 from shared.measure.load.document import (
     Cpu,
+    CrossCheck,
     DeploymentFigures,
+    Layout,
     LoadDocument,
     LoadRun,
     Plan,
+    Spread,
     Step,
     Wrk,
 )
@@ -68,27 +89,34 @@ class LoadError(EnvironmentFailure):
     """The generator or wrk failed: the reason in one line (the CLI's exit status 3)."""
 
 
+# The ladders climb by 4 (quick) or 2 (full) from well under any deployment's knee
+# to above the generator's own check: the quick one reaches every deployment's
+# saturation here in four or five steps, the full one brackets it within a factor of
+# two, then bisects. The defaults' configurations are left to ``--configs``: their
+# saturation is the cap they are configured with (one thread, a pool of ten), known
+# before the run and pinned by the tests, so a run's time goes to what is not known.
 QUICK = Plan(
     "quick",
-    rates=(25, 100, 400, 1600),
-    duration=1.0,
+    rates=(50, 200, 800, 3200, 6400),
+    duration=0.75,
     warmup=0.25,
-    wrk_seconds=1,
-    refine=1,  # one bisection: the knee within a factor of 1.4, in 90 s for all eight
+    wrk_seconds=2,
+    refine=1,
     timeout=2.0,  # a saturated step drains in two seconds, not in HTTP_TIMEOUT's ten
-    chart_rate=100.0,
+    chart_rate=200.0,
+    repeats=2,
 )
 FULL = Plan(
     "full",
-    # Steps of about 1.3 to 2 x, then three bisections where the deployment saturates.
-    rates=(5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 400, 500, 600, 800, 1000,
-           1200, 1500, 2000, 2500, 3200, 4000),
-    duration=4.0,
-    warmup=1.0,
-    wrk_seconds=4,
-    refine=3,
+    rates=(25, 50, 100, 200, 400, 800, 1600, 3200, 6400),
+    duration=10.0,
+    warmup=2.0,
+    wrk_seconds=10,
+    refine=2,
+    timeout=5.0,
     chart_rate=200.0,
-)  # fmt: skip
+    repeats=5,
+)
 
 
 def saturated(run: LoadRun, rate: float) -> bool:
@@ -99,36 +127,52 @@ def saturated(run: LoadRun, rate: float) -> bool:
 
 @dataclass
 class Result:
-    """What one deployment gave, as its steps come in."""
+    """What one deployment gave, as its steps come in, repeat after repeat."""
 
     deployment: Deployment
     steps: list[Step] = field(default_factory=list)
-    wrk: Wrk | None = None
+    wrk: list[Wrk] = field(default_factory=list)
+    cross_check: CrossCheck | None = None
     error: str = ""
 
-    def knee(self, delay: float) -> float | None:
-        """The highest rate whose p99 is under 2 x D, every lower rate's too."""
+    def repeats(self) -> list[int]:
+        return sorted({step.repeat for step in self.steps})
+
+    def of(self, repeat: int) -> list[Step]:
+        """One repeat's steps, by rate."""
+        return sorted((s for s in self.steps if s.repeat == repeat), key=lambda s: s.rate)
+
+    def knee(self, budget_ms: float, repeat: int = 1) -> float | None:
+        """The highest rate whose p99 is under the budget, every lower rate's too.
+
+        A later repeat starts near the first one's knee (``ladder``): the rates it
+        skipped below are taken as under the budget, as the first repeat found them.
+        """
         best = None
-        for step in self.steps:
-            p99 = step.load.latency_ms.p99
-            good = p99 is not None and p99 < 2 * delay * 1000 and not step.load.failed
+        for step in self.of(repeat):
+            p99 = step.load.latency_all_ms.p99
+            good = p99 is not None and p99 < budget_ms and not step.load.failed
             if not (good and step.load.trusted):
                 break
             best = step.rate
         return best
 
-    def saturation(self) -> float | None:
-        """The most requests per second completed at any step."""
-        rates = [step.load.throughput for step in self.steps]
+    def saturation(self, repeat: int = 1) -> float | None:
+        """The most requests per second completed at any step of a repeat."""
+        rates = [step.load.throughput for step in self.of(repeat)]
         return max(rates) if rates else None
 
-    def cpu_per_answer(self) -> float | None:
+    def reached(self, repeat: int = 1) -> bool:
+        """Whether the repeat's ladder went past saturation (else its saturation is a floor)."""
+        return any(step.saturated for step in self.of(repeat))
+
+    def cpu_per_answer(self, repeat: int = 1) -> float | None:
         """The worker's CPU milliseconds per answer, at the busiest step it carried.
 
         Less noisy than a rate on a shared machine: other programs take the
         worker's turns on the CPU, but not (much) its CPU per request.
         """
-        carried = [s for s in self.steps if not s.saturated and s.load.throughput > 0]
+        carried = [s for s in self.of(repeat) if not s.saturated and s.load.throughput > 0]
         if not carried:
             return None
         busiest = max(carried, key=lambda s: s.rate)
@@ -137,25 +181,32 @@ class Result:
             return None
         return round(10 * share / busiest.load.throughput, 3)
 
-    def figures(self, delay: float) -> DeploymentFigures:
-        """The deployment's part of the document."""
+    def figures(self, plan: Plan) -> DeploymentFigures:
+        """The deployment's part of the document: every repeat's figures and their spread."""
         deployment = self.deployment
-        saturation = self.saturation()
-        wrk_rate = self.wrk.requests_per_s if self.wrk else None
+        repeats = self.repeats()
+        saturation = Spread.of([self.saturation(r) for r in repeats])
+        wrk_rate = Spread.of([w.requests_per_s for w in self.wrk])
+        ratio = None
+        if saturation.median and wrk_rate.median:
+            ratio = round(saturation.median / wrk_rate.median, 3)
         return DeploymentFigures(
             name=deployment.name,
             model=deployment.model,
             config=deployment.config,
+            server=deployment.server,
             worker_class=deployment.worker_class,
             options=list(deployment.options),
             pool=deployment.pool,
             limits=deployment.limits,
-            knee=self.knee(delay),
+            knee=Spread.of([self.knee(plan.budget_ms, r) for r in repeats]),
             saturation=saturation,
-            wrk=self.wrk,
-            wrk_ratio=saturation / wrk_rate if saturation and wrk_rate else None,
-            cpu_ms_per_answer=self.cpu_per_answer(),
-            steps=list(self.steps),
+            cpu_ms_per_answer=Spread.of([self.cpu_per_answer(r) for r in repeats]),
+            reached=bool(repeats) and all(self.reached(r) for r in repeats),
+            wrk=list(self.wrk),
+            wrk_ratio=ratio,
+            cross_check=self.cross_check,
+            steps=sorted(self.steps, key=lambda s: (s.rate, s.repeat)),
             error=self.error,
         )
 
@@ -248,12 +299,23 @@ def generate(schedule: Schedule) -> LoadRun:
     return documents.from_json(LoadRun, json.loads(done.stdout))
 
 
+def cores_busy(cpus: Sequence[int]) -> float:
+    """Seconds of CPU the given CPUs have spent busy (not idle, not waiting on I/O)."""
+    every = psutil.cpu_times(percpu=True)
+    return sum(
+        t.user + t.nice + t.system + t.irq + t.softirq + t.steal
+        for cpu, t in enumerate(every)
+        if cpu in cpus
+    )
+
+
 def measured(
     generator: Generator,
     schedule: Schedule,
     roles: Mapping[str, Sequence[int]],
     *,
     others: bool = False,
+    worker_cpus: Sequence[int] = (),
 ) -> tuple[LoadRun, Cpu]:
     """One run of ``schedule``, and the CPU each role's processes used meanwhile.
 
@@ -261,15 +323,19 @@ def measured(
     the generator's run (warm-up, schedule, last answers), outside of which they
     are idle; the generator counts its own, its start excluded. ``others``: what
     the rest of the machine used meanwhile too, on a shared machine the noise.
+    ``worker_cpus``: the CPUs the worker has to itself; what else ran there is
+    ``core_others``.
     """
     pids = {**roles, "generator": [generator.pid]}
     before = {role: cpu_seconds(found) for role, found in pids.items()}
     machine_before = machine_busy()
+    core_before = cores_busy(worker_cpus)
     began = time.perf_counter()
     run = generator.run(schedule)
     wall = time.perf_counter() - began
     after = {role: cpu_seconds(found) for role, found in pids.items()}
     machine_after = machine_busy()
+    core_after = cores_busy(worker_cpus)
     used: dict[str, float | None] = {}
     for role in pids:
         b, a = before[role], after[role]
@@ -282,22 +348,44 @@ def measured(
     if others:
         ours = sum(v for v in used.values() if v is not None)
         shares["others"] = round(max(0.0, 100 * (machine_after - machine_before - ours) / wall), 1)
+    if worker_cpus:
+        worker = used.get("worker") or 0.0
+        extra = core_after - core_before - worker
+        shares["core_others"] = round(max(0.0, 100 * extra / wall), 1)
     return run, Cpu(generator=run.cpu_pct, **shares)
 
 
 def step(
-    generator: Generator, deployed: Deployed, upstream_pid: int | None, rate: float, plan: Plan
+    generator: Generator,
+    deployed: Deployed,
+    upstream_pid: int | None,
+    rate: float,
+    plan: Plan,
+    *,
+    repeat: int = 1,
+    worker_cpus: Sequence[int] = (),
 ) -> Step:
     """Offer ``rate`` to a deployment; the generator's figures and every process's CPU."""
-    worker = deployed.worker()
     roles = {
         "upstream": [] if upstream_pid is None else [upstream_pid],
-        "worker": [] if worker is None else [worker],
+        "worker": deployed.workers(),
     }
-    schedule = Schedule(f"{deployed.url}/?delay={plan.delay:g}", rate, plan.duration,
-                        warmup=plan.warmup, poisson=plan.poisson, timeout=plan.timeout)  # fmt: skip
-    run, cpu = measured(generator, schedule, roles, others=True)
-    return Step(load=run, cpu_pct=cpu, rate=rate, saturated=saturated(run, rate))
+    schedule = Schedule(target(deployed, plan), rate, plan.duration, warmup=plan.warmup,
+                        poisson=plan.poisson, timeout=plan.timeout,
+                        **pool(plan))  # fmt: skip
+    run, cpu = measured(generator, schedule, roles, others=True, worker_cpus=worker_cpus)
+    return Step(load=run, cpu_pct=cpu, rate=rate, saturated=saturated(run, rate), repeat=repeat)
+
+
+def target(deployed: Deployed, plan: Plan) -> str:
+    """The URL every request of the plan asks for: the upstream's D, the handler's C."""
+    query = f"delay={plan.delay:g}" + (f"&cpu={plan.cpu_ms:g}" if plan.cpu_ms else "")
+    return f"{deployed.url}/?{query}"
+
+
+def pool(plan: Plan) -> dict[str, int]:
+    """The generator's connection policy: a fixed pool if the plan asks for one."""
+    return {} if plan.connections is None else {"connections": plan.connections}
 
 
 def wrk_connections(result: Result, plan: Plan) -> int:
@@ -308,7 +396,8 @@ def wrk_connections(result: Result, plan: Plan) -> int:
     queue, and make wrk's few seconds end before the queue's first answers.
     """
     saturation = result.saturation() or 1.0
-    return max(4, min(plan.wrk_connections, math.ceil(4 * saturation * plan.delay)))
+    in_flight = saturation * (plan.delay + plan.cpu_ms / 1000)
+    return max(4, min(plan.wrk_connections, math.ceil(4 * in_flight)))
 
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -342,51 +431,77 @@ def wrk(url: str, seconds: int, connections: int) -> Wrk | None:
 # -- the experiment ---------------------------------------------------------------
 
 
-def run_deployment(
-    deployment: Deployment,
+def ladder(plan: Plan, first: Result | None) -> list[float]:
+    """The rates a repeat climbs: the plan's, or, after the first repeat, the rates the
+    first one measured from its knee upward (where the figures move), and the plan's
+    above them in case this repeat carries more."""
+    if first is None or not first.steps:
+        return list(plan.rates)
+    knee = first.knee(plan.budget_ms, 1)
+    measured_rates = sorted({s.rate for s in first.of(1)})
+    floor = max((r for r in measured_rates if knee is not None and r <= knee), default=0.0)
+    around = [r for r in measured_rates if r >= floor]
+    return around + [r for r in plan.rates if r > max(measured_rates)]
+
+
+def run_ladder(
+    result: Result,
+    repeat: int,
+    deployed: Deployed,
+    generator: Generator,
     plan: Plan,
-    upstream: str,
     upstream_pid: int | None,
     *,
-    use_wrk: bool,
+    worker_cpus: Sequence[int] = (),
     on_step: Callable[[Deployment, float], None] = lambda d, r: None,
-) -> Result:
-    """The ladder until the deployment saturates, bisections there, then wrk."""
-    result = Result(deployment)
-    with open_deployment(deployment, upstream) as deployed, Generator() as generator:
+) -> None:
+    """One repeat of the ladder until the deployment saturates, then (in the first
+    repeat) bisections there."""
+    deployment = deployed.deployment
 
-        def measure(rate: float) -> Step:
-            on_step(deployment, rate)
-            done = step(generator, deployed, upstream_pid, rate, plan)
-            if done.saturated:  # its backlog must not fall on the next measurement
-                worker = deployed.worker()
-                waited = settle([] if worker is None else [worker], idle=0.1, every=0.25)
-                done = dataclasses.replace(done, settled=waited)
-            result.steps.append(done)
-            return done
+    def measure(rate: float) -> Step:
+        on_step(deployment, rate)
+        done = step(generator, deployed, upstream_pid, rate, plan, repeat=repeat,
+                    worker_cpus=worker_cpus)  # fmt: skip
+        if done.saturated:  # its backlog must not fall on the next measurement
+            waited = settle(deployed.workers(), idle=0.1, every=0.25)
+            done = dataclasses.replace(done, settled=waited)
+        result.steps.append(done)
+        return done
 
-        good = 0.0
-        for rate in plan.rates:
-            if measure(rate).saturated:
-                break
-            good = rate
+    first = None if repeat == 1 else result
+    good, high = 0.0, 0.0
+    for rate in ladder(plan, first):
+        if measure(rate).saturated:
+            high = rate
+            break
+        good = rate
+    for _ in range(plan.refine if high and repeat == 1 else 0):
+        middle = round((good * high) ** 0.5 if good else high / 2)
+        if middle in (good, high) or middle < 1:
+            break
+        if measure(middle).saturated:
+            high = middle
         else:
-            rate = 0.0  # never saturated: nothing to refine
-        high = rate
-        for _ in range(plan.refine if high else 0):
-            middle = round((good * high) ** 0.5 if good else high / 2)
-            if middle in (good, high) or middle < 1:
-                break
-            if measure(middle).saturated:
-                high = middle
-            else:
-                good = middle
-        result.steps.sort(key=lambda s: s.rate)
-        if use_wrk and plan.wrk_seconds > 0:
-            on_step(deployment, 0.0)
-            url = f"{deployed.url}/?delay={plan.delay:g}"
-            result.wrk = wrk(url, plan.wrk_seconds, wrk_connections(result, plan))
-    return result
+            good = middle
+
+
+def cross_check(
+    result: Result, deployed: Deployed, plan: Plan, on_step: Callable[[Deployment, float], None]
+) -> CrossCheck | None:
+    """k6 at the first repeat's highest rate at or under half its knee, beside the
+    generator's step there: both tools' p50 and p99 where neither queues."""
+    knee = result.knee(plan.budget_ms, 1)
+    below = [s for s in result.of(1) if knee is not None and s.rate <= knee / 2]
+    if not below:
+        return None
+    chosen = below[-1]
+    on_step(deployed.deployment, -chosen.rate)
+    # k6 refuses a scenario shorter than a second.
+    seconds = max(1.0, plan.duration)
+    found = k6.run(target(deployed, plan), chosen.rate, seconds, warmup=plan.warmup,
+                   timeout=plan.timeout)  # fmt: skip
+    return CrossCheck(rate=chosen.rate, generator=chosen.load.latency_ms, k6=found)
 
 
 def check_generator(plan: Plan) -> LoadRun:
@@ -399,24 +514,56 @@ def check_generator(plan: Plan) -> LoadRun:
         return generate(Schedule(url, plan.generator_rate, plan.generator_seconds, warmup=0.3))
 
 
+def order(plan: Plan, deployments: Sequence[Deployment], repeat: int) -> list[Deployment]:
+    """The deployments' order in one repeat: shuffled, reproducibly from the plan's seed,
+    so that a drift of the machine over the run spreads over all of them."""
+    shuffled = list(deployments)
+    random.Random(f"{plan.seed}:{repeat}").shuffle(shuffled)
+    return shuffled
+
+
 def run(
     plan: Plan,
     deployments: Sequence[Deployment],
     *,
     use_wrk: bool = True,
+    layout: Layout | None = None,
     on_step: Callable[[Deployment, float], None] = lambda d, r: None,
+    on_repeat: Callable[[int, list[Deployment]], None] = lambda r, o: None,
 ) -> list[Result]:
-    """Every deployment in turn, against one upstream of its own."""
-    results: list[Result] = []
-    with open_services() as upstream:
-        for deployment in deployments:
-            upstream.reset()
-            results.append(
-                run_deployment(
-                    deployment, plan, upstream.url, upstream.pid, use_wrk=use_wrk, on_step=on_step
-                )
-            )
-    return results
+    """Every deployment, each repeat in a shuffled order, against one upstream.
+
+    The deployments start together and stay up for the whole run, their workers on
+    ``layout.worker`` (this program, the upstream and the generator on
+    ``layout.rest``): a repeat costs the ladder, not a start.
+    """
+    if layout is not None:
+        deploy.pin_self(layout.rest)  # the upstream, the generator, wrk and k6 inherit it
+    worker_cpus = layout.worker if layout else None
+    results = {d.name: Result(d) for d in deployments}
+    with (
+        open_services() as upstream,
+        deploy.open_deployments(deployments, upstream.url, cpus=worker_cpus) as running,
+        Generator() as generator,
+    ):
+        by_name = {d.deployment.name: d for d in running}
+        for repeat in range(1, plan.repeats + 1):
+            this = order(plan, deployments, repeat)
+            on_repeat(repeat, this)
+            for deployment in this:
+                deployed, result = by_name[deployment.name], results[deployment.name]
+                upstream.reset()
+                run_ladder(result, repeat, deployed, generator, plan, upstream.pid,
+                           worker_cpus=worker_cpus or (), on_step=on_step)  # fmt: skip
+                if repeat == 1 and plan.k6:
+                    result.cross_check = cross_check(result, deployed, plan, on_step)
+                if use_wrk and plan.wrk_seconds > 0:
+                    on_step(deployment, 0.0)
+                    found = wrk(target(deployed, plan), plan.wrk_seconds,
+                                wrk_connections(result, plan))  # fmt: skip
+                    if found is not None:
+                        result.wrk.append(found)
+    return [results[d.name] for d in deployments]
 
 
 def document(
@@ -425,12 +572,16 @@ def document(
     environment: Environment,
     seconds: float,
     generator: LoadRun | None = None,
+    layout: Layout | None = None,
 ) -> LoadDocument:
     """The experiment's document: plan, environment, the generator's check, every deployment."""
+    deployments = [result.deployment for result in results]
     return LoadDocument(
         plan=plan,
         seconds=round(seconds, 1),
         environment=environment,
+        layout=layout,
+        order=[[d.name for d in order(plan, deployments, r)] for r in range(1, plan.repeats + 1)],
         generator=generator,
-        deployments=[result.figures(plan.delay) for result in results],
+        deployments=[result.figures(plan) for result in results],
     )

@@ -38,13 +38,12 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shared.errors import EnvironmentFailure
 from shared.harness import processes
-from shared.measure.load.document import Percentiles
+from shared.measure.load.document import K6Run, Percentiles
 
 #: The most VUs a run allocates. Each is a JavaScript runtime (about 150 KB here, and
 #: a second's start for 2,000); a rate needing more is past any knee this project draws.
@@ -65,24 +64,6 @@ FROM_THE_SEND = (
 
 class K6Error(EnvironmentFailure):
     """k6 failed: its last line of stderr (the CLI's exit status 3, as ``LoadError``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class K6Run:
-    """One k6 run of a constant rate against a URL: what it sent, and what came back when.
-
-    Its latencies are from each request's actual send (``FROM_THE_SEND``): what
-    k6 could not send on time is in ``dropped``, not in the latencies.
-    """
-
-    rate: float  # offered, requests per second
-    duration: float  # seconds measured, after the warm-up
-    requests: int  # measured iterations k6 completed, one request each, failed ones too
-    failed: int  # of those, the ones k6 counts in http_req_failed (no answer, or not 2xx/3xx)
-    dropped: int  # iterations k6 could not start on time (no free VU), warm-up included
-    latency_ms: Percentiles  # http_req_duration of the measured requests, from the actual send
-    version: str  # k6's, "1.1.0"
-    vus_max: int  # the VUs allocated: the most requests in flight at once
 
 
 def program() -> Path | None:
