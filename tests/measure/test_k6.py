@@ -89,8 +89,10 @@ def runs(batches: Batches) -> Ran:
 # Against a fast server k6 sends every iteration, on time, and every answer is quick.
 def test_steady(runs: Ran) -> None:
     run = runs.steady
-    # k6 starts an iteration at each end of the measure: 401 for 400 intended.
-    assert 395 <= run.requests <= 402 and run.failed == 0 and run.dropped == 0
+    # 400 intended, 401 started at times (an iteration at each end of the measure); on a
+    # busy machine k6's loop may run behind and reach its end before the last few.
+    assert 390 <= run.requests <= 402, run
+    assert run.failed == 0 and run.dropped == 0, run
     latency = run.latency_ms
     assert latency.p50 is not None and 0 < latency.p50 < 50
     assert latency.p90 is not None and latency.p99 is not None and latency.max is not None
@@ -98,24 +100,23 @@ def test_steady(runs: Ran) -> None:
     assert run.vus_max == RATE * TIMEOUT and run.version.count(".") == 2
 
 
-# A 1 s stall at 200/s, offered by both tools on servers of their own. With VUs enough
-# (rate x timeout), k6 keeps its schedule through the stall, each request waiting in the
-# server from its send, so it charges the stall to every request as the generator does.
-# With 20 VUs, the 20 requests sent first in the stall hold them all and k6 drops the
-# other 180 rather than send them late: its p90 forgets the stall, which its
-# dropped count, not its latencies, records; the generator would have sent them all.
+# A 1 s stall at 200/s, each tool against a server of its own. With VUs enough (rate x
+# timeout) k6 sends on schedule, so its time from the send is the time from the intended
+# send and it charges the stall to every request as the generator does; with 20 VUs it
+# drops the 180 requests it cannot send in time, and its p90 forgets the stall that only
+# its dropped count records.
 def test_stall_with_both_tools(runs: Ran) -> None:
     generator, enough, few = runs.generator, runs.k6, runs.few
-    assert generator.latency_ms.p90 is not None and generator.latency_ms.p90 >= 500
-    assert enough.dropped == 0 and 595 <= enough.requests <= 602 and enough.failed == 0
-    assert enough.latency_ms.p90 is not None and 500 <= enough.latency_ms.p90 <= 1000
-    assert enough.latency_ms.max is not None and enough.latency_ms.max >= 900
-    assert few.vus_max == FEW and few.failed == 0
-    assert 100 <= few.dropped <= 200  # 180 placed in the stall and not sent
-    assert 595 <= few.requests + few.dropped <= 602  # each iteration either sent or dropped
-    assert few.latency_ms.p90 is not None and few.latency_ms.p90 < 100
+    assert generator.latency_ms.p90 is not None and generator.latency_ms.p90 >= 500, generator
+    assert enough.dropped == 0 and enough.failed == 0 and 590 <= enough.requests <= 602, enough
+    assert enough.latency_ms.p90 is not None and 500 <= enough.latency_ms.p90 <= 1000, enough
+    assert enough.latency_ms.max is not None and enough.latency_ms.max >= 900, enough
+    assert few.vus_max == FEW and few.failed == 0, few
+    assert 100 <= few.dropped <= 200, few  # 180 placed in the stall and not sent
+    assert 590 <= few.requests + few.dropped <= 602, few  # each iteration sent or dropped
+    assert few.latency_ms.p90 is not None and few.latency_ms.p90 < 100, few
     # Those that were sent waited out the rest of the stall.
-    assert few.latency_ms.max is not None and few.latency_ms.max >= 700
+    assert few.latency_ms.max is not None and few.latency_ms.max >= 700, few
 
 
 # A K6Run goes into a figures file and comes back the same.
