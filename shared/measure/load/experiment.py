@@ -76,7 +76,7 @@ from shared.measure.load.document import (
     Step,
     Wrk,
 )
-from shared.measure.load.generator import Schedule
+from shared.measure.load.generator import LAG_SHARE, Schedule
 from shared.measure.load.trivial import open_trivial
 
 #: A step is saturated when it completes less than this share of the offered rate...
@@ -97,13 +97,13 @@ class LoadError(EnvironmentFailure):
 # before the run and pinned by the tests, so a run's time goes to what is not known.
 QUICK = Plan(
     "quick",
-    rates=(50, 200, 800, 3200, 6400),
+    rates=(100, 400, 1600, 6400),
     duration=0.75,
     warmup=0.25,
-    wrk_seconds=2,
+    wrk_seconds=1,
     refine=1,
     timeout=2.0,  # a saturated step drains in two seconds, not in HTTP_TIMEOUT's ten
-    chart_rate=200.0,
+    chart_rate=400.0,
     repeats=2,
 )
 FULL = Plan(
@@ -372,7 +372,7 @@ def step(
     }
     schedule = Schedule(target(deployed, plan), rate, plan.duration, warmup=plan.warmup,
                         poisson=plan.poisson, timeout=plan.timeout,
-                        **pool(plan))  # fmt: skip
+                        connections=plan.connections)  # fmt: skip
     run, cpu = measured(generator, schedule, roles, others=True, worker_cpus=worker_cpus)
     return Step(load=run, cpu_pct=cpu, rate=rate, saturated=saturated(run, rate), repeat=repeat)
 
@@ -381,11 +381,6 @@ def target(deployed: Deployed, plan: Plan) -> str:
     """The URL every request of the plan asks for: the upstream's D, the handler's C."""
     query = f"delay={plan.delay:g}" + (f"&cpu={plan.cpu_ms:g}" if plan.cpu_ms else "")
     return f"{deployed.url}/?{query}"
-
-
-def pool(plan: Plan) -> dict[str, int]:
-    """The generator's connection policy: a fixed pool if the plan asks for one."""
-    return {} if plan.connections is None else {"connections": plan.connections}
 
 
 def wrk_connections(result: Result, plan: Plan) -> int:
@@ -507,11 +502,22 @@ def cross_check(
 def check_generator(plan: Plan) -> LoadRun:
     """The generator alone against a trivial server, at a rate above any deployment's.
 
-    Its figures are trusted only if it can keep a schedule far faster than the
-    services it measures: then it is not the bottleneck of their figures.
+    Its figures are trusted only if it keeps a schedule far faster than the
+    services it measures: then it is not their bottleneck. Its lag is judged
+    against the least latency the experiment measures, D + C (the trivial
+    server's own millisecond would make any lag look material), by the rule that
+    judges every step: under a tenth of it.
     """
     with open_trivial() as url:
-        return generate(Schedule(url, plan.generator_rate, plan.generator_seconds, warmup=0.3))
+        run = generate(Schedule(url, plan.generator_rate, plan.generator_seconds, warmup=0.3,
+                                connections=plan.connections))  # fmt: skip
+    least = plan.delay * 1000 + plan.cpu_ms
+    lag = run.lag_ms.p99 or 0.0
+    kept = lag <= LAG_SHARE * least and not run.failed and not run.connections.failed
+    verdict = (f"sent p99 {lag:.1f} ms late: " + ("under" if kept else "OVER")
+               + f" a tenth of D + C = {least:g} ms")  # fmt: skip
+    notes = [n for n in run.notes if "untrusted" not in n] + [verdict]
+    return dataclasses.replace(run, trusted=kept, notes=notes)
 
 
 def order(plan: Plan, deployments: Sequence[Deployment], repeat: int) -> list[Deployment]:
