@@ -16,9 +16,9 @@ import pytest
 from shared import documents
 from shared.harness.services import Services
 from shared.measure.load import experiment, k6
-from shared.measure.load.document import LoadRun
+from shared.measure.load.document import K6Run, LoadRun
 from shared.measure.load.generator import Schedule
-from shared.measure.load.k6 import K6Error, K6Run
+from shared.measure.load.k6 import K6Error
 from shared.measure.load.trivial import open_trivial
 from tests.support.batches import Batches, heavy_batch
 
@@ -98,6 +98,7 @@ def test_steady(runs: Ran) -> None:
     assert latency.p90 is not None and latency.p99 is not None and latency.max is not None
     assert latency.p50 <= latency.p90 <= latency.p99 <= latency.max
     assert run.vus_max == RATE * TIMEOUT and run.version.count(".") == 2
+    assert run.notes == []
 
 
 # A 1 s stall at 200/s, each tool against a server of its own. With VUs enough (rate x
@@ -117,6 +118,7 @@ def test_stall_with_both_tools(runs: Ran) -> None:
     assert few.latency_ms.p90 is not None and few.latency_ms.p90 < 100, few
     # Those that were sent waited out the rest of the stall.
     assert few.latency_ms.max is not None and few.latency_ms.max >= 700, few
+    assert enough.notes == [] and len(few.notes) == 1 and "dropped" in few.notes[0], few
 
 
 # A K6Run goes into a figures file and comes back the same.

@@ -59,12 +59,6 @@ TREND_STATS = ("p(50)", "p(90)", "p(99)", "p(99.9)", "max")
 #: Seconds for k6 to start (its VUs) and to write its summary, beyond the run itself.
 SLACK = 30.0
 
-#: What a table of k6's figures says under them.
-FROM_THE_SEND = (
-    "k6 times each request from its actual send, not from its intended time: an iteration "
-    "with no free VU is dropped (counted), not sent late"
-)
-
 
 class K6Error(EnvironmentFailure):
     """k6 failed: its last line of stderr (the CLI's exit status 3, as ``LoadError``)."""
@@ -205,15 +199,26 @@ def figures(summary: dict[str, Any], rate: float, duration: float, k6_version: s
     p50, p90, p99, p99_9, most = (None if v is None else round(float(v), 3) for v in timed)
     dropped = int(values("dropped_iterations").get("count", 0))
     vus_max = int(values("vus_max").get("max", 0))
+    requests = int(values("http_reqs{phase:measure}").get("count", 0))
+    notes = []
+    if dropped:
+        notes.append(
+            f"k6 dropped {dropped} iterations, all {vus_max} VUs busy at their time: "
+            "its latencies leave them out"
+        )
+    intended = math.floor(rate * duration)
+    if requests + dropped < intended * 0.99:
+        notes.append(f"k6 started {requests + dropped} of {intended} iterations (it ran behind)")
     return K6Run(
         rate=float(rate),
         duration=float(duration),
-        requests=int(values("http_reqs{phase:measure}").get("count", 0)),
+        requests=requests,
         failed=int(values("http_req_failed{phase:measure}").get("passes", 0)),
         dropped=dropped,
         latency_ms=Percentiles(p50=p50, p90=p90, p99=p99, p99_9=p99_9, max=most),
         version=k6_version,
         vus_max=vus_max,
+        notes=notes,
     )
 
 
