@@ -231,6 +231,52 @@ def summary(doc: LoadDocument) -> tables.Table:
     return table
 
 
+def layers(doc: LoadDocument) -> tables.Table | None:
+    """Each deployed stack beside its model alone: what the stack adds to the cost.
+
+    The bare services share one C parser, so a model's bare figures are the model's
+    cost; what its deployed stacks cost beyond that is theirs. None when the run had
+    no pair to set side by side.
+    """
+    bare = {d.model: d for d in doc.deployments if d.server == "bare"}
+    pairs = [(d, bare[d.model.split("+")[0]]) for d in doc.deployments
+             if d.server != "bare" and d.model.split("+")[0] in bare]  # fmt: skip
+    if not pairs:
+        return None
+    table = tables.Table(
+        "the model alone, and the stack deployed",
+        (
+            tables.Column("deployment", align="left"),
+            tables.Column("CPU", "ms/req"),
+            tables.Column("alone"),
+            tables.Column("stack's", "%"),
+            tables.Column("saturates", "/s"),
+            tables.Column("alone", "/s"),
+        ),
+        name="layers",
+    )
+    for deployed, alone in pairs:
+        cost, own = deployed.cpu_ms_per_answer.median, alone.cpu_ms_per_answer.median
+        share = None
+        if cost and own is not None:
+            share = round(100 * (cost - own) / cost)
+        table.add(
+            deployed.name,
+            cost,
+            own,
+            share,
+            _cell(deployed.saturation, floor=not deployed.reached),
+            _cell(alone.saturation, floor=not alone.reached),
+        )
+    table.notes += [
+        "CPU: the worker's per answer (medians); alone: the same model's bare service, "
+        "on the same C parser as the other two models' (httptools)",
+        "stack's %: the share of the deployed cost that the stack (server, framework, "
+        "client) adds to the model's own",
+    ]
+    return table
+
+
 def cross_checks(doc: LoadDocument) -> tables.Table:
     """k6 beside the generator at one rate under each deployment's knee."""
     table = tables.Table(
@@ -260,8 +306,15 @@ def cross_checks(doc: LoadDocument) -> tables.Table:
         )
     table.notes.append(
         "the generator times each request from its intended send, k6 from its actual "
-        "send (constant-arrival-rate): under the knee they agree"
+        "send (constant-arrival-rate): under the knee they should agree"
     )
+    for deployment in doc.deployments:
+        check = deployment.cross_check
+        if check and check.k6 and (check.k6.dropped or check.k6.failed):
+            table.notes.append(
+                f"{deployment.name}: k6 dropped {check.k6.dropped:,} and failed "
+                f"{check.k6.failed:,} of its requests, so its p99 is too low"
+            )
     return table
 
 
@@ -286,6 +339,9 @@ def all_tables(doc: LoadDocument) -> list[tables.Table]:
     for deployment in doc.deployments:
         found += [steps(deployment, doc.plan), cpu(deployment)]
     found.append(summary(doc))
+    both = layers(doc)
+    if both is not None:
+        found.append(both)
     if any(d.cross_check for d in doc.deployments):
         found.append(cross_checks(doc))
     return found
@@ -330,6 +386,9 @@ def untrusted_line(doc: LoadDocument) -> str:
 def markdown(doc: LoadDocument) -> str:
     """The summary, the cross-check and the deployments' limits, for the docs."""
     found = [summary(doc)]
+    both = layers(doc)
+    if both is not None:
+        found.append(both)
     if any(d.cross_check for d in doc.deployments):
         found.append(cross_checks(doc))
     return "\n\n".join(tables.markdown(t) for t in (*found, limits(doc)))

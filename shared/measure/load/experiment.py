@@ -494,8 +494,11 @@ def cross_check(
     on_step(deployed.deployment, -chosen.rate)
     # k6 refuses a scenario shorter than a second.
     seconds = max(1.0, plan.duration)
+    # VUs for four times the requests in flight under the knee (Little's law, D + C
+    # each): enough never to drop one, without starting thousands it never uses.
+    vus = 10 + math.ceil(4 * chosen.rate * (plan.delay + plan.cpu_ms / 1000))
     found = k6.run(target(deployed, plan), chosen.rate, seconds, warmup=plan.warmup,
-                   timeout=plan.timeout)  # fmt: skip
+                   timeout=plan.timeout, pool=vus)  # fmt: skip
     return CrossCheck(rate=chosen.rate, generator=chosen.load.latency_ms, k6=found)
 
 
