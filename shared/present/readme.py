@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared import scenarios
+from shared import documents, scenarios
 from shared.contract import MODELS, pythons
+from shared.measure.load.document import LoadDocument
+from shared.present import load as load_output
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -67,8 +69,16 @@ def versions_table() -> str:
     return "\n".join(rows)
 
 
+def load_table() -> str:
+    """The committed load figures' summary and cross-check (docs/load/load.json)."""
+    path = README.parent / "docs" / "load" / "load.json"
+    doc = documents.read(path, LoadDocument)
+    return load_output.markdown(doc)
+
+
 TABLES = {
     "scenarios": scenario_table,
+    "load": load_table,
     "differences": differences_table,
     "versions": versions_table,
 }

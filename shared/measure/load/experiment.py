@@ -108,13 +108,13 @@ QUICK = Plan(
 )
 FULL = Plan(
     "full",
-    rates=(25, 50, 100, 200, 400, 800, 1600, 3200, 6400),
+    rates=(50, 100, 200, 400, 800, 1600, 3200, 6400),
     duration=10.0,
-    warmup=2.0,
-    wrk_seconds=10,
+    warmup=1.0,
+    wrk_seconds=5,
     refine=2,
     timeout=5.0,
-    chart_rate=200.0,
+    chart_rate=400.0,
     repeats=5,
 )
 
