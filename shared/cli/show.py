@@ -1,4 +1,5 @@
-"""``concurrency-compare show``: a scenario's implementations side by side."""
+"""``concurrency-compare show``: a scenario's implementations side by side, or the service
+alone's (``show bare``)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import argparse
 
 from rich.console import Console
 
-from shared.cli.run import MODEL_LIST, scenario_names
+from shared import scenarios
+from shared.cli.run import MODEL_LIST
 from shared.contract import MODELS
+from shared.errors import UsageError
 from shared.present import show
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", metavar="SCENARIO")
+    parser.add_argument(
+        "scenario", metavar="SCENARIO", help=f"a scenario, or {show.BARE}: {show.BARE_SUMMARY}"
+    )
     parser.add_argument("--models", type=MODEL_LIST, default=list(MODELS), help="comma-separated")
     parser.add_argument(
         "--layout",
@@ -23,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command(args: argparse.Namespace, console: Console) -> int:
-    scenario_names([args.scenario])  # an unknown name is a usage error, before any reading
+    if args.scenario != show.BARE and args.scenario not in scenarios.CATALOGUE:
+        known = ", ".join([*scenarios.CATALOGUE, show.BARE])
+        raise UsageError(f"unknown scenario {args.scenario!r} (known: {known})")
     show.show(console, args.scenario, args.models, args.layout)
     return 0

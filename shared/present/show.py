@@ -1,5 +1,8 @@
 """``concurrency-compare show``: a scenario's implementations side by side in the terminal.
 
+``show bare`` does the same for the service alone (``<model>_impl/bare.py``, no scenario
+has that name): the three models serving HTTP connections on one parser.
+
 Section by section (see ``shared.present.sources``): a rule names the section, then each
 model's lines of it, syntax-highlighted, with their line numbers in the file.
 A ``❱`` in the gutter marks a line that is not in every other model's section.
@@ -33,6 +36,59 @@ MIN_COLUMN = 48  # below this many characters a column of code is more wrap than
 MARK = Style(bgcolor="grey19")  # differing lines, besides the ❱ in the gutter
 LAYOUTS = ("auto", "columns", "stacked")
 PROSE = 100  # characters: the idea reads as a paragraph, not as one line across the screen
+
+BARE = "bare"  # the module of the service alone in each model, which no scenario is called
+BARE_SUMMARY = "the service alone: one HTTP parser under three models"
+BARE_IDEA = (
+    "The deployed service's endpoint (`GET /?delay=D&cpu=C`: call the upstream, spend C ms of "
+    "CPU, answer a small JSON) on each model's own sockets, with no framework: asyncio's "
+    "protocols on one event loop, gevent's `StreamServer` with a greenlet per connection, a "
+    "thread per connection on blocking sockets. All three parse with httptools through "
+    "`shared/measure/http1.py`, so what differs below is how each model accepts, waits and "
+    "answers, not the HTTP stack. `concurrency-compare load` measures them beside the "
+    "deployed services (`<model>_impl/service.py`, under gunicorn)."
+)
+
+
+def side_by_side(name: str, models: Sequence[str] = MODELS) -> sources.SideBySide:
+    """A scenario's modules aligned (``sources.side_by_side``), or with ``BARE`` the
+    service alone's; ``LookupError`` for another name."""
+    return bare(models) if name == BARE else sources.side_by_side(name, models)
+
+
+def bare(models: Sequence[str] = MODELS) -> sources.SideBySide:
+    """The ``bare.py`` of each model, aligned and marked as a scenario's modules are.
+
+    ``sources.side_by_side`` reads a scenario's modules only (it checks the name in the
+    catalogue first), so the alignment is made here from its parts: the same sections,
+    order and line matching.
+    """
+    models = tuple(dict.fromkeys(models))
+    found = {}
+    for model in models:
+        path = sources.package_folder(model) / f"{BARE}.py"
+        found[model] = sources.Source(model, path, path.read_text(encoding="utf-8"))
+    keyed = {model: {s.key: s for s in sources.sections(found[model])} for model in models}
+    rows = []
+    for key in sources._order([list(sections.values()) for sections in keyed.values()]):
+        texts = {
+            model: [line.rstrip() for line in found[model].lines[s.start - 1 : s.end]]
+            for model in models
+            if (s := keyed[model].get(key)) is not None
+        }
+        cells: dict[str, sources.Cell | None] = dict.fromkeys(models)
+        for model, mine in texts.items():
+            section = keyed[model][key]
+            shared = set(range(len(mine)))
+            for other in models:
+                if other != model:
+                    shared &= sources._matched(mine, texts[other]) if other in texts else set()
+            differing = frozenset(section.start + i for i, line in enumerate(mine)
+                                  if i not in shared and line.strip())  # fmt: skip
+            cells[model] = sources.Cell(found[model], section, differing)
+        title = next(keyed[m][key].title for m in models if key in keyed[m])
+        rows.append(sources.Row(key, title, cells))
+    return sources.SideBySide(BARE, models, found, rows)
 
 
 def column_width(view: sources.SideBySide, width: int) -> int:
@@ -102,12 +158,17 @@ def missing(model: str, title: str) -> Text:
 
 
 def heading(view: sources.SideBySide) -> Group:
-    scenario = scenarios.get(view.scenario)
-    return Group(
-        Text.assemble(
+    if view.scenario == BARE:
+        title, idea = Text.assemble((BARE, "bold"), ": ", BARE_SUMMARY), BARE_IDEA
+    else:
+        scenario = scenarios.get(view.scenario)
+        title = Text.assemble(
             (view.scenario, "bold"), f" (article {scenario.article}): ", scenario.summary
-        ),
-        Constrain(Padding(Text(scenario.idea, style="italic"), (0, 0, 0, 2)), width=PROSE),
+        )
+        idea = scenario.idea
+    return Group(
+        title,
+        Constrain(Padding(Text(idea, style="italic"), (0, 0, 0, 2)), width=PROSE),
         Text.assemble(
             ("❱", "red"),
             f" marks a line that is not in every other model's version "
@@ -159,7 +220,7 @@ def render(
     scenario: str, models: Sequence[str] = MODELS, *, width: int, layout: str = "auto"
 ) -> Group:
     """Everything ``show`` prints, for a terminal ``width`` characters wide."""
-    view = sources.side_by_side(scenario, models)
+    view = side_by_side(scenario, models)
     notes: list[Text] = []
     if layout == "auto":
         layout = "columns" if len(view.models) > 1 and fits_in_columns(view, width) else "stacked"

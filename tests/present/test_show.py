@@ -96,7 +96,15 @@ def test_show_chosen_models(capsys: pytest.CaptureFixture[str]) -> None:
 # A line not marked is in every other model's version of the section; a line
 # missing from another model's version is marked.
 def test_marks_agree_with_the_sources(scenario: str) -> None:
-    view = sources.side_by_side(scenario)
+    marks_agree(sources.side_by_side(scenario))
+
+
+# The service alone's marks are made the same way (``show.bare`` aligns its modules).
+def test_bare_marks_agree_with_the_sources() -> None:
+    marks_agree(show_module.bare())
+
+
+def marks_agree(view: sources.SideBySide) -> None:
     for row in view.rows:
         texts = {
             model: [cell.source.lines[n - 1].rstrip() for n in cell.numbers]
@@ -133,9 +141,53 @@ def test_show_reads_by_path(capsys: pytest.CaptureFixture[str]) -> None:
     assert socket.socket.__module__ == "socket"  # not gevent's
 
 
+#: The public names of every ``bare.py``, in their order (``tests/contract/test_mirror.py``).
+BARE_NAMES = ["UpstreamPool", "call_blocking", "handle", "Connection", "serve"]
+
+
+def section_titles(out: str) -> list[str]:
+    """The sections' names, from their rules: ``async def handle ────`` -> ``handle``."""
+    rules = [line.split(" ─")[0].split() for line in out.splitlines() if line.endswith("──")]
+    return [words[-1] for words in rules]
+
+
+# `show bare`: the service alone in the three models, one row, each public definition
+# facing its counterparts in the modules' order, under a header that says what it shows.
+def test_show_bare_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = show(capsys, 240, "bare")
+    assert status == 0, err
+    text = " ".join(out.split())
+    assert show_module.BARE_SUMMARY in text and "shared/measure/http1.py" in text
+    header = next(line for line in out.splitlines() if files("bare")[0] in line)
+    positions = [header.index(name) for name in files("bare")]
+    assert positions == sorted(positions), header  # one row, in the models' order
+    titles = section_titles(out)
+    assert [t for t in titles if not t.startswith("_")] == ["header", *BARE_NAMES], titles
+    assert any(line.lstrip().startswith(MARK) for line in out.splitlines())
+
+
+# In 80 columns `show bare` comes stacked, as the scenarios do, asked for columns or
+# not: nothing wider than the terminal and nothing cut; each model's file under each
+# definition, in the models' order.
+@pytest.mark.parametrize("layout", ["auto", "columns"])
+def test_show_bare_fits_80_columns(capsys: pytest.CaptureFixture[str], layout: str) -> None:
+    status, out, _ = show(capsys, 80, "bare", "--layout", layout)
+    assert status == 0
+    lines = out.splitlines()
+    assert "…" not in out and max(len(line) for line in lines) <= 80
+    assert all(sum(name in line for name in files("bare")) <= 1 for line in lines)
+    assert [t for t in section_titles(out) if not t.startswith("_")] == ["header", *BARE_NAMES]
+    for name in BARE_NAMES:  # each definition of each model, in the models' order
+        start = next(i for i, line in enumerate(lines) if line.endswith("──") and name in line)
+        firsts = [next(i for i, line in enumerate(lines[start:]) if n in line)
+                  for n in files("bare")]  # fmt: skip
+        assert firsts == sorted(firsts), name
+
+
 BAD_USAGE = [
     (["show"], "the following arguments are required: SCENARIO"),
     (["show", "nope"], "unknown scenario 'nope'"),
+    (["show", "nope"], "chat_server, database, bare)"),  # the service alone is a name too
     (["show", "fetch", "--models", "asyncio,trio"], "unknown model trio"),
     (["show", "fetch", "--layout", "diagonal"], "invalid choice: 'diagonal'"),
 ]
