@@ -8,6 +8,8 @@ fetched, and no path of the machine that made it.
 * ``index.html``: the scenarios with their verdicts, and where the models differ;
 * ``<scenario>.html``: the idea, the three modules aligned section by section
   (``shared.present.sources``), what each model printed in a fresh run, and the verdict;
+* ``bare.html``: the service alone (``<model>_impl/bare.py``), aligned as a scenario's
+  modules are: how each model serves HTTP connections, on one parser;
 * ``bench.html``: a ``bench --json`` file's tables and charts, as the README
   shows them (``shared.present.bench``), each workload's figures folded away.
 """
@@ -36,7 +38,7 @@ from shared.measure.bench.figures import BenchDocument
 from shared.measure.hurts.document import HurtsDocument
 from shared.measure.load.document import LoadDocument
 from shared.present import bench as bench_tables
-from shared.present import charts, hurts, readme, sources
+from shared.present import charts, hurts, readme, show
 from shared.present import load as load_tables
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -111,7 +113,8 @@ class CodeRow:
 
 
 def code_rows(scenario: str) -> list[CodeRow]:
-    view = sources.side_by_side(scenario, MODELS)
+    """A scenario's modules (or with ``show.BARE`` the service alone's), section by section."""
+    view = show.side_by_side(scenario, MODELS)
     html_lines = {model: highlighted_lines(source.text) for model, source in view.sources.items()}
     rows = []
     for row in view.rows:
@@ -189,6 +192,9 @@ class Page:
     rows: list[CodeRow] = field(default_factory=list)
     unreadable: str = ""  # why the code cannot be shown
     differences: list[dict[str, Any]] = field(default_factory=list)
+
+
+BARE_PAGE = f"{show.BARE}.html"
 
 
 def href(name: str) -> str:
@@ -349,6 +355,7 @@ def build(
         "runs": len(runs),
         "as_expected": sum(run.ok for run in runs),
         "href": href,
+        "bare_page": BARE_PAGE,
     }
     written: list[Path] = []
 
@@ -368,6 +375,14 @@ def build(
             context, page=page, title=page.name, **neighbours
         )
         write(page.href, text)
+    text = templates.get_template("bare.html.j2").render(
+        context,
+        title="the service alone",
+        summary=show.BARE_SUMMARY,
+        idea=show.BARE_IDEA,
+        rows=code_rows(show.BARE),
+    )
+    write(BARE_PAGE, text)
     stale = [out / "bench.html", *(out / f"{name}.svg" for name in ("fanout", "memory"))]
     stale += [out / "load.html", out / "hurts.html"]
     stale += [*out.glob("latency.png"), *out.glob("distribution.png"), *out.glob("hurts-*.svg")]

@@ -38,7 +38,7 @@ LAYOUTS = ("auto", "columns", "stacked")
 PROSE = 100  # characters: the idea reads as a paragraph, not as one line across the screen
 
 BARE = "bare"  # the module of the service alone in each model, which no scenario is called
-BARE_SUMMARY = "the service alone: one HTTP parser under three models"
+BARE_SUMMARY = "the service alone, one HTTP parser under three models"
 BARE_IDEA = (
     "The deployed service's endpoint (`GET /?delay=D&cpu=C`: call the upstream, spend C ms of "
     "CPU, answer a small JSON) on each model's own sockets, with no framework: asyncio's "

@@ -38,6 +38,7 @@ from shared.present import bench as output
 from shared.present import hurts as hurts_tables
 from shared.present import load as load_tables
 from shared.present import report, sources
+from shared.present import show as show_module
 from tests.support.batches import Runs
 from tests.support.cli import CLI
 
@@ -171,7 +172,7 @@ def test_a_page_per_scenario(site: Path) -> None:
         assert (site / f"{name}.html").is_file(), name
         assert f"{name}.html" in index.links, name
     assert {p.name for p in pages(site)} == {
-        "index.html", "bench.html", "load.html", "hurts.html",
+        "index.html", "bench.html", "load.html", "hurts.html", "bare.html",
         *(f"{name}.html" for name in scenarios.CATALOGUE),
     }  # fmt: skip
 
@@ -179,8 +180,10 @@ def test_a_page_per_scenario(site: Path) -> None:
 # Each page shows every line of the three modules, numbered as in the files,
 # with the differing lines marked as `sources` computes them.
 def test_every_page_shows_the_three_implementations(site: Path, scenario: str) -> None:
-    page = parse(site / f"{scenario}.html")
-    view = sources.side_by_side(scenario)
+    shows_the_three(parse(site / f"{scenario}.html"), sources.side_by_side(scenario))
+
+
+def shows_the_three(page: Parsed, view: sources.SideBySide) -> None:
     assert set(page.code) == set(MODELS)
     for model, source in view.sources.items():
         shown = page.code[model]
@@ -190,6 +193,25 @@ def test_every_page_shows_the_three_implementations(site: Path, scenario: str) -
         marked = {n for row in view.rows if (c := row.cells[model]) for n in c.differing}
         assert shown.differing == marked, model
         assert marked, f"{model}: nothing marked"
+
+
+# The service alone (`bare.py` in each model) has a page built as a scenario's code is,
+# linked from every page's header, the index's and "As a service"'s text too: every line
+# of the three modules, the differing ones marked, each definition a section in order.
+def test_bare_page(site: Path) -> None:
+    for path in pages(site):
+        assert "bare.html" in parse(path).links, path.name
+    assert "bare.html" in parse(site / "load.html").links
+    page = parse(site / "bare.html")
+    view = show_module.bare()
+    shows_the_three(page, view)
+    titles = re.findall(r"<h3>(.*?)</h3>", (site / "bare.html").read_text(encoding="utf-8"))
+    assert titles == [row.title for row in view.rows]
+    assert [t.split()[-1] for t in titles if " _" not in t][1:] == [
+        "UpstreamPool", "call_blocking", "handle", "Connection", "serve",
+    ]  # fmt: skip
+    text = " ".join("".join(page.body).split())  # "".join: `GET /`: reads as written
+    assert show_module.BARE_SUMMARY in text and show_module.BARE_IDEA.replace("`", "") in text
 
 
 # Each page shows what each model printed in the run, its stderr, and the verdict:
