@@ -518,10 +518,13 @@ def test_service_files_round_trip(path: Path, kind: type[Any]) -> None:
     assert documents.to_json(documents.read(path, kind)) == data
 
 
+LOAD_VERSION = LoadDocument.FORMAT.version  # a file of the next one is spoilt
+NEXT_LOAD = f"version {LOAD_VERSION + 1}; this version reads {LOAD_VERSION}"
+
 #: How a load or hurts file can be spoilt, and the line that refuses it (after its name).
 SPOILT_SERVICE: list[tuple[str, Path, Callable[[dict[str, Any]], object], str]] = [
-    ("--load", LOAD_FILE, lambda d: d["format"].update(version=2),
-     "a `load --json` file of format version 2; this version reads 1"),
+    ("--load", LOAD_FILE, lambda d: d["format"].update(version=LOAD_VERSION + 1),
+     f"a `load --json` file of format {NEXT_LOAD}"),
     ("--load", LOAD_FILE, lambda d: d.pop("format"), "not the JSON of `load --json`: no format"),
     ("--load", LOAD_FILE, lambda d: d["deployments"][2]["steps"][0].pop("rate"),
      "deployments[2].steps[0]: no 'rate'"),
