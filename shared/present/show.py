@@ -57,38 +57,8 @@ def side_by_side(name: str, models: Sequence[str] = MODELS) -> sources.SideBySid
 
 
 def bare(models: Sequence[str] = MODELS) -> sources.SideBySide:
-    """The ``bare.py`` of each model, aligned and marked as a scenario's modules are.
-
-    ``sources.side_by_side`` reads a scenario's modules only (it checks the name in the
-    catalogue first), so the alignment is made here from its parts: the same sections,
-    order and line matching.
-    """
-    models = tuple(dict.fromkeys(models))
-    found = {}
-    for model in models:
-        path = sources.package_folder(model) / f"{BARE}.py"
-        found[model] = sources.Source(model, path, path.read_text(encoding="utf-8"))
-    keyed = {model: {s.key: s for s in sources.sections(found[model])} for model in models}
-    rows = []
-    for key in sources._order([list(sections.values()) for sections in keyed.values()]):
-        texts = {
-            model: [line.rstrip() for line in found[model].lines[s.start - 1 : s.end]]
-            for model in models
-            if (s := keyed[model].get(key)) is not None
-        }
-        cells: dict[str, sources.Cell | None] = dict.fromkeys(models)
-        for model, mine in texts.items():
-            section = keyed[model][key]
-            shared = set(range(len(mine)))
-            for other in models:
-                if other != model:
-                    shared &= sources._matched(mine, texts[other]) if other in texts else set()
-            differing = frozenset(section.start + i for i, line in enumerate(mine)
-                                  if i not in shared and line.strip())  # fmt: skip
-            cells[model] = sources.Cell(found[model], section, differing)
-        title = next(keyed[m][key].title for m in models if key in keyed[m])
-        rows.append(sources.Row(key, title, cells))
-    return sources.SideBySide(BARE, models, found, rows)
+    """The ``bare.py`` of each model, aligned and marked as a scenario's modules are."""
+    return sources.side_by_side(BARE, models)
 
 
 def column_width(view: sources.SideBySide, width: int) -> int:

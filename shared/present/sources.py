@@ -100,8 +100,14 @@ def package_folder(model: str) -> Path:
     return Path(__file__).resolve().parents[2] / package  # beside shared/
 
 
+#: Modules that read side by side as a scenario's do, beside the catalogue: the
+#: service alone (``<model>_impl/bare.py``).
+BESIDE = ("bare",)
+
+
 def read_source(model: str, scenario: str) -> Source:
-    scenarios.get(scenario)  # LookupError with the known names
+    if scenario not in BESIDE:
+        scenarios.get(scenario)  # LookupError with the known names
     path = package_folder(model) / f"{scenario}.py"
     try:
         text = path.read_text(encoding="utf-8")
