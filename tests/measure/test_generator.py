@@ -18,7 +18,7 @@ from shared.measure.load import experiment
 from shared.measure.load.document import LoadRun
 from shared.measure.load.generator import Schedule, schedule
 from shared.measure.load.trivial import BACKLOG, open_trivial
-from tests.support.batches import Batches, heavy_batch
+from tests.support.batches import Batches, quiet_batch
 from tests.support.figures import every_answered, ordered
 
 RATE = 200  # requests per second of the stall runs
@@ -77,7 +77,7 @@ class Ran:
     refused: LoadRun
 
 
-@heavy_batch
+@quiet_batch
 def generator_runs(services: Services) -> Ran:
     with ThreadPoolExecutor(7) as pool:
         past_backlog = pool.submit(overflowed)

@@ -20,7 +20,7 @@ from shared.measure.load.document import K6Run, LoadRun
 from shared.measure.load.generator import Schedule
 from shared.measure.load.k6 import K6Error
 from shared.measure.load.trivial import open_trivial
-from tests.support.batches import Batches, heavy_batch
+from tests.support.batches import Batches, quiet_batch
 
 RATE = 200  # requests per second, in every run here
 SECONDS = 3.0  # the stall runs' duration
@@ -60,7 +60,7 @@ class Ran:
     few: K6Run  # k6 through the stall, FEW VUs
 
 
-@heavy_batch
+@quiet_batch
 def k6_runs(services: Services) -> Ran | None:
     if k6.program() is None:
         return None  # the tests say so

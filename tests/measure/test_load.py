@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from shared.measure.load import experiment
 from shared.measure.load.document import DeploymentFigures, LoadDocument, Plan, TargetDocument
 from shared.measure.load.trivial import open_trivial
 from shared.present import load as output
-from tests.support.batches import Batches, heavy_batch
+from tests.support.batches import Batches, quiet_batch
 from tests.support.figures import ordered
 
 #: Two rates over the threads defaults' cap (one thread, D = 50 ms: at most 20
@@ -41,12 +42,17 @@ class Ran:
     doc: LoadDocument
 
 
-@heavy_batch
+@quiet_batch
 def load_runs(services: Services) -> Ran:
-    deployments = [DEPLOYMENTS[name] for name in TINY_DEPLOYMENTS]
     # Nothing pinned: pinning moves this whole process (tests/measure/test_service.py
-    # checks the pinning itself).
-    results = experiment.run(TINY, deployments, use_wrk=False)
+    # checks the pinning itself). One experiment per deployment, side by side: an
+    # experiment runs its deployments one after the other.
+    def one(name: str) -> experiment.Result:
+        (result,) = experiment.run(TINY, [DEPLOYMENTS[name]], use_wrk=False)
+        return result
+
+    with ThreadPoolExecutor(len(TINY_DEPLOYMENTS)) as pool:
+        results = list(pool.map(one, TINY_DEPLOYMENTS))
     doc = experiment.document(TINY, results, documents.environment(), 1.0)
     return Ran(dict(zip(TINY_DEPLOYMENTS, results, strict=True)), doc)
 
@@ -124,8 +130,9 @@ def test_order_is_seeded_and_shuffled() -> None:
 # k6 runs beside the generator at the first repeat's highest rate at or under half
 # the knee: both time what the deployment does there, D and a little more.
 def test_k6_beside_the_generator(runs: Ran) -> None:
-    check = runs.tiny["asyncio tuned"].cross_check
-    if runs.tiny["asyncio tuned"].knee(TINY.budget_ms, 1) is None:
+    asyncio = runs.tiny["asyncio tuned"]
+    check, knee = asyncio.cross_check, asyncio.knee(TINY.budget_ms, 1)
+    if knee is None or knee < 60:  # a busy machine: no rate at or under half the knee
         assert check is None
         return
     assert check is not None and check.rate == 30

@@ -34,6 +34,7 @@ Build = Callable[[Services], Any]
 
 _declared: list[Build] = []
 _heavy: set[Build] = set()
+_quiet: set[Build] = set()
 # The session's PostgreSQL, started in the background with the batches (initdb
 # takes a second or two): a batch that needs it calls ``postgres_url()``.
 _postgres: list[postgres.Starting] = []
@@ -55,6 +56,17 @@ def heavy_batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
     tests check, and each other's figures.
     """
     _heavy.add(build)
+    return batch(build)
+
+
+def quiet_batch(build: Callable[[Services], T]) -> Callable[[Services], T]:
+    """Declare a batch that times requests at low rates (the load generator, k6).
+
+    Quiet batches run together once the light ones are done, before the heavy
+    ones: beside the scenarios' interpreters, which fill both cores, their
+    latencies would be the machine's; beside each other they take little CPU.
+    """
+    _quiet.add(build)
     return batch(build)
 
 
@@ -101,15 +113,15 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that wait for the batches go after the others, so that the
-    others run while the batches do; those that read a heavy batch go last.
+    others run while the batches do; those that read a quiet or heavy batch go last.
 
-    A heavy batch starts only once the light ones have ended: a test that waits
+    A quiet or heavy batch starts only once the light ones have ended: a test that waits
     for one, placed before the readers of the light batches, would hold them
     all back until it ends. A stable sort: each group keeps pytest's order. The
     batches themselves start with the session (``_batches_from_the_start``),
     not with the first test that reads one.
     """
-    heavy_modules = {build.__module__ for build in _heavy}
+    heavy_modules = {build.__module__ for build in _heavy | _quiet}
 
     def group(item: pytest.Item) -> int:
         if not waits_for_the_batches(item):
@@ -231,20 +243,29 @@ def batches(
     # demo runs): a module none of whose tests run starts none.
     running = {item.module.__name__ for item in request.session.items if hasattr(item, "module")}
     wanted = [build for build in _declared if build.__module__ in running | {__name__}]
-    light = [build for build in wanted if build not in _heavy]
+    light = [build for build in wanted if build not in _heavy | _quiet]
+    quiet = [build for build in wanted if build in _quiet]
     heavy = [build for build in wanted if build in _heavy]
     _began.append(time.monotonic())
-    with ThreadPoolExecutor(len(light)) as pool, ThreadPoolExecutor(1) as one_by_one:
+    with (
+        ThreadPoolExecutor(len(light)) as pool,
+        ThreadPoolExecutor(max(1, len(quiet))) as together,
+        ThreadPoolExecutor(1) as one_by_one,
+    ):
         futures = {build: pool.submit(_timed, build, services) for build in light}
         light_ones = list(futures.values())
 
-        def after_the_light_ones(build: Build) -> Any:
-            wait(light_ones)
+        def after(earlier: list[Future[Any]], build: Build) -> Any:
+            wait(earlier)
             if _interrupted:
                 raise KeyboardInterrupt("the suite was stopped before this batch began")
             return _timed(build, services)
 
-        futures |= {build: one_by_one.submit(after_the_light_ones, build) for build in heavy}
+        futures |= {build: together.submit(after, light_ones, build) for build in quiet}
+        quiet_ones = [futures[build] for build in quiet]
+        futures |= {
+            build: one_by_one.submit(after, light_ones + quiet_ones, build) for build in heavy
+        }
         yield Batches(futures)
         if _interrupted:  # stopped from outside: start no batch, stop every run
             for future in futures.values():
