@@ -12,11 +12,15 @@ from rich.text import Text
 
 from shared import args as argtypes
 from shared import documents
-from shared.errors import UsageError
+from shared.errors import OK, UNTRUSTED, UsageError
 from shared.measure.bench import figures, measure, plan
 from shared.measure.bench.child import WORKLOADS
 from shared.present import bench as output
 from shared.present import charts
+
+#: Cores that other programs may keep busy during a measurement before its figures are
+#: not evidence (exit status 5): half a core takes turns from the bench's own.
+BUSY_ELSEWHERE = 0.5
 
 
 def repetitions(text: str) -> int:
@@ -96,7 +100,23 @@ def run(
     documents.save(console.print, document, args, charts.write_charts)
     if not bench.ok:
         console.print(Text("a job gave no figures: see the notes in red", style="bold red"))
-    return 0 if bench.ok else 1
+        return 1
+    doubt = untrusted(document)
+    if doubt:
+        console.print(Text(doubt, style="bold red"))
+        return UNTRUSTED
+    return OK
+
+
+def untrusted(document: figures.BenchDocument) -> str | None:
+    """Why the figures are not evidence (exit status 5), or None."""
+    noisy = [r for found in document.results.values() for r in found
+             if (r.busy_elsewhere or 0.0) > BUSY_ELSEWHERE]  # fmt: skip
+    if not noisy:
+        return None
+    most = max(r.busy_elsewhere or 0.0 for r in noisy)
+    return (f"figures untrusted: other programs kept up to {most:.2f} cores busy during "
+            f"{len(noisy)} measurement(s)")  # fmt: skip
 
 
 def command(args: argparse.Namespace, console: Console) -> int:

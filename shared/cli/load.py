@@ -3,8 +3,9 @@
 * ``load --target URL --rate R --duration S``: one run of the generator against
   any HTTP service (yours too), its percentiles, achieved rate and errors.
 * ``load [--quick]``: latency against offered load for every deployment of the
-  service (each model under gunicorn, defaults and tuned), with wrk's
-  closed-loop throughput beside it when wrk is installed.
+  service (each model's deployed stacks under gunicorn, and each model alone on
+  one parser), repeated and interleaved, the worker on a CPU of its own, with
+  k6 beside the generator and wrk's closed loop beside both.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def chosen(args: argparse.Namespace) -> list[deploy.Deployment]:
 def environment(base: Environment) -> Environment:
     """The CLI's environment, and what a load figure depends on besides."""
     packages = dict(base.packages)
-    for package in ("gunicorn", "hdrhistogram"):
+    for package in ("gunicorn", "hdrhistogram", "httptools", "uvicorn", "uvicorn-worker", "k6"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             packages[package] = metadata.version(package)
     wrk = shutil.which("wrk")

@@ -195,6 +195,21 @@ def _median(values: Sequence[float | None]) -> float | None:
     return statistics.median(found) if found else None
 
 
+#: The mark of a figure the generator could not vouch for, in every form of a table.
+MARK = "?"
+
+
+def untrusted_saturation(deployment: DeploymentFigures) -> bool:
+    """Whether some repeat's saturation came from an untrusted step."""
+    repeats = {s.repeat for s in deployment.steps}
+    for repeat in repeats:
+        steps = [s for s in deployment.steps if s.repeat == repeat]
+        busiest = max(steps, key=lambda s: s.load.throughput)
+        if not busiest.load.trusted:
+            return True
+    return False
+
+
 def summary(doc: LoadDocument) -> tables.Table:
     """One row per deployment: its knee, its saturation, wrk's cross-check, CPU per answer."""
     plan = doc.plan
@@ -210,14 +225,24 @@ def summary(doc: LoadDocument) -> tables.Table:
         ),
         name="as-a-service",
     )
+    doubtful = False
     for deployment in doc.deployments:
+        saturation = _cell(deployment.saturation, floor=not deployment.reached)
+        if untrusted_saturation(deployment):
+            saturation, doubtful = f"{tables.text(saturation)} {MARK}", True
         table.add(
             deployment.name,
             _cell(deployment.knee),
-            _cell(deployment.saturation, floor=not deployment.reached),
+            saturation,
             _spread([w.requests_per_s for w in deployment.wrk]),
             _cell(deployment.cpu_ms_per_answer),
             flag="failed" if deployment.error else "",
+        )
+    if doubtful:
+        table.notes.append(
+            f"{MARK}: in some repeat the most answers came at a step whose figures the "
+            "generator could not vouch for (it fell behind or ran out of connections): "
+            "wrk's closed loop is then the better figure"
         )
     table.notes += [
         f"median (range) over {plan.repeats} repeat(s), deployments interleaved",

@@ -23,6 +23,7 @@ import pytest
 from rich.console import Console
 
 from shared import documents, tables
+from shared.cli import bench as bench_command
 from shared.contract import MODELS
 from shared.documents import environment
 from shared.harness import forkserver, processes
@@ -349,8 +350,8 @@ def test_terminal_tables_at_80_columns(lanes: dict[str, Lane]) -> None:
         for table in output.details(document):
             assert table.title in shown
     full = shown  # the last one: the README's
-    assert "threads, defaults: stopped at the 20 s deadline, 8,830 unanswered" in full
-    assert "asyncio+uvloop │ tuned    │ 4.43 (4.40-4.88) │" in full
+    assert "threads, defaults: stopped at the 20 s deadline, 8,836 unanswered" in full
+    assert "asyncio+uvloop │ tuned    │ 5.42 (5.15-6.97) │" in full
 
 
 # python -m shared.present.bench FILE: the terminal tables; --markdown: the README's.
@@ -467,3 +468,16 @@ BAD_USAGE = [
 @pytest.mark.parametrize(("argv", "message"), BAD_USAGE, ids=[" ".join(a) for a, _ in BAD_USAGE])
 def test_bad_usage(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     assert message in refused(capsys, argv)
+
+
+# Figures measured while other programs kept more than half a core busy are not
+# evidence: the command says so in one line and exits 5 (the committed run: 0).
+def test_untrusted_when_others_were_busy() -> None:
+    document = documents.read(FULL_RUN, BenchDocument)
+    assert bench_command.untrusted(document) is None
+    workload, found = next(iter(document.results.items()))
+    noisy = [dataclasses.replace(found[0], busy_elsewhere=0.9), *found[1:]]
+    spoilt = dataclasses.replace(document, results={**document.results, workload: noisy})
+    assert bench_command.untrusted(spoilt) == (
+        "figures untrusted: other programs kept up to 0.90 cores busy during 1 measurement(s)"
+    )
