@@ -26,13 +26,13 @@ from rich.text import Text
 from shared import args as argtypes
 from shared import documents
 from shared.args import model_list, writable_file, writable_folder
+from shared.cli import cores
 from shared.documents import Environment
 from shared.errors import OK, UNTRUSTED
 from shared.harness.services import open_services
 from shared.measure import deploy
 from shared.measure.hurts import experiments
 from shared.measure.hurts.document import Plan
-from shared.measure.load.document import Layout
 from shared.present import hurts as output
 
 PROG = "concurrency-compare hurts"
@@ -63,14 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=list(experiments.MODELS),
         help="comma-separated (default: asyncio, gevent, threads)",
     )
-    parser.add_argument(
-        "--cores",
-        type=argtypes.whole(0, 1024, "cores"),
-        default=1,
-        metavar="N",
-        help="CPUs for the service's N workers, the rest for the generator (default 1; 0: "
-        "no pinning)",
-    )
+    cores.add_argument(parser)
     parser.add_argument(
         "--delay",
         type=argtypes.within(0, 10, "seconds"),
@@ -100,17 +93,9 @@ def plan_of(args: argparse.Namespace) -> Plan:
     return experiments.profile(plan, delay=args.delay, cpu_ms=args.cpu)
 
 
-def layout_of(args: argparse.Namespace) -> Layout | None:
-    """The CPUs of the service's workers and of the rest; None: nothing pinned."""
-    if args.cores == 0:
-        return None
-    worker, rest = deploy.core_layout(args.cores)  # UsageError if the machine is too small
-    return Layout(worker=worker, rest=rest)
-
-
 def run(console: Console, args: argparse.Namespace, environment: Environment) -> int:
     plan = plan_of(args)
-    layout = layout_of(args)
+    layout = cores.layout_of(args)
     began = time.perf_counter()
     console.print(output.layout_line(layout))
     if layout is not None:

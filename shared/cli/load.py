@@ -26,13 +26,14 @@ from rich.text import Text
 
 from shared import args as argtypes
 from shared import documents
+from shared.cli import cores
 from shared.contract import HTTP_TIMEOUT
 from shared.documents import Environment
 from shared.errors import OK, UNTRUSTED, UsageError
 from shared.harness import processes
 from shared.measure import deploy
 from shared.measure.load import experiment
-from shared.measure.load.document import DELAY, Layout, Plan, TargetDocument
+from shared.measure.load.document import DELAY, Plan, TargetDocument
 from shared.measure.load.generator import Schedule, Target
 from shared.present import load as output
 
@@ -110,14 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="times each ladder runs, interleaved (default: quick 2, full 5)",
     )
     parser.add_argument("--seed", type=int, default=1, help="of the deployments' order (1)")
-    parser.add_argument(
-        "--cores",
-        type=argtypes.whole(0, 1024, "cores"),
-        default=1,
-        metavar="N",
-        help="CPUs for the service's N workers, the rest for the generator (default 1; 0: "
-        "no pinning)",
-    )
+    cores.add_argument(parser)
     parser.add_argument(
         "--delay",
         type=argtypes.within(0, 10, "seconds"),
@@ -209,14 +203,6 @@ def plan_of(args: argparse.Namespace) -> Plan:
     return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
 
 
-def layout_of(args: argparse.Namespace) -> Layout | None:
-    """The CPUs of the service's workers and of the rest; None: nothing pinned."""
-    if args.cores == 0:
-        return None
-    worker, rest = deploy.core_layout(args.cores)
-    return Layout(worker=worker, rest=rest)
-
-
 def run(console: Console, args: argparse.Namespace, environment_: Environment) -> int:
     check(args)
     env = environment(environment_)
@@ -239,7 +225,7 @@ def run_target(console: Console, args: argparse.Namespace, env: Environment) -> 
 
 def run_experiment(console: Console, args: argparse.Namespace, env: Environment) -> int:
     plan = plan_of(args)
-    layout = layout_of(args)
+    layout = cores.layout_of(args)
     deployments = chosen(args)
     use_wrk = not args.no_wrk
     if layout is not None:
