@@ -166,6 +166,7 @@ class Plan:
     duration: float  # seconds measured per step
     warmup: float  # seconds sent before each step's measure, not counted
     wrk_seconds: int  # wrk's run per deployment, whole seconds as wrk takes them (0: no wrk)
+    wrk_once: bool = False  # wrk in the first repeat only (the quick run), else in each
     refine: int = 0  # steps between the last good rate and the first saturated (bisection)
     timeout: float = HTTP_TIMEOUT  # seconds a request may take, from its intended send
     wrk_connections: int = 1000  # the most wrk may open (experiment.wrk_connections)
