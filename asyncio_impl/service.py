@@ -1,16 +1,16 @@
 """The service in asyncio: an aiohttp.web app, its upstream calls on one aiohttp session.
 
-    gunicorn --worker-class aiohttp.GunicornWebWorker asyncio_impl.service:make_app
-    gunicorn --worker-class uvicorn_worker.UvicornWorker 'asyncio_impl.service:make_asgi()'
+    gunicorn --worker-class aiohttp.GunicornWebWorker 'asyncio_impl.service:make_app()'
+    gunicorn --worker-class uvicorn_worker.UvicornWorker "asyncio_impl.service:make_app('asgi')"
 
-(``aiohttp.GunicornUVLoopWebWorker`` runs it on uvloop's loop; ``make_asgi`` is
-the same service as an ASGI app, for uvicorn, the stack most asyncio teams
-deploy now, and exists in this model only.) ``make_app`` is
-an async factory, which aiohttp's worker awaits inside the worker's own event
-loop, so the client session is made on the loop that will use it. Every request
-is a task on that one loop: thousands wait on the upstream at once for the
-price of a coroutine each, but the CPU a handler spends holds up every other
-request until it awaits. See ``shared.measure.deploy`` for the endpoint and the answer.
+(``aiohttp.GunicornUVLoopWebWorker`` runs it on uvloop's loop; ``make_app('asgi')``
+is the same service as an ASGI app, for uvicorn, the stack most asyncio teams
+deploy now.) gunicorn calls ``make_app`` in the worker; the client session is
+opened on the worker's own event loop as the app starts (``open_client``, the
+ASGI lifespan). Every request is a task on that one loop: thousands wait on the
+upstream at once for the price of a coroutine each, but the CPU a handler spends
+holds up every other request until it awaits. See ``shared.measure.deploy`` for
+the endpoint and the answer.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ from shared.measure.deploy import Ask, answer, client_pool, upstream_url
 
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
 SERVED = itertools.count(1)  # the requests this worker has served, for ``call_blocking``
+# ASGI's shapes (``make_app("asgi")``): a message, the channels, the app.
+_Message = dict[str, Any]
+_Receive = Callable[[], Awaitable[_Message]]
+_Send = Callable[[_Message], Awaitable[None]]
+_Asgi = Callable[[_Message, _Receive, _Send], Awaitable[None]]
 
 
 async def open_client(app: web.Application) -> AsyncIterator[None]:
@@ -83,9 +88,11 @@ async def handle(request: web.Request) -> web.Response:
     return web.json_response(answer(events, ask))
 
 
-async def make_app() -> web.Application:
-    """The app, for gunicorn's aiohttp worker."""
+def make_app(server: str = "aiohttp") -> web.Application | _Asgi:
+    """The app gunicorn's worker serves: aiohttp.web's, or with ``"asgi"`` uvicorn's."""
     cpu.calibrate()
+    if server == "asgi":
+        return _asgi()
     app = web.Application()
     app.cleanup_ctx.append(open_client)
     app.router.add_get("/", handle)
@@ -94,14 +101,9 @@ async def make_app() -> web.Application:
 
 # -- the same service as an ASGI app, for uvicorn ---------------------------------------
 
-_Message = dict[str, Any]
-_Receive = Callable[[], Awaitable[_Message]]
-_Send = Callable[[_Message], Awaitable[None]]
-_Asgi = Callable[[_Message, _Receive, _Send], Awaitable[None]]
 
-
-def make_asgi() -> _Asgi:
-    """The app for uvicorn (gunicorn's ``uvicorn_worker.UvicornWorker`` calls this in the worker).
+def _asgi() -> _Asgi:
+    """The app for uvicorn (gunicorn's ``uvicorn_worker.UvicornWorker``).
 
     A bare ASGI callable, no framework: the stack is uvicorn alone (uvloop,
     httptools), so that set beside aiohttp.web the figures compare two servers,
@@ -111,7 +113,6 @@ def make_asgi() -> _Asgi:
     pure-Python parser (h11) would add a cost of its own. The session lives for
     the app's lifespan, opened on the worker's loop.
     """
-    cpu.calibrate()
     client: list[aiohttp.ClientSession] = []  # the lifespan's session, once it started
 
     async def app(scope: _Message, receive: _Receive, send: _Send) -> None:

@@ -191,8 +191,8 @@ def _bare(model: str) -> Deployment:
 
 
 def _deployments() -> dict[str, Deployment]:
-    aiohttp_app = "asyncio_impl.service:make_app"  # an async factory, which aiohttp's worker awaits
-    asgi_app = "asyncio_impl.service:make_asgi()"  # gunicorn calls it in the worker
+    aiohttp_app = "asyncio_impl.service:make_app()"  # gunicorn calls it in the worker
+    asgi_app = "asyncio_impl.service:make_app('asgi')"
     uvicorn = "uvicorn_worker.UvicornWorker"  # loop and http "auto": uvloop, httptools
     found = [
         Deployment("asyncio", DEFAULTS, "aiohttp.GunicornWebWorker", aiohttp_app,

@@ -15,9 +15,6 @@ PACKAGES = [f"{model}_impl" for model in MODELS]
 # How a model is hosted, its benchmark workloads and its services (deployed, and
 # alone on the model's own sockets): not scenarios.
 HOSTING = {"__init__.py", "__main__.py", "runtime.py", "workloads.py", "service.py", "bare.py"}
-# Public names one package alone has, left out before comparing: the ASGI stack
-# (uvicorn) is one of asyncio's deployments, with no counterpart in the other models.
-ONLY_IN = {("asyncio_impl", "service.py"): {"make_asgi"}}
 
 
 def modules(package: str) -> list[str]:
@@ -68,14 +65,7 @@ def test_one_module_per_scenario() -> None:
 # The same public names, in the same order, module by module.
 @pytest.mark.parametrize("module", modules(PACKAGES[0]))
 def test_same_public_names_in_the_same_order(module: str) -> None:
-    names = {
-        package: [
-            name
-            for name in public_names(ROOT / package / module)
-            if name not in ONLY_IN.get((package, module), set())
-        ]
-        for package in PACKAGES
-    }
+    names = {package: public_names(ROOT / package / module) for package in PACKAGES}
     assert names[PACKAGES[1]] == names[PACKAGES[0]], names
     assert names[PACKAGES[2]] == names[PACKAGES[0]], names
 
