@@ -16,18 +16,15 @@ two models. The parsing, the answers and the arguments are the three models'
 from __future__ import annotations
 
 import asyncio
-import itertools
 import signal
 import socket
 import threading
-import time
 from typing import Any, NamedTuple
 
+from asyncio_impl.service import call_blocking  # the deployed service's (What hurts a service)
 from shared.contract import HTTP_TIMEOUT
 from shared.measure import cpu, http1
-from shared.measure.deploy import Ask, answer, client_pool, upstream_url
-
-SERVED = itertools.count(1)  # the requests this process has served, for ``call_blocking``
+from shared.measure.deploy import answer, client_pool, upstream_url
 
 
 class _Stream(NamedTuple):
@@ -65,17 +62,6 @@ class UpstreamPool:
             finally:
                 self.idle.release(stream, upstream.keep_alive)
         return upstream.events()
-
-
-async def call_blocking(ask: Ask) -> None:
-    """Every ``ask.every``-th request, a call that asyncio does not cooperate with
-    (as in ``asyncio_impl.service``); ``offload`` runs it in a thread."""
-    if not ask.blocks(next(SERVED)):
-        return
-    if ask.offload:
-        await asyncio.to_thread(time.sleep, ask.block_ms / 1000)
-    else:
-        time.sleep(ask.block_ms / 1000)  # noqa: ASYNC251 (the mistake, on purpose)
 
 
 async def handle(pool: UpstreamPool, request: http1.Request) -> http1.Response:

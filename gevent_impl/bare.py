@@ -16,7 +16,6 @@ the deployed service's (``shared.measure.deploy``).
 
 from __future__ import annotations
 
-import itertools
 import signal
 import socket
 from typing import Any
@@ -24,17 +23,12 @@ from typing import Any
 import gevent
 import gevent.lock
 import gevent.socket
-from gevent import monkey
 from gevent.server import StreamServer
 
+from gevent_impl.service import call_blocking  # the deployed service's (What hurts a service)
 from shared.contract import HTTP_TIMEOUT
 from shared.measure import cpu, http1
-from shared.measure.deploy import Ask, answer, client_pool, upstream_url
-
-SERVED = itertools.count(1)  # the requests this process has served, for ``call_blocking``
-# The time.sleep that monkey-patching replaced: it blocks the whole process, as a
-# C library that does its own I/O (and so never sees gevent's patches) would.
-unpatched_sleep = monkey.get_original("time", "sleep")
+from shared.measure.deploy import answer, client_pool, upstream_url
 
 
 class UpstreamPool:
@@ -61,17 +55,6 @@ class UpstreamPool:
             finally:
                 self.idle.release(sock, upstream.keep_alive)
         return upstream.events()
-
-
-def call_blocking(ask: Ask) -> None:
-    """Every ``ask.every``-th request, a call that bypasses the monkey-patching (as in
-    ``gevent_impl.service``); ``offload`` hands it to the hub's threadpool."""
-    if not ask.blocks(next(SERVED)):
-        return
-    if ask.offload:
-        gevent.get_hub().threadpool.apply(unpatched_sleep, (ask.block_ms / 1000,))
-    else:
-        unpatched_sleep(ask.block_ms / 1000)
 
 
 def handle(pool: UpstreamPool, request: http1.Request) -> http1.Response:

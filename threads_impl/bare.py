@@ -15,18 +15,15 @@ the endpoint is the deployed service's (``shared.measure.deploy``).
 
 from __future__ import annotations
 
-import itertools
 import signal
 import socket
 import threading
-import time
 from typing import Any
 
 from shared.contract import HTTP_TIMEOUT
 from shared.measure import cpu, http1
-from shared.measure.deploy import Ask, answer, client_pool, upstream_url
-
-SERVED = itertools.count(1)  # the requests this process has served, for ``call_blocking``
+from shared.measure.deploy import answer, client_pool, upstream_url
+from threads_impl.service import call_blocking  # the deployed service's (What hurts a service)
 
 
 class UpstreamPool:
@@ -53,14 +50,6 @@ class UpstreamPool:
             finally:
                 self.idle.release(sock, upstream.keep_alive)
         return upstream.events()
-
-
-def call_blocking(ask: Ask) -> None:
-    """Every ``ask.every``-th request, a blocking call (as in ``threads_impl.service``):
-    it holds its own thread only, so ``offload`` changes nothing."""
-    if not ask.blocks(next(SERVED)):
-        return
-    time.sleep(ask.block_ms / 1000)
 
 
 def handle(pool: UpstreamPool, request: http1.Request) -> http1.Response:

@@ -208,7 +208,7 @@ def test_bare_page(site: Path) -> None:
     titles = re.findall(r"<h3>(.*?)</h3>", (site / "bare.html").read_text(encoding="utf-8"))
     assert titles == [row.title for row in view.rows]
     assert [t.split()[-1] for t in titles if " _" not in t][1:] == [
-        "UpstreamPool", "call_blocking", "handle", "Connection", "serve",
+        "UpstreamPool", "handle", "Connection", "serve",
     ]  # fmt: skip
     text = " ".join("".join(page.body).split())  # "".join: `GET /`: reads as written
     assert show_module.BARE_SUMMARY in text and show_module.BARE_IDEA.replace("`", "") in text

@@ -142,7 +142,7 @@ def test_show_reads_by_path(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 #: The public names of every ``bare.py``, in their order (``tests/contract/test_mirror.py``).
-BARE_NAMES = ["UpstreamPool", "call_blocking", "handle", "Connection", "serve"]
+BARE_NAMES = ["UpstreamPool", "handle", "Connection", "serve"]
 
 
 def section_titles(out: str) -> list[str]:
