@@ -241,18 +241,12 @@ def run_experiment(console: Console, args: argparse.Namespace, env: Environment)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=None)
-        where = {"repeat": "", "done": 0}
+        where = {"repeat": ""}
 
         def on_repeat(repeat: int, order: list[deploy.Deployment]) -> None:
             where["repeat"] = f"repeat {repeat}/{plan.repeats}"
 
-        def on_step(deployment: deploy.Deployment, rate: float) -> None:
-            if rate > 0:
-                what = f"{rate:g}/s offered"
-            elif rate < 0:
-                what = f"k6 at {-rate:g}/s"
-            else:
-                what = "wrk, closed loop"
+        def on_step(deployment: deploy.Deployment, what: str) -> None:
             progress.update(task, description=f"{where['repeat']}: {deployment.name}: {what}")
 
         progress.update(task, description=f"the generator alone: {plan.generator_rate:g}/s")

@@ -449,14 +449,14 @@ def run_ladder(
     upstream_pid: int | None,
     *,
     worker_cpus: Sequence[int] = (),
-    on_step: Callable[[Deployment, float], None] = lambda d, r: None,
+    on_step: Callable[[Deployment, str], None] = lambda d, w: None,
 ) -> None:
     """One repeat of the ladder until the deployment saturates, then (in the first
     repeat) bisections there."""
     deployment = deployed.deployment
 
     def measure(rate: float) -> Step:
-        on_step(deployment, rate)
+        on_step(deployment, f"{rate:g}/s offered")
         done = step(generator, deployed, upstream_pid, rate, plan, repeat=repeat,
                     worker_cpus=worker_cpus)  # fmt: skip
         if done.saturated:  # its backlog must not fall on the next measurement
@@ -483,7 +483,7 @@ def run_ladder(
 
 
 def cross_check(
-    result: Result, deployed: Deployed, plan: Plan, on_step: Callable[[Deployment, float], None]
+    result: Result, deployed: Deployed, plan: Plan, on_step: Callable[[Deployment, str], None]
 ) -> CrossCheck | None:
     """k6 at the first repeat's highest rate at or under half its knee, beside the
     generator's step there: both tools' p50 and p99 where neither queues."""
@@ -492,7 +492,7 @@ def cross_check(
     if not below:
         return None
     chosen = below[-1]
-    on_step(deployed.deployment, -chosen.rate)
+    on_step(deployed.deployment, f"k6 at {chosen.rate:g}/s")
     # k6 refuses a scenario shorter than a second.
     seconds = max(1.0, plan.duration)
     # VUs for four times the requests in flight under the knee (Little's law, D + C
@@ -538,7 +538,7 @@ def run(
     *,
     use_wrk: bool = True,
     layout: Layout | None = None,
-    on_step: Callable[[Deployment, float], None] = lambda d, r: None,
+    on_step: Callable[[Deployment, str], None] = lambda d, w: None,
     on_repeat: Callable[[int, list[Deployment]], None] = lambda r, o: None,
 ) -> list[Result]:
     """Every deployment, each repeat in a shuffled order, against one upstream.
@@ -568,7 +568,7 @@ def run(
                 if repeat == 1 and plan.k6:
                     result.cross_check = cross_check(result, deployed, plan, on_step)
                 if use_wrk and plan.wrk_seconds > 0 and (repeat == 1 or not plan.wrk_once):
-                    on_step(deployment, 0.0)
+                    on_step(deployment, "wrk, closed loop")
                     found = wrk(target(deployed, plan), plan.wrk_seconds,
                                 wrk_connections(result, plan))  # fmt: skip
                     if found is not None:
