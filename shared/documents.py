@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import sys
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
@@ -269,6 +270,9 @@ class Environment:
     #: command's part had ended (beside ``load``, at its start).
     dirty: bool | None = None
     load_after: float | None = None
+    #: When the command started, UTC, to the second ("2026-12-06T20:34:05Z"):
+    #: the run a figure comes from, as the docs cite it.
+    date: str | None = None
 
 
 def environment() -> Environment:
@@ -293,6 +297,7 @@ def environment() -> Environment:
         commit=git_commit(Path(__file__).resolve().parents[1]),
         cpu_model=cpu_model(),
         affinity=tuple(sorted(affinity(0))) if affinity is not None else None,
+        date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
 
 
