@@ -4,7 +4,7 @@ The models differ from each other (the scenarios' ``Difference``); each model
 also changes under a newer CPython. A ``Change`` says what one model does
 before and from a given version, and which test pins it on every interpreter
 of the matrix (tests/contract/test_versions.py). The README's versions table is made
-from ``CHANGES`` (``python -m shared.present.readme``).
+from ``CHANGES`` (``python -m shared.present.docs``).
 """
 
 from __future__ import annotations

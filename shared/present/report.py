@@ -38,7 +38,8 @@ from shared.measure.bench.figures import BenchDocument
 from shared.measure.hurts.document import HurtsDocument
 from shared.measure.load.document import LoadDocument
 from shared.present import bench as bench_tables
-from shared.present import charts, hurts, readme, show
+from shared.present import charts, hurts, show
+from shared.present.docs import catalogue
 from shared.present import load as load_tables
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -310,7 +311,7 @@ def stylesheet() -> str:
 def differences_by_scenario() -> list[tuple[str, list[dict[str, Any]]]]:
     """The README's differences, grouped by scenario in the catalogue's order."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for row in readme.difference_rows():
+    for row in catalogue.difference_rows():
         groups.setdefault(row["scenario"], []).append(row)
     return list(groups.items())
 
@@ -345,7 +346,7 @@ def build(
     context: dict[str, Any] = {
         "pages": site_pages,
         "models": MODELS,
-        "scenario_rows": readme.scenario_rows(),
+        "scenario_rows": catalogue.scenario_rows(),
         "difference_groups": differences_by_scenario(),
         "has_bench": bench is not None,
         "has_load": load is not None,

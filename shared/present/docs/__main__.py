@@ -1,0 +1,5 @@
+import sys
+
+from shared.present.docs.generate import main
+
+sys.exit(main())
