@@ -1,16 +1,215 @@
-"""A bench's charts, drawn from its document by matplotlib: fan-out wall time, memory per task.
+"""The charts' shared look, and a bench's charts (fan-out wall time, memory per task).
 
-``write_charts(folder, document)`` writes ``fanout.png`` and ``memory.png`` (the
-README's); ``suffix="svg"`` writes them as SVG, which the report shows.
+Every chart of the project draws with what this module gives, so a model has one
+colour across the charts and the report's pages, and a configuration one line style:
+
+* ``MODEL_COLOURS``: a model's colour (Okabe-Ito, safe for colour-blind readers):
+  asyncio blue, gevent orange, threads green. ``colour(label)`` for any label the
+  project uses: a model (``"asyncio"``), a variant of one (``"asyncio+uvloop"``,
+  ``"asyncio+uvicorn"``: shades of asyncio's blue, distinct from each other) or a
+  deployment (``"asyncio+uvloop tuned"``, ``"gevent bare"``, ``"threads, defaults"``:
+  coloured by its model part). Anything else is grey.
+* ``line_style(config)``: ``"tuned"`` (and hurts' ``"raised"``) solid, ``"defaults"``
+  dashed, ``"bare"`` dotted, anything else dash-dot. ``style(label)`` gives both, as
+  keyword arguments for ``plot`` or ``errorbar``.
+* ``plain_ticks(axes)``: tick labels as a reader writes numbers ("400", "1,000",
+  "20k"), never a power of ten, on log and linear axes alike; ``plain(value)`` the same
+  as a string, for bar and point labels.
+* Marks, each with its one legend entry per axes: ``mark_untrusted`` (hollow
+  red-edged rings, "untrusted"), ``mark_saturated`` (black crosses, "saturated"),
+  ``mark_knee`` (a diamond and its label). ``hline`` and ``vline`` draw a grey
+  reference line (D, 2 x D, the 100 ms budget) with its label written on it.
+* ``css()``: the report's CSS rules colouring ``css_class(model)`` elements from
+  the same palette, so a page never writes a colour twice.
+
+Nothing here imports matplotlib at import time: the helpers take the ``Axes``
+they draw on, so only a command that draws pays for matplotlib.
+
+``write_charts(folder, document)`` writes a bench's ``fanout.png`` and
+``memory.png`` (the README's); ``suffix="svg"`` writes them as SVG, which the
+report shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from shared.measure.bench.figures import BenchDocument
 from shared.tables import Spread, number
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+
+#: A model's colour, the same in every chart and page (Okabe-Ito's blue, orange, green).
+MODEL_COLOURS: dict[str, str] = {
+    "asyncio": "#0072B2",
+    "gevent": "#E69F00",
+    "threads": "#009E73",
+}
+
+#: A model's variants: shades of the model's colour, lighter and darker, distinct.
+VARIANT_COLOURS: dict[str, str] = {
+    "asyncio+uvloop": "#56B4E9",
+    "asyncio+uvicorn": "#003A5C",
+}
+
+#: What is no model's: a reference line, a label the palette does not know.
+GREY = "#777777"
+#: The edge of an untrusted point's ring (Okabe-Ito's vermillion: no model's colour).
+UNTRUSTED = "#D55E00"
+#: The cross on a saturated point.
+SATURATED = "#000000"
+
+#: A configuration's line style; ``"raised"`` (hurts' raised limits) is a tuned one.
+LINE_STYLES: dict[str, str] = {"tuned": "-", "raised": "-", "defaults": "--", "bare": ":"}
+#: The line style of a configuration ``LINE_STYLES`` does not know.
+OTHER_LINE_STYLE = "-."
+
+
+def _parts(label: str) -> tuple[str, str]:
+    """A label's model part and configuration part: "asyncio+uvloop tuned" is both."""
+    words = [word for word in re.split(r"[\s,]+", label.strip()) if word]
+    return (words[0], " ".join(words[1:])) if words else ("", "")
+
+
+def colour(name: str) -> str:
+    """The colour of a model, a variant of one, or a deployment ("gevent bare").
+
+    A variant the palette does not name ("asyncio+other") takes its model's colour.
+    """
+    model, _ = _parts(name)
+    if model in VARIANT_COLOURS:
+        return VARIANT_COLOURS[model]
+    return MODEL_COLOURS.get(model.split("+")[0], GREY)
+
+
+def line_style(config: str) -> str:
+    """A configuration's line style: tuned solid, defaults dashed, bare dotted."""
+    return LINE_STYLES.get(config.strip(), OTHER_LINE_STYLE)
+
+
+def style(label: str, config: str | None = None) -> dict[str, Any]:
+    """``color``, ``linestyle`` and ``label`` for a line of ``label``.
+
+    The configuration is ``config`` if given, else the label's words after the model
+    ("asyncio tuned"); a label with none draws solid.
+    """
+    _, named = _parts(label)
+    chosen = named if config is None else config
+    return {
+        "color": colour(label),
+        "linestyle": line_style(chosen) if chosen else "-",
+        "label": label,
+    }
+
+
+def css_class(name: str) -> str:
+    """The report's CSS class for a model's name: "model-asyncio-uvloop"."""
+    model, _ = _parts(name)
+    return "model-" + re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
+
+
+def css() -> str:
+    """CSS rules colouring each model's name (``css_class``) as its charts do."""
+    palette = MODEL_COLOURS | VARIANT_COLOURS
+    return "\n".join(f".{css_class(name)} {{ color: {hex_} }}" for name, hex_ in palette.items())
+
+
+def plain(value: float) -> str:
+    """A tick's number as a reader writes it: 0.5, 400, 1,000, 20k, 3M."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:g}M"
+    if size >= 1e4:
+        return f"{value / 1e3:g}k"
+    if size >= 1000:
+        return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
+    return f"{value:.4g}" if size >= 1e-3 or size == 0 else f"{value:.0e}"
+
+
+def plain_ticks(axes: Axes, which: str = "both") -> None:
+    """Plain tick labels (``plain``) on ``axes``' x, y or both axes, log or linear.
+
+    On a log axis spanning under three decades the ticks go 1, 2, 5 per decade
+    (so a short axis still has labels), and its minor ticks stay unlabelled.
+    Call it after the axis' scale and limits are set.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    chosen: list[tuple[Axis, tuple[float, float]]] = []
+    if which in ("x", "both"):
+        chosen.append((axes.xaxis, axes.get_xlim()))
+    if which in ("y", "both"):
+        chosen.append((axes.yaxis, axes.get_ylim()))
+    for axis, (low, high) in chosen:
+        if axis.get_scale() == "log":
+            low = max(min(low, high), 1e-300)
+            decades = abs(math.log10(max(low, high) / low)) if low > 0 else 99
+            subs = (1.0, 2.0, 5.0) if decades < 3 else (1.0,)
+            axis.set_major_locator(LogLocator(subs=subs))
+            axis.set_minor_formatter(NullFormatter())
+        axis.set_major_formatter(FuncFormatter(lambda value, _: plain(value)))
+
+
+def _legend_once(axes: Axes, label: str) -> str | None:
+    """``label`` the first time it marks ``axes``, None after: one legend entry."""
+    _, labels = axes.get_legend_handles_labels()
+    return None if label in labels else label
+
+
+def mark_untrusted(
+    axes: Axes, xs: Sequence[float], ys: Sequence[float], label: str = "untrusted"
+) -> None:
+    """Hollow red-edged rings around points whose figure is not to be trusted."""
+    if not xs:
+        return
+    axes.scatter(xs, ys, s=150, facecolors="none", edgecolors=UNTRUSTED, linewidths=1.6,
+                 zorder=5, label=_legend_once(axes, label))  # fmt: skip
+
+
+def mark_saturated(
+    axes: Axes, xs: Sequence[float], ys: Sequence[float], label: str = "saturated"
+) -> None:
+    """Black crosses on points where the service fell behind what it was offered."""
+    if not xs:
+        return
+    axes.scatter(xs, ys, s=70, marker="x", color=SATURATED, linewidths=1.4, zorder=6,
+                 label=_legend_once(axes, label))  # fmt: skip
+
+
+def mark_knee(axes: Axes, x: float, y: float, label: str, colour_of: str = "") -> None:
+    """A diamond on a knee (or any one point to point out), its label beside it."""
+    tint = colour(colour_of) if colour_of else GREY
+    axes.scatter([x], [y], s=90, marker="D", facecolors="white", edgecolors=tint,
+                 linewidths=1.6, zorder=6)  # fmt: skip
+    axes.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points",
+                  fontsize="small", color=tint)  # fmt: skip
+
+
+def hline(axes: Axes, y: float, label: str, *, where: str = "right") -> None:
+    """A grey dotted reference line at ``y``, its label written on it (left or right)."""
+    axes.axhline(y, color=GREY, linewidth=1, linestyle=":", zorder=1)
+    left = where == "left"
+    axes.annotate(label, (0.01 if left else 0.99, y), xycoords=("axes fraction", "data"),
+                  ha="left" if left else "right", va="bottom", fontsize="small",
+                  color=GREY)  # fmt: skip
+
+
+def vline(axes: Axes, x: float, label: str) -> None:
+    """A grey dotted reference line at ``x``, its label written up along it."""
+    axes.axvline(x, color=GREY, linewidth=1, linestyle=":", zorder=1)
+    axes.annotate(label, (x, 0.98), xycoords=("data", "axes fraction"), rotation=90,
+                  ha="right", va="top", fontsize="small", color=GREY)  # fmt: skip
+
+
+# -- the bench's charts --------------------------------------------------------------
+
 
 #: What each chart shows, for an image's alternative text.
 CHARTS = {
