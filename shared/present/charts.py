@@ -4,8 +4,8 @@ Every chart of the project draws with what this module gives, so a model has one
 colour across the charts and the report's pages, and a configuration one line style:
 
 * ``MODEL_COLOURS``: a model's colour (Okabe-Ito, safe for colour-blind readers):
-  asyncio blue, gevent orange, threads green. ``colour(label)`` for any label the
-  project uses: a model (``"asyncio"``), a variant of one (``"asyncio+uvloop"``,
+  asyncio blue, gevent green, threads orange, as the pages had them. ``colour(label)``
+  for any label the project uses: a model (``"asyncio"``), a variant of one (``"asyncio+uvloop"``,
   ``"asyncio+uvicorn"``: shades of asyncio's blue, distinct from each other) or a
   deployment (``"asyncio+uvloop tuned"``, ``"gevent bare"``, ``"threads, defaults"``:
   coloured by its model part). Anything else is grey.
@@ -46,11 +46,11 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.axis import Axis
 
-#: A model's colour, the same in every chart and page (Okabe-Ito's blue, orange, green).
+#: A model's colour, the same in every chart and page (Okabe-Ito's blue, green, orange).
 MODEL_COLOURS: dict[str, str] = {
     "asyncio": "#0072B2",
-    "gevent": "#E69F00",
-    "threads": "#009E73",
+    "gevent": "#009E73",
+    "threads": "#E69F00",
 }
 
 #: A model's variants: shades of the model's colour, lighter and darker, distinct.
