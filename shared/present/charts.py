@@ -12,8 +12,8 @@ colour across the charts and the report's pages, and a configuration one line st
 * ``line_style(config)``: ``"tuned"`` (and hurts' ``"raised"``) solid, ``"defaults"``
   dashed, ``"bare"`` dotted, anything else dash-dot. ``style(label)`` gives both, as
   keyword arguments for ``plot`` or ``errorbar``.
-* ``plain_ticks(axes)``: tick labels as a reader writes numbers ("400", "1,000",
-  "20k"), never a power of ten, on log and linear axes alike; ``plain(value)`` the same
+* ``plain_ticks(axes)``: tick labels as a reader writes numbers ("0.5", "400",
+  "2k"), never a power of ten, on log and linear axes alike; ``plain(value)`` the same
   as a string, for bar and point labels.
 * Marks, each with its one legend entry per axes: ``mark_untrusted`` (hollow
   red-edged rings, "untrusted"), ``mark_saturated`` (black crosses, "saturated"),
@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.measure.bench.figures import BenchDocument
 from shared.tables import Spread, number
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
     from matplotlib.axis import Axis
+    from matplotlib.figure import Figure
 
 #: A model's colour, the same in every chart and page (Okabe-Ito's blue, green, orange).
 MODEL_COLOURS: dict[str, str] = {
@@ -66,10 +67,12 @@ UNTRUSTED = "#D55E00"
 #: The cross on a saturated point.
 SATURATED = "#000000"
 
+LineStyle = Literal["-", "--", ":", "-."]
+
 #: A configuration's line style; ``"raised"`` (hurts' raised limits) is a tuned one.
-LINE_STYLES: dict[str, str] = {"tuned": "-", "raised": "-", "defaults": "--", "bare": ":"}
+LINE_STYLES: dict[str, LineStyle] = {"tuned": "-", "raised": "-", "defaults": "--", "bare": ":"}
 #: The line style of a configuration ``LINE_STYLES`` does not know.
-OTHER_LINE_STYLE = "-."
+OTHER_LINE_STYLE: LineStyle = "-."
 
 
 def _parts(label: str) -> tuple[str, str]:
@@ -89,7 +92,7 @@ def colour(name: str) -> str:
     return MODEL_COLOURS.get(model.split("+")[0], GREY)
 
 
-def line_style(config: str) -> str:
+def line_style(config: str) -> LineStyle:
     """A configuration's line style: tuned solid, defaults dashed, bare dotted."""
     return LINE_STYLES.get(config.strip(), OTHER_LINE_STYLE)
 
@@ -122,14 +125,12 @@ def css() -> str:
 
 
 def plain(value: float) -> str:
-    """A tick's number as a reader writes it: 0.5, 400, 1,000, 20k, 3M."""
+    """A tick's number as a reader writes it: 0.05, 0.5, 400, 2k, 1.5k, 20k, 3M."""
     size = abs(value)
     if size >= 1e6:
         return f"{value / 1e6:g}M"
-    if size >= 1e4:
-        return f"{value / 1e3:g}k"
     if size >= 1000:
-        return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
+        return f"{value / 1e3:g}k"
     return f"{value:.4g}" if size >= 1e-3 or size == 0 else f"{value:.0e}"
 
 
@@ -192,13 +193,15 @@ def mark_knee(axes: Axes, x: float, y: float, label: str, colour_of: str = "") -
                   fontsize="small", color=tint)  # fmt: skip
 
 
-def hline(axes: Axes, y: float, label: str, *, where: str = "right") -> None:
-    """A grey dotted reference line at ``y``, its label written on it (left or right)."""
+def hline(axes: Axes, y: float, label: str, *, where: str = "right", below: bool = False) -> None:
+    """A grey dotted reference line at ``y``, its label written on it (left or right end,
+    above the line or ``below`` it, whichever the data leaves free)."""
     axes.axhline(y, color=GREY, linewidth=1, linestyle=":", zorder=1)
     left = where == "left"
     axes.annotate(label, (0.01 if left else 0.99, y), xycoords=("axes fraction", "data"),
-                  ha="left" if left else "right", va="bottom", fontsize="small",
-                  color=GREY)  # fmt: skip
+                  xytext=(0, -2 if below else 2), textcoords="offset points",
+                  ha="left" if left else "right", va="top" if below else "bottom",
+                  fontsize="small", color=GREY)  # fmt: skip
 
 
 def vline(axes: Axes, x: float, label: str) -> None:
@@ -206,6 +209,48 @@ def vline(axes: Axes, x: float, label: str) -> None:
     axes.axvline(x, color=GREY, linewidth=1, linestyle=":", zorder=1)
     axes.annotate(label, (x, 0.98), xycoords=("data", "axes fraction"), rotation=90,
                   ha="right", va="top", fontsize="small", color=GREY)  # fmt: skip
+
+
+def new_figure(width: float, height: float, panels: int = 1) -> tuple[Figure, list[Axes]]:
+    """A figure of ``panels`` side by side, laid out to fit its labels; no pyplot state."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    drawn = figure.subplots(1, panels, squeeze=False)
+    return figure, list(drawn[0])
+
+
+def save(figure: Figure, path: Path) -> Path:
+    """``figure`` written to ``path`` (PNG or SVG by its suffix), the same bytes each time
+    for the same figures: no date or version in the file."""
+    metadata = {"Date": None} if path.suffix == ".svg" else {"Software": None}
+    figure.savefig(path, dpi=110, metadata=metadata)
+    return path
+
+
+def legend(
+    target: Axes | Figure,
+    models: Sequence[str] = (),
+    configs: Sequence[str] = (),
+    marks_from: Sequence[Axes] = (),
+    **options: Any,
+) -> None:
+    """A legend read at a glance: a colour per model, a line style per configuration,
+    then the marks and lines labelled on ``marks_from`` (each once)."""
+    from matplotlib.lines import Line2D
+
+    handles: list[Any] = [Line2D([], [], color=colour(m), linewidth=2.5) for m in models]
+    labels = list(models)
+    for config in configs:
+        handles.append(Line2D([], [], color="#333333", linestyle=line_style(config)))
+        labels.append(config)
+    for axes in marks_from:
+        for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    options.setdefault("fontsize", "small")
+    target.legend(handles, labels, **options)
 
 
 # -- the bench's charts --------------------------------------------------------------
@@ -220,140 +265,89 @@ CHARTS = {
 
 def write_charts(folder: str | Path, document: BenchDocument, suffix: str = "png") -> list[Path]:
     """The charts of a bench's document that it has figures for, written into ``folder``."""
-    drawn = [(name, draw) for name, draw in (("fanout", fanout_chart), ("memory", memory_chart))
-             if document.results.get(name)]  # fmt: skip
+    drawn = figures(document)
     if not drawn:
         return []
-    import matplotlib  # only now: importing it takes a good part of a second
-
-    matplotlib.use("Agg")  # files only, no display
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    return [draw(out / f"{name}.{suffix}", document) for name, draw in drawn]
+    return [save(figure, out / f"{name}.{suffix}") for name, figure in drawn.items()]
 
 
-def model_colours(models: Sequence[str]) -> dict[str, str]:
-    palette = ["tab:blue", "tab:cyan", "tab:green", "tab:orange", "tab:red"]
-    return {model: palette[index % len(palette)] for index, model in enumerate(models)}
+def figures(document: BenchDocument) -> dict[str, Figure]:
+    """The charts the document has figures for, by name (``CHARTS``), not yet written."""
+    draws = {"fanout": fanout_figure, "memory": memory_figure}
+    return {name: draw(document) for name, draw in draws.items() if document.results.get(name)}
 
 
-def fanout_chart(path: Path, document: BenchDocument) -> Path:
-    import matplotlib.pyplot as plt
-
-    models, delay = document.models, document.plan.delay
-    colours = model_colours(models)
-    figure, axes = plt.subplots(figsize=(8, 5), layout="constrained")
-    for model in models:
-        for variant, style in (("tuned", "-"), ("defaults", "--")):
-            results = [
-                r
-                for r in document.results["fanout"]
-                if (r.model, r.variant) == (model, variant) and r.figure("wall_s")
-            ]
+def fanout_figure(document: BenchDocument) -> Figure:
+    """Wall time against N: a line per model and configuration, D and the deadlines."""
+    plan = document.plan
+    figure, (axes,) = new_figure(9, 5)
+    drawn, stopped = [], set()
+    for model in document.models:
+        for variant in ("tuned", "defaults"):
+            results = [r for r in document.of("fanout", variant=variant)
+                       if r.model == model and r.figure("wall_s")]  # fmt: skip
             if not results:
                 continue
             walls = [r.figure("wall_s") or Spread(0, 0, 0) for r in results]
-            xs, ys = [r.size for r in results], [s.median for s in walls]
-            spans = [[s.median - s.low for s in walls], [s.high - s.median for s in walls]]
-            axes.errorbar(
-                xs,
-                ys,
-                yerr=spans,
-                linestyle=style,
-                marker="o",
-                capsize=3,
-                color=colours[model],
-                label=f"{model}, {variant}",
-            )
-            stopped = [
-                (x, y) for x, y, r in zip(xs, ys, results, strict=True) if r.figure("cancelled")
-            ]
-            if stopped:
-                axes.scatter(
-                    [x for x, _ in stopped],
-                    [y for _, y in stopped],
-                    s=160,
-                    facecolors="none",
-                    edgecolors=colours[model],
-                )
-    axes.axhline(delay, color="grey", linewidth=1, linestyle=":")
-    axes.annotate(
-        f"D = {delay:g} s",
-        (1, delay),
-        xycoords=("axes fraction", "data"),
-        ha="right",
-        va="bottom",
-        color="grey",
-    )
-    axes.set(
-        xscale="log",
-        yscale="log",
-        xlabel="N, requests at once",
-        ylabel="wall time, s (median, min-max)",
-        title=f"Fan-out: N GETs each answered after {delay:g} s (circled: stopped at a deadline)",
-    )
-    axes.legend(fontsize="small")
-    axes.grid(True, which="both", alpha=0.3)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+            xs, ys = [r.size for r in results], [w.median for w in walls]
+            spans = [[w.median - w.low for w in walls], [w.high - w.median for w in walls]]
+            axes.errorbar(xs, ys, yerr=spans, marker="o", markersize=4, capsize=3,
+                          gid=f"{model} {variant}", **style(model, variant))  # fmt: skip
+            drawn.append(model)
+            ends = [(x, y) for x, y, r in zip(xs, ys, results, strict=True)
+                    if r.figure("cancelled")]  # fmt: skip
+            if ends:
+                stopped.add(variant)
+                axes.scatter([x for x, _ in ends], [y for _, y in ends], s=170, zorder=5,
+                             facecolors="none", edgecolors="#000000", linewidths=1.2,
+                             label=_legend_once(axes, "stopped at its deadline"))  # fmt: skip
+    hline(axes, plan.delay, f"D = {plan.delay:g} s: every request at once", below=True)
+    if "defaults" in stopped:
+        hline(axes, plan.defaults_deadline, f"the defaults' deadline, {plan.defaults_deadline:g} s",
+              where="left")  # fmt: skip
+    if "tuned" in stopped:
+        hline(axes, plan.deadline, f"the tuned deadline, {plan.deadline:g} s", where="left")
+    axes.set(xscale="log", yscale="log", xlabel="N, requests at once",
+             ylabel="wall time, s (median, min-max)",
+             title=f"Fan-out: N GETs, each answered after D = {plan.delay:g} s")  # fmt: skip
+    plain_ticks(axes)
+    axes.grid(True, which="major", alpha=0.3)
+    legend(figure, list(dict.fromkeys(drawn)), ["tuned", "defaults"], [axes],
+           loc="outside right upper")  # fmt: skip
+    return figure
 
 
-def memory_chart(path: Path, document: BenchDocument) -> Path:
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    models = document.models
-    results = document.results["memory"]
-    colours = model_colours(models)
+def memory_figure(document: BenchDocument) -> Figure:
+    """KiB per parked task, resident and virtual: a bar per model at each count."""
+    models, results = document.models, document.results["memory"]
     sizes = sorted({r.size for r in results})
     width = 0.8 / max(1, len(models))
-    figure, panels = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
-    metrics = (
-        ("resident_kib_per_task", "resident (RSS)"),
-        ("virtual_kib_per_task", "virtual (VMS)"),
-    )
-    for panel, (name, label) in zip(panels, metrics, strict=True):
+    figure, panels = new_figure(11, 4.8, panels=2)
+    metrics = (("resident_kib_per_task", "resident (RSS)"),
+               ("virtual_kib_per_task", "virtual (VMS)"))  # fmt: skip
+    for axes, (name, label) in zip(panels, metrics, strict=True):
         for index, model in enumerate(models):
             by_size = {r.size: r for r in results if r.model == model}
             for position, tasks in enumerate(sizes):
                 result, x = by_size.get(tasks), position + index * width
                 summary = result.figure(name) if result else None
                 if summary is not None and summary.median > 0:
-                    bars = panel.bar(
-                        [x],
-                        [summary.median],
-                        width=width,
-                        color=colours[model],
-                        label=model if position == 0 else None,
-                    )
-                    panel.bar_label(bars, [number(summary.median)], fontsize="x-small")
+                    bars = axes.bar([x], [summary.median], width=width, color=colour(model),
+                                    gid=f"{model} {tasks}")  # fmt: skip
+                    axes.bar_label(bars, [number(summary.median)], fontsize="x-small")
                 elif result is not None and result.skipped:
-                    panel.annotate(
-                        "not run:\ncapped",
-                        (x, 0),
-                        xycoords=("data", "axes fraction"),
-                        xytext=(0, 4),
-                        textcoords="offset points",
-                        ha="center",
-                        fontsize="x-small",
-                        color=colours[model],
-                    )
+                    axes.annotate("not run:\ncapped", (x, 0), xycoords=("data", "axes fraction"),
+                                  xytext=(0, 4), textcoords="offset points", ha="center",
+                                  fontsize="x-small", color=colour(model))  # fmt: skip
         middle = width * (len(models) - 1) / 2
-        panel.set_xticks([p + middle for p in range(len(sizes))], [f"{n:,}" for n in sizes])
-        panel.set(
-            yscale="log",
-            xlabel="tasks parked at once",
-            ylabel="KiB per task (median)",
-            title=f"{label} memory per parked task",
-        )
-        panel.set_ylim(0.5, panel.get_ylim()[1] * 3)  # room above the bars for their labels
-        panel.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        panel.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
-        panel.yaxis.set_minor_formatter(NullFormatter())
-        panel.grid(True, axis="y", which="major", alpha=0.3)
-    handles, labels = panels[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=len(models), fontsize="small")
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+        axes.set_xticks([p + middle for p in range(len(sizes))], [f"{n:,}" for n in sizes])
+        axes.set_xlim(middle - 0.5, len(sizes) - 0.5 + middle)  # each group whole, notes too
+        axes.set(yscale="log", xlabel="tasks parked at once", ylabel="KiB per task (median)",
+                 title=f"{label} memory per parked task")  # fmt: skip
+        axes.set_ylim(0.5, axes.get_ylim()[1] * 3)  # room above the bars for their labels
+        plain_ticks(axes, "y")
+        axes.grid(True, axis="y", which="major", alpha=0.3)
+    legend(figure, models, loc="outside lower center", ncols=len(models))
+    return figure
