@@ -479,16 +479,6 @@ def test_bench_page_in_a_browser(browser: Any, site: Path) -> None:
     assert errors == []
 
 
-# The README's screenshot of a scenario page is in the repository.
-def test_readme_screenshot_exists() -> None:
-    root = Path(__file__).resolve().parents[2]
-    text = (root / "README.md").read_text(encoding="utf-8")
-    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert "docs/report-scenario.png" in images
-    for image in images:
-        assert (root / image).is_file(), image
-
-
 # The service's figures (load --json, hurts --json) get a page each, linked from
 # every page, with the tables the terminal prints and their charts.
 def test_service_pages(site: Path) -> None:
