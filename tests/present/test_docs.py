@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import aiohttp.client
 import pytest
 
-from shared.present.docs import generate, sources
+from shared import tables
+from shared.contract import HTTP_TIMEOUT, MODELS
+from shared.harness import runner
+from shared.measure.load.document import DELAY
+from shared.present.docs import generate, sources, verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,3 +50,52 @@ def test_ci_runs_the_readme_test_command() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     command = next(line for line in text.splitlines() if "pip install tox" in line)
     assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+# A newcomer reads the README to its end: it stays short, and the verdict comes
+# within its first screen, before the set-up.
+def test_the_readme_is_short_and_answers_first() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300
+    verdict = lines.index("<!-- generated: verdict -->")
+    assert verdict < 40 and verdict < lines.index("## Start")
+    assert lines.index("<!-- generated: scenarios -->") > lines.index("## Start")
+
+
+# The verdict's numbers are the committed files' figures: threads is the model a
+# blocking call does not slow, asyncio the one whose deployment saturates last.
+def test_the_verdict_reads_the_figures() -> None:
+    figures = verdict.figures_table()
+    rows = {row.cells[0]: row.cells for row in figures.rows}
+    assert list(rows) == list(MODELS)
+    load = sources.load()
+    tuned = next(d for d in load.deployments if d.model == "asyncio" and d.config == "tuned")
+    assert tables.number(tuned.saturation.median or 0) in str(rows["asyncio"][3])
+    blocked = {model: str(cells[4]).split(" → ") for model, cells in rows.items()}
+    assert float(blocked["asyncio"][1]) > 2 * float(blocked["asyncio"][0])
+    assert float(blocked["threads"][1]) < 2 * float(blocked["threads"][0])
+    markdown = verdict.markdown()
+    for path in (sources.LOAD, sources.HURTS, sources.BENCH):
+        assert f"[`{sources.relative(path)}`]" in markdown
+
+
+# Outside the generated blocks, these files state no measured figure: a number
+# with a unit there is one of the spec's or a library's constants, checked here.
+CONSTANTS = {
+    "50 ms": DELAY * 1000 == 50,  # D, the upstream's delay
+    "10 s": HTTP_TIMEOUT == 10,
+    "3 s": runner.SERVICES_PATIENCE == 3,
+    "300 s": aiohttp.client.DEFAULT_TIMEOUT.total == 300,
+}
+MEASURED = re.compile(
+    r"\d[\d,.]*\s?(?:ms|s|µs|KiB|MiB|GiB|%|/s|x|times|seconds|minutes|tests|requests)\b"
+)
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/architecture.md", "CONTRIBUTING.md"])
+def test_no_measured_figure_outside_the_blocks(name: str) -> None:
+    text = generate.MARKER.sub("", (ROOT / name).read_text(encoding="utf-8"))
+    found = {match.group() for match in MEASURED.finditer(text)}
+    assert found <= set(CONSTANTS), found - set(CONSTANTS)
+    assert all(CONSTANTS[figure] for figure in found)
+    assert not re.search(r"this (session|busy machine)|on this machine|the last run", text)
