@@ -48,7 +48,7 @@ TINY = dataclasses.replace(
     seconds=0.3, concurrency=4,
 )  # fmt: skip
 ROOT = Path(__file__).resolve().parents[2]
-FULL_RUN = ROOT / "docs" / "bench" / "bench.json"  # the README's figures
+FULL_RUN = ROOT / "docs" / "bench" / "bench.json"  # the figures of docs/evaluation.md
 VERSIONS = [ROOT / "docs" / "bench" / "versions" / f"{v}.json" for v in ("3.11", "3.15")]
 ASYNCIO_CAP = plan.Job("fanout", "asyncio", "defaults", 150, 0)  # above aiohttp's 100
 UVLOOP_FANOUT = plan.Job("fanout", plan.UVLOOP, "tuned", 12, 0)
@@ -415,15 +415,6 @@ def test_a_spoilt_file_is_refused(
     assert err.count("\n") == 1 and f"{spoilt}: {message}" in err, err
 
 
-# The README's tables are those of the committed bench JSON, as --markdown makes them.
-def test_readme_tables_come_from_the_json() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split(f"<!-- from: python -m shared.present.bench {FULL_RUN.relative_to(ROOT)}"
-                         " --markdown -->\n", 1)[1]  # fmt: skip
-    expected = output.markdown(documents.read(FULL_RUN, BenchDocument))
-    assert block.startswith(expected + "\n")
-
-
 # Two interpreters' benches side by side: a bench against itself changes nothing,
 # and the table reads at 80 columns.
 def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -444,15 +435,6 @@ def test_versions_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert spawn[-1] == "-50 % (better)"
     assert versions.main([str(FULL_RUN), "/no/such/bench.json"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
-
-
-# The README's table of what a newer Python changes is the one its two files make.
-def test_readme_versions_table() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    files = " ".join(str(f.relative_to(ROOT)) for f in VERSIONS)
-    line = f"<!-- from: python -m shared.present.newer_python {files} --markdown -->\n"
-    older, newer = (documents.read(f, BenchDocument) for f in VERSIONS)
-    assert readme.split(line, 1)[1].startswith(tables.markdown(versions.changes(older, newer)))
 
 
 BAD_USAGE = [

@@ -99,3 +99,80 @@ def test_no_measured_figure_outside_the_blocks(name: str) -> None:
     assert found <= set(CONSTANTS), found - set(CONSTANTS)
     assert all(CONSTANTS[figure] for figure in found)
     assert not re.search(r"this (session|busy machine)|on this machine|the last run", text)
+
+
+# docs/evaluation.md and docs/pythons.md show the tables the present modules make
+# of the committed files, not tables of their own, and every block of figures ends
+# with the line that cites its file.
+def test_the_docs_tables_are_the_figures_files() -> None:
+    from shared.present import bench, hurts, load, newer_python
+    from shared.present.docs import evaluation, pythons
+
+    text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    assert bench.markdown(sources.bench()) in text
+    assert load.markdown(sources.load()) in text
+    for table in hurts.all_tables(sources.hurts()):
+        assert tables.markdown(table) in text
+    versions = tables.markdown(newer_python.changes(*sources.versions()))
+    assert versions in (ROOT / "docs" / "pythons.md").read_text(encoding="utf-8")
+    for name, make in [*evaluation.BLOCKS.items(), ("newer", pythons.BLOCKS["newer"])]:
+        assert make().splitlines()[-1].startswith("<sub>From [`docs/"), name
+
+
+DOCS = ("docs/scenarios.md", "docs/evaluation.md", "docs/pythons.md")
+
+
+# Every image and every link to a file of the checkout in docs/ points at a file
+# that is there (a chart renamed, a page moved).
+@pytest.mark.parametrize("name", DOCS)
+def test_the_docs_links_resolve(name: str) -> None:
+    path = ROOT / name
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
+    local = [t for t in targets if "://" not in t]
+    assert any(t.endswith(".png") for t in local) or name == "docs/pythons.md"
+    for target in local:
+        assert (path.parent / target).resolve().is_file(), f"{name}: {target}"
+
+
+def _docs_constants() -> dict[str, bool]:
+    """The numbers with a unit that docs/{scenarios,evaluation,pythons}.md may state
+    outside their blocks: the spec's, a library's or an example command's, each
+    checked against its source where one can be read."""
+    import asyncio
+    import inspect
+    import sys
+
+    import aiohttp
+    from gunicorn.config import Config
+
+    loop = asyncio.new_event_loop()
+    slow = loop.slow_callback_duration
+    loop.close()
+    dns = inspect.signature(aiohttp.TCPConnector).parameters["ttl_dns_cache"].default
+    return {
+        "50 ms": DELAY * 1000 == 50,  # D
+        "5 ms": sys.getswitchinterval() == 0.005,  # the GIL's turns; also --cpu 5's C
+        "0.1 s": slow == 0.1,  # asyncio's slow_callback_duration
+        "2 s": Config().keepalive == 2,  # gunicorn's --keep-alive
+        "10 s": dns == 10,  # aiohttp's cache of lookups
+        "1 s": True,  # the p99 the CPU search stops at (hurts' TAIL_MS)
+        "2 x": True,  # the knee's bound, 2 x (D + C)
+        "20 ms": True,  # the example command's --delay 0.02
+        "50 s": True,  # how long inspect's requests are held (introspect.DELAYS)
+        "10 ms": True,  # the article's timeout; the blocking scenario's ticker
+        "0.2 s": True,  # the blocking scenario's call
+        "70 ms": True,  # the queues scenario's task at the demo scale
+        "140 ms": True,  # two of those tasks
+    }
+
+
+# Outside the generated blocks, the docs state no measured figure, and no dated
+# prose: a number with a unit there is a constant of the spec or of a library.
+@pytest.mark.parametrize("name", DOCS)
+def test_no_measured_figure_outside_the_docs_blocks(name: str) -> None:
+    text = generate.MARKER.sub("", (ROOT / name).read_text(encoding="utf-8"))
+    found = {match.group() for match in MEASURED.finditer(text)}
+    constants = _docs_constants()
+    assert found <= set(constants), found - set(constants)
+    assert all(constants[figure] for figure in found)
+    assert not re.search(r"this (session|busy machine)|on this machine|the last run", text)
