@@ -10,15 +10,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console, Group
 from rich.text import Text
 
 from shared import documents, tables
 from shared.measure.hurts.document import Figure, HurtsDocument, Idle
-from shared.measure.load.document import Layout, Percentiles
+from shared.measure.load.document import Layout
+from shared.measure.load.experiment import saturated
+from shared.present import charts
 from shared.tables import Column, Table
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure as MplFigure
 
 CPU_NOTE = (
     "CPU: % of one core over the run: gen (the generator), up (the upstream), svc (the "
@@ -352,87 +358,245 @@ def _gaps(values: Iterable[float | None]) -> list[float]:
     return [math.nan if value is None else value for value in values]
 
 
-#: The CPU chart's lines: each percentile, its style.
-TAILS: tuple[tuple[str, str, Callable[[Percentiles], float | None]], ...] = (
-    ("p50", ":", lambda latency: latency.p50),
-    ("p99", "-", lambda latency: latency.p99),
-    ("p99.9", "--", lambda latency: latency.p99_9),
-)
+def _marks(axes: Axes, points: Iterable[tuple[float, float | None, Figure]]) -> None:
+    """Rings round the untrusted figures, crosses on the saturated (the service answered
+    under 90% of what it was offered, or over 1% failed), as the tables mark them."""
+    drawn = [(x, y, f.load) for x, y, f in points if y is not None and not math.isnan(y)]
+    charts.mark_untrusted(
+        axes,
+        [x for x, _, load in drawn if not load.trusted],
+        [y for _, y, load in drawn if not load.trusted],
+    )
+    behind = [(x, y) for x, y, load in drawn if saturated(load, load.rate)]
+    charts.mark_saturated(axes, [x for x, _ in behind], [y for _, y in behind])
 
 
 def write_charts(folder: str, doc: HurtsDocument, suffix: str = "png") -> list[Path]:
-    """cpu, blocking, idle: one chart per experiment in the document."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    from matplotlib import pyplot
-
+    """hurts-cpu, hurts-blocking, hurts-idle: one chart per experiment in the document."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    return [charts.save(figure, out / f"{name}.{suffix}") for name, figure in figures(doc).items()]
+
+
+def figures(doc: HurtsDocument) -> dict[str, MplFigure]:
+    """The chart of each experiment the document holds, by its file's name, not yet written."""
+    found = {}
     if doc.cpu:
-        figure, axis = pyplot.subplots(figsize=(7, 4.5))
-        for model in doc.cpu:
-            points = [f for f in model.fixed if f.load.latency_ms.p50 is not None]
-            cs = [f.cpu_ms for f in points]
-            for key, style, pick in TAILS:
-                axis.plot(cs, _gaps(pick(f.load.latency_ms) for f in points), style,
-                          marker="o", markersize=3, label=f"{model.model} {key}")  # fmt: skip
-        axis.set_yscale("log")
-        axis.set_xlabel("C, ms of CPU per request")
-        axis.set_ylabel("ms from the intended send")
-        axis.set_title(f"CPU in the handler at {doc.plan.cpu_rate:g} requests/s")
-        axis.legend(fontsize=7, ncol=3)
-        figure.tight_layout()
-        written.append(out / f"hurts-cpu.{suffix}")
-        figure.savefig(written[-1], dpi=110)
-        pyplot.close(figure)
+        found["hurts-cpu"] = cpu_figure(doc)
     if doc.blocking:
-        figure, axis = pyplot.subplots(figsize=(7, 4.5))
-        models = doc.blocking
-        calls = [f.variant for f in models[0].figures]
-        width = 0.8 / len(calls)
-        for index, call in enumerate(calls):
-            tails = [next(f for f in model.figures if f.variant == call).load.latency_ms.p99
-                     for model in models]  # fmt: skip
-            values = [0.0 if tail is None else tail for tail in tails]
-            xs = [m + (index - (len(calls) - 1) / 2) * width for m in range(len(models))]
-            axis.bar(xs, values, width, label=call)
-        axis.set_xticks(range(len(models)), [model.model for model in models])
-        axis.set_yscale("log")
-        axis.set_ylabel("p99, ms from the intended send")
-        plan = doc.plan
-        axis.set_title(f"A {plan.block_ms:g} ms blocking call every {plan.block_every}th "
-                       "request: p99")  # fmt: skip
-        axis.legend(fontsize=8)
-        figure.tight_layout()
-        written.append(out / f"hurts-blocking.{suffix}")
-        figure.savefig(written[-1], dpi=110)
-        pyplot.close(figure)
+        found["hurts-blocking"] = blocking_figure(doc)
     if doc.idle:
-        figure, axes = pyplot.subplots(1, 2, figsize=(11, 4.5))
-        keys = sorted({(row.model, row.config) for row in doc.idle})
-        for model_name, config in keys:
-            rows = [r for r in doc.idle if r.model == model_name and r.config == config]
-            counts = [r.connections for r in rows]
-            style = "-" if config != "defaults" else "--"
-            kib = _gaps(per_connection(r) for r in rows)
-            live_p99 = _gaps(r.live.load.latency_ms.p99 for r in rows)
-            for axis, drawn in zip(axes, (kib, live_p99), strict=True):
-                axis.plot(counts, drawn, style, marker="o", markersize=3,
-                          label=f"{model_name} {config}")  # fmt: skip
-        axes[0].set_ylabel("KiB of the worker's memory per idle connection")
-        axes[1].set_ylabel("live requests' p99, ms")
-        axes[1].set_yscale("log")
-        for axis in axes:
-            axis.set_xscale("log")
-            axis.set_xlabel("idle keep-alive connections")
-        axes[1].legend(fontsize=7)
-        figure.tight_layout()
-        written.append(out / f"hurts-idle.{suffix}")
-        figure.savefig(written[-1], dpi=110)
-        pyplot.close(figure)
-    return written
+        found["hurts-idle"] = idle_figure(doc)
+    return found
+
+
+def cpu_figure(doc: HurtsDocument) -> MplFigure:
+    """Left, the latency at the fixed rate against C, beside D + C, the least it can be;
+    right, the offered rate where each model's p99 passed 1 s, at each C."""
+    plan, models = doc.plan, doc.cpu or []
+    figure, (fixed, search) = charts.new_figure(12, 4.8, panels=2)
+    for model in models:
+        points = sorted(model.fixed, key=lambda f: f.cpu_ms)
+        cs = [f.cpu_ms for f in points]
+        p99 = _gaps(f.load.latency_ms.p99 for f in points)
+        fixed.plot(
+            cs,
+            p99,
+            marker="o",
+            markersize=4,
+            linewidth=2,
+            color=charts.colour(model.model),
+            gid=f"{model.model} p99",
+        )
+        fixed.plot(
+            cs,
+            _gaps(f.load.latency_ms.p50 for f in points),
+            marker=".",
+            linewidth=1,
+            alpha=0.6,
+            color=charts.colour(model.model),
+            gid=f"{model.model} p50",
+        )
+        _marks(fixed, zip(cs, p99, points, strict=True))
+    top = max((f.cpu_ms for m in models for f in m.fixed), default=0.0)
+    delay_ms = plan.delay * 1000
+    fixed.plot([0, top], [delay_ms, delay_ms + top], color=charts.GREY, linestyle=":", linewidth=1)
+    fixed.annotate(
+        "D + C: the least it can be",
+        (top / 2, delay_ms + top / 2),
+        xytext=(0, -10),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize="small",
+        color=charts.GREY,
+    )
+    fixed.set_ylim(0, None)
+    fixed.set_xticks(sorted({f.cpu_ms for m in models for f in m.fixed}))
+    fixed.set(
+        xlabel="C, ms of CPU per request",
+        ylabel="ms from the intended send",
+        title=f"At {plan.cpu_rate:g} requests/s: p99 (thick), p50 (thin)",
+    )
+    charts.plain_ticks(fixed)
+    fixed.grid(True, alpha=0.3)
+
+    ladder = sorted({s.cpu_ms for m in models for s in m.searches})
+    width = 0.6 / max(1, len(models))
+    for index, model in enumerate(models):
+        for workers in sorted({s.workers for s in model.searches}):
+            found = sorted(
+                (s for s in model.searches if s.workers == workers), key=lambda s: s.cpu_ms
+            )
+            xs = [ladder.index(s.cpu_ms) + (index - (len(models) - 1) / 2) * width for s in found]
+            passed = [(x, s.passes_at) for x, s in zip(xs, found, strict=True) if s.passes_at]
+            search.scatter(
+                [x for x, _ in passed],
+                [y for _, y in passed],
+                s=90,
+                zorder=4,
+                marker="o" if workers == 1 else "s",
+                color=charts.colour(model.model),
+                gid=f"{model.model} {workers} passes",
+                label=None if workers == 1 else charts.legend_once(search, "two workers"),
+            )
+            never = [(x, s.steps[-1].load.rate) for x, s in zip(xs, found, strict=True)
+                     if not s.passes_at and s.steps]  # fmt: skip
+            search.scatter(
+                [x for x, _ in never],
+                [y for _, y in never],
+                marker="^",
+                s=90,
+                facecolors="none",
+                edgecolors=charts.colour(model.model),
+                linewidths=1.6,
+                zorder=4,
+                label=charts.legend_once(search, "not passed by the ladder's top rate"),
+            )
+            steps = [(x, step.load.rate, step) for x, s in zip(xs, found, strict=True)
+                     for step in s.steps]  # fmt: skip
+            _marks(search, steps)
+    search.set_xticks(range(len(ladder)), [f"C = {_plain(c)} ms" for c in ladder])
+    search.set(
+        yscale="log",
+        ylabel="offered, requests/s",
+        title="The offered rate where the p99 passed 1 s",
+    )
+    charts.plain_ticks(search, "y")
+    search.grid(True, axis="y", alpha=0.3)
+    charts.legend(
+        figure,
+        [m.model for m in models],
+        marks_from=[fixed, search],
+        loc="outside lower center",
+        ncols=6,
+    )
+    return figure
+
+
+def blocking_figure(doc: HurtsDocument) -> MplFigure:
+    """The p99 with no blocking call, with the call, with its fix: a bar per model."""
+    plan, models = doc.plan, doc.blocking or []
+    figure, (axes,) = charts.new_figure(8, 4.8)
+    calls = list(dict.fromkeys(f.variant for m in models for f in m.figures))
+    width = 0.8 / max(1, len(models))
+    for index, model in enumerate(models):
+        by_call = {f.variant: f for f in model.figures}
+        xs = [c + (index - (len(models) - 1) / 2) * width for c in range(len(calls))]
+        shown = [(x, by_call[call]) for x, call in zip(xs, calls, strict=True) if call in by_call]
+        tails = [f.load.latency_ms.p99 for _, f in shown]
+        bars = axes.bar(
+            [x for x, _ in shown],
+            [t or 0.0 for t in tails],
+            width,
+            color=charts.colour(model.model),
+            gid=model.model,
+        )
+        words = [("-" if t is None else tables.number(t)) + ("" if f.load.trusted else MARK)
+                 for (_, f), t in zip(shown, tails, strict=True)]  # fmt: skip
+        axes.bar_label(bars, words, fontsize="x-small", padding=4)
+        _marks(axes, ((x, t, f) for (x, f), t in zip(shown, tails, strict=True)))
+    delay_ms = plan.delay * 1000
+    charts.hline(axes, delay_ms, f"D = {delay_ms:g} ms", where="outside")
+    total = delay_ms + plan.block_ms
+    charts.hline(axes, total, f"D + the call\n= {total:g} ms", where="outside")
+    axes.set_xticks(range(len(calls)), [CALLS.get(call, call) for call in calls])
+    axes.set_ylim(0, None)
+    axes.set(
+        ylabel="p99, ms from the intended send",
+        title=f"A {plan.block_ms:g} ms blocking call every {plan.block_every}th request, "
+        f"{plan.block_rate:g}/s",
+    )
+    charts.plain_ticks(axes, "y")
+    axes.grid(True, axis="y", alpha=0.3)
+    charts.legend(axes, [m.model for m in models], marks_from=[axes], loc="center right")
+    return figure
+
+
+#: The blocking chart's groups: what each call was.
+CALLS = {
+    "none": "no blocking call",
+    "blocking": "the call, as written",
+    "fixed": "the call, off the loop",
+}
+
+
+def idle_figure(doc: HurtsDocument) -> MplFigure:
+    """Memory per idle connection, and the live requests' p99, against how many are held:
+    a colour per model, the limits by line style (raised solid, as shipped dashed)."""
+    plan, rows = doc.plan, doc.idle or []
+    figure, (memory, live) = charts.new_figure(12, 4.8, panels=2)
+    keys = list(dict.fromkeys((row.model, row.config) for row in rows))
+    closed = []
+    for model, config in keys:
+        found = sorted(
+            (r for r in rows if (r.model, r.config) == (model, config)), key=lambda r: r.connections
+        )
+        counts = [r.connections for r in found]
+        kib = [per_connection(r) for r in found]
+        gone = [charts.plain(r.connections) for r, k in zip(found, kib, strict=True) if k is None]
+        if gone:
+            closed.append(f"{model} {config}: {', '.join(gone)}")
+        p99 = _gaps(r.live.load.latency_ms.p99 for r in found)
+        line = charts.style(model, config)
+        memory.plot(counts, _gaps(kib), marker="o", markersize=4, gid=f"{model} {config}", **line)
+        live.plot(counts, p99, marker="o", markersize=4, gid=f"{model} {config}", **line)
+        _marks(live, ((c, y, r.live) for c, y, r in zip(counts, p99, found, strict=True)))
+    if closed:
+        memory.annotate(
+            "no figure where the server had\nclosed most of them by then:\n" + "\n".join(closed),
+            (0.02, 0.5),
+            xycoords="axes fraction",
+            va="center",
+            fontsize="x-small",
+            color=charts.GREY,
+        )
+    delay_ms = plan.delay * 1000
+    charts.hline(live, delay_ms, f"D = {delay_ms:g} ms", below=True)
+    memory.set(
+        ylabel="KiB of the worker's memory per idle connection", title="What holding them costs"
+    )
+    live.set(
+        ylabel="p99, ms from the intended send",
+        title=f"Live requests at {plan.idle_rate:g}/s meanwhile",
+    )
+    for axes in (memory, live):
+        axes.set_xscale("log")
+        axes.set_ylim(0, None)
+        axes.set_xlabel("idle keep-alive connections")
+        charts.plain_ticks(axes)
+        axes.grid(True, alpha=0.3)
+    models = list(dict.fromkeys(model for model, _ in keys))
+    configs = list(dict.fromkeys(config for _, config in keys))
+    charts.legend(
+        figure,
+        models,
+        configs,
+        marks_from=[live],
+        loc="outside lower center",
+        ncols=len(models) + len(configs) + 2,
+    )
+    return figure
 
 
 def main(argv: list[str] | None = None) -> None:
