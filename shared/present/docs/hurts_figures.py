@@ -41,9 +41,10 @@ def cpu_block() -> str:
         p50 = {figure.cpu_ms: figure.load.latency_ms.p50 for figure in model.fixed}
         if p50.get(0) is not None and p50.get(most) is not None:
             grown.append(f"{possessive(model.model)} from {ms(p50[0])} to {ms(p50[most])} ms")
+    carried = all(f.load.ok == f.load.sent for model in models for f in model.fixed)
+    every = "every model answered every request at every C on one worker, and " if carried else ""
     said = (
-        f"At {plan.cpu_rate:g} requests a second every model carries every C on one "
-        f"worker, and the p50 grows by about C and the request's other costs: at C = "
+        f"At {plan.cpu_rate:g} requests a second {every}the p50 grows with C: at C = "
         f"{most:g} ms, {listed(grown)}."
     )
     passes = []
@@ -83,14 +84,14 @@ def blocking_block() -> str:
         f"does not cooperate with, at {plan.block_rate:g} requests a second: one call every "
         f"{plan.block_every / plan.block_rate:g} s."
     )
-    if ("threads", "none") in p99:
+    if ("threads", "none") in p99 and _unmoved(p99["threads", "none"], p99["threads", "blocking"]):
         said += (
             f" In threads it holds its own thread only: p99 {ms(p99['threads', 'blocking'])} "
             f"ms against {ms(p99['threads', 'none'])} without the call, and only the "
             f"{share:g} % of requests that make the call wait for it (p99.9 "
             f"{ms(p999['threads', 'blocking'])} ms)."
         )
-    if cooperative:
+    if cooperative and not any(_unmoved(p99[m, "none"], p99[m, "blocking"]) for m in cooperative):
         went = listed(
             [f"{possessive(m)} p99 from {ms(p99[m, 'none'])} to {ms(p99[m, 'blocking'])} ms"
              for m in cooperative]
@@ -124,6 +125,11 @@ def noticed(doc: HurtsDocument) -> str:
         else:
             said.append(f"{model.model} have no detector, and nothing was said")
     return f"Who notices: {'; '.join(said)}." if said else ""
+
+
+def _unmoved(before: float | None, after: float | None) -> bool:
+    """Whether a p99 stayed within a fifth of what it was."""
+    return before is not None and after is not None and after < 1.2 * before
 
 
 def _largest(rows: Sequence[Idle], config: str) -> list[Idle]:
