@@ -17,8 +17,12 @@ colour across the charts and the report's pages, and a configuration one line st
   as a string, for bar and point labels.
 * Marks, each with its one legend entry per axes: ``mark_untrusted`` (hollow
   red-edged rings, "untrusted"), ``mark_saturated`` (black crosses, "saturated"),
-  ``mark_knee`` (a diamond and its label). ``hline`` and ``vline`` draw a grey
-  reference line (D, 2 x D, the 100 ms budget) with its label written on it.
+  ``mark_knee`` (a diamond and its label); ``legend_once`` for a mark of your own.
+  ``hline`` and ``vline`` draw a grey reference line (D, 2 x D, the 100 ms budget)
+  with its label written on it (``hline(..., where="outside")``: beyond the axes).
+* ``new_figure``, ``save`` and ``legend``: a figure without pyplot's global state,
+  written without a date (the same bytes for the same figures), and a legend of a
+  colour per model, a line style per configuration, then the marks.
 * ``css()``: the report's CSS rules colouring ``css_class(model)`` elements from
   the same palette, so a page never writes a colour twice.
 
@@ -158,7 +162,7 @@ def plain_ticks(axes: Axes, which: str = "both") -> None:
         axis.set_major_formatter(FuncFormatter(lambda value, _: plain(value)))
 
 
-def _legend_once(axes: Axes, label: str) -> str | None:
+def legend_once(axes: Axes, label: str) -> str | None:
     """``label`` the first time it marks ``axes``, None after: one legend entry."""
     _, labels = axes.get_legend_handles_labels()
     return None if label in labels else label
@@ -170,8 +174,16 @@ def mark_untrusted(
     """Hollow red-edged rings around points whose figure is not to be trusted."""
     if not xs:
         return
-    axes.scatter(xs, ys, s=150, facecolors="none", edgecolors=UNTRUSTED, linewidths=1.6,
-                 zorder=5, label=_legend_once(axes, label))  # fmt: skip
+    axes.scatter(
+        xs,
+        ys,
+        s=150,
+        facecolors="none",
+        edgecolors=UNTRUSTED,
+        linewidths=1.6,
+        zorder=5,
+        label=legend_once(axes, label),
+    )
 
 
 def mark_saturated(
@@ -180,35 +192,63 @@ def mark_saturated(
     """Black crosses on points where the service fell behind what it was offered."""
     if not xs:
         return
-    axes.scatter(xs, ys, s=70, marker="x", color=SATURATED, linewidths=1.4, zorder=6,
-                 label=_legend_once(axes, label))  # fmt: skip
+    axes.scatter(
+        xs,
+        ys,
+        s=70,
+        marker="x",
+        color=SATURATED,
+        linewidths=1.4,
+        zorder=6,
+        label=legend_once(axes, label),
+    )
 
 
 def mark_knee(axes: Axes, x: float, y: float, label: str, colour_of: str = "") -> None:
     """A diamond on a knee (or any one point to point out), its label beside it."""
     tint = colour(colour_of) if colour_of else GREY
-    axes.scatter([x], [y], s=90, marker="D", facecolors="white", edgecolors=tint,
-                 linewidths=1.6, zorder=6)  # fmt: skip
-    axes.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points",
-                  fontsize="small", color=tint)  # fmt: skip
+    axes.scatter(
+        [x], [y], s=90, marker="D", facecolors="white", edgecolors=tint, linewidths=1.6, zorder=6
+    )
+    axes.annotate(
+        label, (x, y), xytext=(6, 6), textcoords="offset points", fontsize="small", color=tint
+    )
 
 
 def hline(axes: Axes, y: float, label: str, *, where: str = "right", below: bool = False) -> None:
-    """A grey dotted reference line at ``y``, its label written on it (left or right end,
-    above the line or ``below`` it, whichever the data leaves free)."""
+    """A grey dotted reference line at ``y``, its label written on it at the ``"left"`` or
+    ``"right"`` end (above the line, or ``below`` it), or ``"outside"`` the axes on the
+    right, where bars or dense lines would hide it."""
     axes.axhline(y, color=GREY, linewidth=1, linestyle=":", zorder=1)
-    left = where == "left"
-    axes.annotate(label, (0.01 if left else 0.99, y), xycoords=("axes fraction", "data"),
-                  xytext=(0, -2 if below else 2), textcoords="offset points",
-                  ha="left" if left else "right", va="top" if below else "bottom",
-                  fontsize="small", color=GREY)  # fmt: skip
+    at = {"left": (0.01, "left"), "right": (0.99, "right"), "outside": (1.01, "left")}
+    x, align = at[where]
+    lift = 0 if where == "outside" else (-2 if below else 2)
+    axes.annotate(
+        label,
+        (x, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, lift),
+        textcoords="offset points",
+        ha=align,
+        va="center" if where == "outside" else ("top" if below else "bottom"),
+        fontsize="small",
+        color=GREY,
+    )
 
 
 def vline(axes: Axes, x: float, label: str) -> None:
     """A grey dotted reference line at ``x``, its label written up along it."""
     axes.axvline(x, color=GREY, linewidth=1, linestyle=":", zorder=1)
-    axes.annotate(label, (x, 0.98), xycoords=("data", "axes fraction"), rotation=90,
-                  ha="right", va="top", fontsize="small", color=GREY)  # fmt: skip
+    axes.annotate(
+        label,
+        (x, 0.98),
+        xycoords=("data", "axes fraction"),
+        rotation=90,
+        ha="right",
+        va="top",
+        fontsize="small",
+        color=GREY,
+    )
 
 
 def new_figure(width: float, height: float, panels: int = 1) -> tuple[Figure, list[Axes]]:
@@ -286,36 +326,64 @@ def fanout_figure(document: BenchDocument) -> Figure:
     drawn, stopped = [], set()
     for model in document.models:
         for variant in ("tuned", "defaults"):
-            results = [r for r in document.of("fanout", variant=variant)
-                       if r.model == model and r.figure("wall_s")]  # fmt: skip
+            results = [
+                r
+                for r in document.of("fanout", variant=variant)
+                if r.model == model and r.figure("wall_s")
+            ]
             if not results:
                 continue
             walls = [r.figure("wall_s") or Spread(0, 0, 0) for r in results]
             xs, ys = [r.size for r in results], [w.median for w in walls]
             spans = [[w.median - w.low for w in walls], [w.high - w.median for w in walls]]
-            axes.errorbar(xs, ys, yerr=spans, marker="o", markersize=4, capsize=3,
-                          gid=f"{model} {variant}", **style(model, variant))  # fmt: skip
+            axes.errorbar(
+                xs,
+                ys,
+                yerr=spans,
+                marker="o",
+                markersize=4,
+                capsize=3,
+                gid=f"{model} {variant}",
+                **style(model, variant),
+            )
             drawn.append(model)
-            ends = [(x, y) for x, y, r in zip(xs, ys, results, strict=True)
-                    if r.figure("cancelled")]  # fmt: skip
+            ends = [
+                (x, y) for x, y, r in zip(xs, ys, results, strict=True) if r.figure("cancelled")
+            ]
             if ends:
                 stopped.add(variant)
-                axes.scatter([x for x, _ in ends], [y for _, y in ends], s=170, zorder=5,
-                             facecolors="none", edgecolors="#000000", linewidths=1.2,
-                             label=_legend_once(axes, "stopped at its deadline"))  # fmt: skip
+                axes.scatter(
+                    [x for x, _ in ends],
+                    [y for _, y in ends],
+                    s=170,
+                    zorder=5,
+                    facecolors="none",
+                    edgecolors="#000000",
+                    linewidths=1.2,
+                    label=legend_once(axes, "stopped at its deadline"),
+                )
     hline(axes, plan.delay, f"D = {plan.delay:g} s: every request at once", below=True)
     if "defaults" in stopped:
-        hline(axes, plan.defaults_deadline, f"the defaults' deadline, {plan.defaults_deadline:g} s",
-              where="left")  # fmt: skip
+        hline(
+            axes,
+            plan.defaults_deadline,
+            f"the defaults' deadline, {plan.defaults_deadline:g} s",
+            where="left",
+        )
     if "tuned" in stopped:
         hline(axes, plan.deadline, f"the tuned deadline, {plan.deadline:g} s", where="left")
-    axes.set(xscale="log", yscale="log", xlabel="N, requests at once",
-             ylabel="wall time, s (median, min-max)",
-             title=f"Fan-out: N GETs, each answered after D = {plan.delay:g} s")  # fmt: skip
+    axes.set(
+        xscale="log",
+        yscale="log",
+        xlabel="N, requests at once",
+        ylabel="wall time, s (median, min-max)",
+        title=f"Fan-out: N GETs, each answered after D = {plan.delay:g} s",
+    )
     plain_ticks(axes)
     axes.grid(True, which="major", alpha=0.3)
-    legend(figure, list(dict.fromkeys(drawn)), ["tuned", "defaults"], [axes],
-           loc="outside right upper")  # fmt: skip
+    legend(
+        figure, list(dict.fromkeys(drawn)), ["tuned", "defaults"], [axes], loc="outside right upper"
+    )
     return figure
 
 
@@ -325,8 +393,10 @@ def memory_figure(document: BenchDocument) -> Figure:
     sizes = sorted({r.size for r in results})
     width = 0.8 / max(1, len(models))
     figure, panels = new_figure(11, 4.8, panels=2)
-    metrics = (("resident_kib_per_task", "resident (RSS)"),
-               ("virtual_kib_per_task", "virtual (VMS)"))  # fmt: skip
+    metrics = (
+        ("resident_kib_per_task", "resident (RSS)"),
+        ("virtual_kib_per_task", "virtual (VMS)"),
+    )
     for axes, (name, label) in zip(panels, metrics, strict=True):
         for index, model in enumerate(models):
             by_size = {r.size: r for r in results if r.model == model}
@@ -334,18 +404,34 @@ def memory_figure(document: BenchDocument) -> Figure:
                 result, x = by_size.get(tasks), position + index * width
                 summary = result.figure(name) if result else None
                 if summary is not None and summary.median > 0:
-                    bars = axes.bar([x], [summary.median], width=width, color=colour(model),
-                                    gid=f"{model} {tasks}")  # fmt: skip
+                    bars = axes.bar(
+                        [x],
+                        [summary.median],
+                        width=width,
+                        color=colour(model),
+                        gid=f"{model} {tasks}",
+                    )
                     axes.bar_label(bars, [number(summary.median)], fontsize="x-small")
                 elif result is not None and result.skipped:
-                    axes.annotate("not run:\ncapped", (x, 0), xycoords=("data", "axes fraction"),
-                                  xytext=(0, 4), textcoords="offset points", ha="center",
-                                  fontsize="x-small", color=colour(model))  # fmt: skip
+                    axes.annotate(
+                        "not run:\ncapped",
+                        (x, 0),
+                        xycoords=("data", "axes fraction"),
+                        xytext=(0, 4),
+                        textcoords="offset points",
+                        ha="center",
+                        fontsize="x-small",
+                        color=colour(model),
+                    )
         middle = width * (len(models) - 1) / 2
         axes.set_xticks([p + middle for p in range(len(sizes))], [f"{n:,}" for n in sizes])
         axes.set_xlim(middle - 0.5, len(sizes) - 0.5 + middle)  # each group whole, notes too
-        axes.set(yscale="log", xlabel="tasks parked at once", ylabel="KiB per task (median)",
-                 title=f"{label} memory per parked task")  # fmt: skip
+        axes.set(
+            yscale="log",
+            xlabel="tasks parked at once",
+            ylabel="KiB per task (median)",
+            title=f"{label} memory per parked task",
+        )
         axes.set_ylim(0.5, axes.get_ylim()[1] * 3)  # room above the bars for their labels
         plain_ticks(axes, "y")
         axes.grid(True, axis="y", which="major", alpha=0.3)
