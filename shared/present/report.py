@@ -5,7 +5,9 @@ from Jinja2 templates, one local stylesheet, code highlighted by Pygments at
 build time, charts as SVG files beside the pages. No script, no font, nothing
 fetched, and no path of the machine that made it.
 
-* ``index.html``: the scenarios with their verdicts, and where the models differ;
+* ``index.html``: the verdict per model from the committed figures
+  (``shared.present.docs.verdict``), the scenarios with their verdicts, and where
+  the models differ;
 * ``<scenario>.html``: the idea, the three modules aligned section by section
   (``shared.present.sources``), what each model printed in a fresh run, and the verdict;
 * ``bare.html``: the service alone (``<model>_impl/bare.py``), aligned as a scenario's
@@ -39,8 +41,8 @@ from shared.measure.hurts.document import HurtsDocument
 from shared.measure.load.document import LoadDocument
 from shared.present import bench as bench_tables
 from shared.present import charts, hurts, show
-from shared.present.docs import catalogue
 from shared.present import load as load_tables
+from shared.present.docs import catalogue, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LIGHT_STYLE, DARK_STYLE = "friendly", "github-dark"  # Pygments styles
@@ -357,6 +359,10 @@ def build(
         "as_expected": sum(run.ok for run in runs),
         "href": href,
         "bare_page": BARE_PAGE,
+        # The index opens with the verdict of the committed figures, whatever this
+        # report was given: the answer a reader comes for, and where it comes from.
+        "verdict_tables": verdict.html_tables(),
+        "verdict_citations": verdict.html_citations(),
     }
     written: list[Path] = []
 

@@ -39,6 +39,8 @@ from shared.present import hurts as hurts_tables
 from shared.present import load as load_tables
 from shared.present import report, sources
 from shared.present import show as show_module
+from shared.present.docs import sources as docs_sources
+from shared.present.docs import verdict
 from tests.support.batches import Runs
 from tests.support.cli import CLI
 
@@ -163,6 +165,21 @@ def site(built: Built) -> Path:
 
 def pages(site: Path) -> Iterator[Path]:
     yield from sorted(site.glob("*.html"))
+
+
+# The index opens with the verdict: the README's, from the committed figures, each
+# number of it shown, and the files and runs it comes from named, before the scenarios.
+def test_index_opens_with_the_verdict(site: Path) -> None:
+    markup = (site / "index.html").read_text(encoding="utf-8")
+    words, figures = verdict.words_table(), verdict.figures_table()
+    start = markup.index(words.title.replace("'", "&#x27;"))
+    assert start < markup.index(figures.title) < markup.index('id="scenarios"')
+    shown = "".join(parse(site / "index.html").body)
+    for row in figures.texts():
+        for cell in row:
+            assert cell in shown, cell
+    for path in (docs_sources.LOAD, docs_sources.HURTS, docs_sources.BENCH):
+        assert f"From {docs_sources.relative(path)}, remade by" in shown
 
 
 # Every scenario of the catalogue has a page, linked from the index.

@@ -174,7 +174,7 @@ def words_table() -> tables.Table:
             tables.Column("suits", align="left"),
             tables.Column("punishes", align="left"),
         ),
-        name="verdict",
+        name="verdict-words",
     )
     for model in MODELS:
         suits, punishes = WORDS[model]
