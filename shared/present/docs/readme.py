@@ -17,8 +17,8 @@ TREE: tuple[tuple[str, str | None], ...] = (
     ("threads_impl/", None),
     (
         "shared/",
-        "the project's package, in layers, lowest first: a module imports only "
-        "from its own layer or a lower one",
+        "The project's package, in layers, lowest first: a module imports only "
+        "from its own layer or a lower one.",
     ),
     ("shared/errors.py", None),
     ("shared/args.py", None),
@@ -30,9 +30,9 @@ TREE: tuple[tuple[str, str | None], ...] = (
     ("shared/measure/", None),
     ("shared/present/", None),
     ("shared/cli/", None),
-    ("tests/", "the tests, a folder per layer of `shared/`; `support/` holds what they share"),
-    ("docs/", "the reference pages, and the committed figures files and charts"),
-    ("scripts/", "`tox` with every CPython found, the soak, the Debian sid root"),
+    ("tests/", "The tests, a folder per layer of `shared/`; `support/` holds what they share."),
+    ("docs/", "The reference pages, and the committed figures files and charts."),
+    ("scripts/", "`tox` with every CPython found, the soak, the Debian sid root."),
 )
 
 
