@@ -48,8 +48,10 @@ exit status:
          behind or failed its own check; figures written, marked
   128+N  ended by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"""
 
-#: Where a bug is to be reported.
-ISSUES = "the project's issue tracker (`issues` in this checkout)"
+#: Where a bug is reported when the package's metadata cannot say (a checkout
+#: that was never installed): pyproject.toml's ``[project.urls]``.
+HOME = "https://github.com/concurrency-compare/concurrency-compare"
+ISSUES = f"{HOME}/issues"
 
 
 class UsageError(Exception):
@@ -98,12 +100,27 @@ def _summary(exc: BaseException) -> str:
 
 
 def bug_report(prog: str, exc: BaseException) -> str:
-    """What a bug prints: the traceback, then a line saying it is one."""
+    """What a bug prints: the traceback, then a line saying it is one and where to report it."""
     lines = traceback.format_exception(exc)
     return "".join(lines) + (
         f"{prog}: this is a bug in concurrency-compare, not in a model or in your input "
-        f"({summary(exc, 120)}); please report it, with the lines above, to {ISSUES}"
+        f"({summary(exc, 120)}); please report it, with the lines above, at {issues_url()}"
     )
+
+
+def issues_url() -> str:
+    """Where a user reports a bug: the ``Issues`` URL of the installed package's metadata
+    (``[project.urls]`` in pyproject.toml), or ``ISSUES`` when there is none."""
+    # Imported here, on a bug only: every model interpreter imports this module.
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("concurrency-compare").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return ISSUES
+    # Each is "Label, URL" (the core metadata's Project-URL field).
+    found = dict(url.split(", ", 1) for url in urls if ", " in url)
+    return found.get("Issues") or ISSUES
 
 
 def run_command(

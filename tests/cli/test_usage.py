@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from shared.contract import HTTP_TIMEOUT_VARIABLE, MAX_SCALE, MIN_SCALE, MODELS
 from shared.harness import processes
 from tests.support.cli import CLI
 
+ROOT = Path(__file__).resolve().parents[2]
 A_FOLDER = str(Path(__file__).parent)  # exists, and is a folder
 NO_FOLDER = "/no/such/folder/out.json"
 DEAD_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
@@ -259,3 +261,20 @@ def test_bare_command(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("list", "run", "show", "report", "bench", "serve"):
         assert f"\n    {command} " in out
     assert "exit status:" in out and "3      the environment failed" in out
+
+
+# A bug is not bad usage: its traceback, then one line naming where a user reports it,
+# the Issues URL of pyproject.toml's [project.urls] as the installed metadata has it.
+def test_a_bug_names_where_to_report_it(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken() -> int:
+        raise KeyError("a bug, for the test")
+
+    assert errors.run_command("concurrency-compare", broken) == errors.BUG
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls["Issues"].startswith(urls["Home"]) and urls["Home"] == errors.HOME
+    assert lines[-1].startswith("concurrency-compare: this is a bug in concurrency-compare")
+    assert lines[-1].endswith(f"(KeyError: 'a bug, for the test'); please report it, with the "
+                              f"lines above, at {urls['Issues']}")  # fmt: skip
+    assert "`issues`" not in lines[-1]
