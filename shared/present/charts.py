@@ -23,8 +23,10 @@ colour across the charts and the report's pages, and a configuration one line st
 * ``new_figure``, ``save`` and ``legend``: a figure without pyplot's global state,
   written without a date (the same bytes for the same figures), and a legend of a
   colour per model, a line style per configuration, then the marks.
-* ``css()``: the report's CSS rules colouring ``css_class(model)`` elements from
-  the same palette, so a page never writes a colour twice.
+* ``css()``: the report's CSS for the same palette (``--asyncio`` and the others, a
+  swatch before each model's name), so a page never writes a colour twice;
+  ``mark_models(html)`` puts the swatch before every model's name that opens a table
+  cell or a heading (the report's ``models`` filter).
 
 Nothing here imports matplotlib at import time: the helpers take the ``Axes``
 they draw on, so only a command that draws pays for matplotlib.
@@ -40,6 +42,8 @@ import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from markupsafe import Markup
 
 from shared.measure.bench.figures import BenchDocument
 from shared.tables import Spread, number
@@ -123,9 +127,39 @@ def css_class(name: str) -> str:
 
 
 def css() -> str:
-    """CSS rules colouring each model's name (``css_class``) as its charts do."""
+    """The report's CSS for the palette: a variable per model (``--asyncio``, for the
+    rules of ``style.css``), and the swatch before each name ``mark_models`` wraps.
+
+    The swatch carries the colour rather than the name's letters: orange or sky-blue
+    letters would be hard to read on a light page, a swatch of them is not.
+    """
     palette = MODEL_COLOURS | VARIANT_COLOURS
-    return "\n".join(f".{css_class(name)} {{ color: {hex_} }}" for name, hex_ in palette.items())
+    names = "\n".join(f"  --{css_class(n)[6:]}: {hex_};" for n, hex_ in palette.items())
+    swatches = "\n".join(f".{css_class(n)} {{ --model: {hex_}; }}" for n, hex_ in palette.items())
+    return (
+        "/* The models' colours: shared.present.charts.MODEL_COLOURS, as in the charts. */\n"
+        f":root {{\n{names}\n}}\n{swatches}\n"
+        ".model-name { white-space: nowrap; }\n"
+        '.model-name::before { content: ""; display: inline-block; width: 0.75em; '
+        "height: 0.75em; margin-right: 0.3em; border-radius: 50%; "
+        "background: var(--model, transparent); box-shadow: 0 0 0 1px var(--line); }\n"
+    )
+
+
+#: A model's name (or a variant's) at the start of a table cell or heading.
+CELL_MODEL = re.compile(r"(<(?:td|th|h[1-6])\b[^>]*>)((?:asyncio|gevent|threads)(?:\+[\w-]+)?)\b")
+
+
+def mark_models(markup: str) -> Markup:
+    """HTML (a table of ``shared.tables.html``, a heading) with each cell or heading that
+    opens with a model's name showing it with its colour's swatch (``css``)."""
+
+    def wrap(found: re.Match[str]) -> str:
+        name = found.group(2)
+        classes = " ".join(dict.fromkeys((css_class(name.split("+")[0]), css_class(name))))
+        return f'{found.group(1)}<span class="model-name {classes}">{name}</span>'
+
+    return Markup(CELL_MODEL.sub(wrap, str(markup)))  # only known names added: still safe
 
 
 def plain(value: float) -> str:

@@ -288,6 +288,7 @@ def environment_of_templates() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     templates.filters["code_spans"] = code_spans
+    templates.filters["models"] = charts.mark_models  # each model's name with its colour
     return templates
 
 
@@ -304,7 +305,7 @@ def stylesheet() -> str:
     light, dark = (token_colours(style) for style in (LIGHT_STYLE, DARK_STYLE))
     indented = "\n".join(f"  {line}" for line in dark.splitlines())
     return (
-        f"{own}\n/* Pygments: {LIGHT_STYLE} */\n{light}\n"
+        f"{own}\n{charts.css()}/* Pygments: {LIGHT_STYLE} */\n{light}\n"
         f"/* Pygments: {DARK_STYLE}, for dark screens */\n"
         f"@media (prefers-color-scheme: dark) {{\n{indented}\n}}\n"
     )
@@ -420,7 +421,7 @@ def build(
 # -- the page of "What hurts a service" ----------------------------------------------
 
 HURTS_SECTIONS = {
-    "cpu": ("CPU in the handler", "hurts-cpu", "p50, p99 and p99.9 against C, per model"),
+    "cpu": ("CPU in the handler", "hurts-cpu", "p50 and p99 against C; where the p99 passed 1 s"),
     "blocking": ("A blocking call", "hurts-blocking", "p99: no call, the call, its fix"),
     "idle": ("Idle connections", "hurts-idle", "memory per idle connection, live p99"),
 }
@@ -447,6 +448,9 @@ def write_hurts_page(
         sections.append(({"anchor": chart, "title": title}, parts))
     base = {
         "has_bench": False,
+        "has_load": False,
+        "has_hurts": True,
+        "bare_page": BARE_PAGE,
         "environment": documents.to_json(doc.environment),
         "made": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
     }
