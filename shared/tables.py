@@ -145,6 +145,8 @@ class Table:
 # -- the terminal ---------------------------------------------------------------
 
 STYLES: dict[Flag, str] = {"": "", "failed": "red", "skipped": "dim"}
+#: What a flagged row's colour says, in words, for Markdown, which has no colour.
+FLAG_WORDS: dict[Flag, str] = {"": "", "failed": "failed", "skipped": "not run"}
 
 
 def grid(table: Table, widths: Sequence[int] | None = None) -> RichTable:
@@ -215,8 +217,18 @@ def rich(table: Table) -> Group:
 # -- Markdown ---------------------------------------------------------------------
 
 
+def said(row: Row, cells: list[str]) -> list[str]:
+    """A row's cells with its flag in words after the first ("threads (not run)"), unless
+    a cell says it already: the terminal's red or dim, where there is no colour."""
+    word = FLAG_WORDS[row.flag]
+    if not word or any(word in cell for cell in cells):
+        return cells
+    return [f"{cells[0]} ({word})", *cells[1:]]
+
+
 def markdown(table: Table, *, title: bool = True) -> str:
-    """The table in GitHub's Markdown: the title as a paragraph, notes as a list."""
+    """The table in GitHub's Markdown: the title as a paragraph, notes as a list, a
+    flagged row's flag in words (``said``)."""
 
     def line(cells: Iterable[str]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
@@ -224,7 +236,7 @@ def markdown(table: Table, *, title: bool = True) -> str:
     rules = ["---:" if column.align == "right" else "---" for column in table.columns]
     lines = [table.title, ""] if title and table.title else []
     lines += [line(c.heading for c in table.columns), "|" + "|".join(rules) + "|"]
-    lines += [line(cells) for cells in table.texts()]
+    lines += [line(said(row, cells)) for row, cells in zip(table.rows, table.texts(), strict=True)]
     if table.notes:
         lines += ["", *(f"- {note}" for note in table.notes)]
     return "\n".join(lines)
