@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from shared.errors import UsageError
 
@@ -104,6 +104,29 @@ def services_url(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"not a services URL: {text!r} (like http://127.0.0.1:8080, as `serve` prints it)"
         )
+    return text
+
+
+def postgres_url(text: str) -> str:
+    """``--postgres-url``: a PostgreSQL URI with a host (libpq's form, as psycopg takes it).
+
+    The host is in the URI's authority (several, comma-separated, for libpq's
+    failover) or, for a Unix socket's folder, in its ``host`` parameter
+    (``postgresql:///db?host=/run/postgresql``).
+    """
+    refused = argparse.ArgumentTypeError(
+        f"not a PostgreSQL URL: {text!r} (like postgresql://user@127.0.0.1:5432/db)"
+    )
+    try:
+        parts = urlsplit(text)
+        hosts = [urlsplit(f"//{h}") for h in parts.netloc.rpartition("@")[2].split(",") if h]
+        for host in hosts:
+            _ = host.port  # a ValueError for a port that is not one
+    except ValueError:
+        raise refused from None
+    named = all(h.hostname for h in hosts) and (hosts or parse_qs(parts.query).get("host"))
+    if parts.scheme not in ("postgresql", "postgres") or not named:
+        raise refused
     return text
 
 

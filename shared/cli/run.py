@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shared import documents, scenarios
-from shared.args import model_list, services_url, writable_file
+from shared.args import model_list, postgres_url, services_url, writable_file
 from shared.contract import DEMO_SCALE, MODELS, PostgresSpec, parse_scale
 from shared.errors import DIFFERS, ENVIRONMENT, OK, EnvironmentFailure, UsageError
 from shared.harness import postgres, runner
@@ -46,7 +46,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, scale: str) -> None:
     parser.add_argument(
         "--services-url", type=services_url, help="use services already running there"
     )
-    parser.add_argument("--postgres-url", help="use a PostgreSQL already running there")
+    parser.add_argument(
+        "--postgres-url", type=postgres_url, help="use a PostgreSQL already running there"
+    )
 
 
 def scenario_names(names: Sequence[str]) -> list[str]:

@@ -7,6 +7,7 @@ A *spec* holds the parameters of a run: the article's timings, shrunk by one
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import os
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import urlencode
 
-from shared.args import within
+from shared.args import postgres_url, services_url, within
 from shared.documents import jsonable
 
 MODELS = ("asyncio", "gevent", "threads")
@@ -188,6 +189,16 @@ def _check_value(kind: Any, value: object) -> str:
     return ""  # a type this check does not know: the subclass checks it
 
 
+def _check_url(name: str, value: str, kind: typing.Callable[[str], str]) -> None:
+    """A URL field is "" (the runner fills it in) or a URL of its ``kind`` (``shared.args``)."""
+    if not value:
+        return
+    try:
+        kind(value)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"spec field {name}: {exc}") from None
+
+
 @dataclass(frozen=True, kw_only=True)
 class HttpSpec(Spec):
     """A spec for a scenario that talks to the local services.
@@ -201,6 +212,7 @@ class HttpSpec(Spec):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _check_url("services_url", self.services_url, services_url)
         # A service slower than the client's patience would read as a hung server.
         limit = HTTP_TIMEOUT / 2
         for name, seconds in self.durations().items():
@@ -245,6 +257,10 @@ class PostgresSpec(Spec):
     """
 
     postgres_url: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_url("postgres_url", self.postgres_url, postgres_url)
 
     def pointed_at_postgres(self, url: str) -> Self:
         """The same spec, for the server at ``url``."""

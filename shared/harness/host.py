@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO, cast
 
 from shared import scenarios
-from shared.args import Parser, services_url, writable_file
+from shared.args import Parser, postgres_url, services_url, writable_file
 from shared.contract import (
     MAX_SCALE,
     MIN_SCALE,
@@ -121,7 +121,11 @@ def make_parser(model: str) -> Parser:
     parser.add_argument(
         "--services-url", type=services_url, help="use running services instead of starting them"
     )
-    parser.add_argument("--postgres-url", help="use a running PostgreSQL instead of starting one")
+    parser.add_argument(
+        "--postgres-url",
+        type=postgres_url,
+        help="use a running PostgreSQL instead of starting one",
+    )
     parser.add_argument(
         "--result", type=writable_file, help="write the JSON report here (used by the runner)"
     )
