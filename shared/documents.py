@@ -79,13 +79,17 @@ def from_json(cls: type[D], data: Any, where: str = "") -> D:
 
     ``DocumentError`` says where the first part that does not fit is. A field
     with a default may be missing; an unknown key is an error (a file of
-    another shape, not a newer one with the same version).
+    another shape, not a newer one with the same version). A document (a
+    ``cls`` with a ``FORMAT``) with nothing in it is refused: see ``check_filled``.
     """
     form = getattr(cls, "FORMAT", None)
     if isinstance(form, Format) and not where:
         check_format(data, form)
         data = {k: v for k, v in data.items() if k != "format"}
-    return typing.cast(D, _from_json(cls, data, where))
+    document = typing.cast(D, _from_json(cls, data, where))
+    if isinstance(form, Format) and not where:
+        check_filled(document)
+    return document
 
 
 def check_format(data: Any, form: Format) -> None:
@@ -99,6 +103,37 @@ def check_format(data: Any, form: Format) -> None:
             f"a {form.writer} file of format version {found.get('version')!r}; this "
             f"version reads {form.version} (make it again with this version's command)"
         )
+
+
+def check_filled(document: Any) -> None:
+    """Refuses a document with nothing in it, in one line naming what is empty.
+
+    Its figures are its lists and dicts at the top (a bench's results, a load's
+    deployments, a runs file's runs): each one it must have holds something; when
+    it must have none (hurts: each experiment's rows, there when it ran), one of
+    those it may have does.
+    """
+    hints = typing.get_type_hints(type(document))
+    required: list[str] = []
+    optional: list[str] = []
+    for field in dataclasses.fields(document):
+        if not _collection(hints[field.name]):
+            continue
+        no_default = dataclasses.MISSING
+        has_default = field.default is not no_default or field.default_factory is not no_default
+        (optional if has_default else required).append(field.name)
+    empty = [name for name in required if not getattr(document, name)]
+    if empty:
+        raise DocumentError(f"{empty[0]}: none (nothing in it)")
+    if not required and optional and not any(getattr(document, n) for n in optional):
+        raise DocumentError(f"{', '.join(optional)}: none (nothing in it)")
+
+
+def _collection(kind: Any) -> bool:
+    """Whether a field of type ``kind`` holds a list or a dict (or None in their stead)."""
+    union = typing.get_origin(kind) in (types.UnionType, typing.Union)
+    options = typing.get_args(kind) if union else (kind,)
+    return any(typing.get_origin(option) in (list, dict) for option in options)
 
 
 def _from_json(kind: Any, value: Any, where: str) -> Any:
@@ -177,11 +212,19 @@ def _from_json(kind: Any, value: Any, where: str) -> Any:
 def read(path: Path | str, cls: type[D]) -> D:
     """The document in the file at ``path``; ``DocumentError`` in one line if it is not one."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # not UTF-8: not a file any command writes
         raise DocumentError(f"{path} is not JSON: {exc}") from None
+    if not text.strip():
+        raise DocumentError(f"{path} is empty")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DocumentError(f"{path} is not JSON, or is cut short: {exc}") from None
+    except RecursionError:  # JSON nested deeper than the parser goes: no document is
+        raise DocumentError(f"{path} is not a figures file: JSON nested too deep") from None
     try:
         return from_json(cls, data)
     except DocumentError as exc:

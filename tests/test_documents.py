@@ -13,6 +13,7 @@ import pytest
 
 from shared import documents
 from shared.documents import DocumentError, Format
+from shared.errors import UsageError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,12 +87,58 @@ def test_spoilt_files_are_refused(spoil: Spoil, message: str) -> None:
     assert "\n" not in str(refused.value)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Experiments:
+    """A document whose parts are each there when their experiment ran, as hurts'."""
+
+    FORMAT: ClassVar[Format] = Format("experiments", 1)
+
+    name: str
+    cpu: list[Step] | None = None
+    idle: dict[str, Step] = field(default_factory=dict)
+
+
+# A document with nothing in it is refused, naming the part that is empty: a list or a
+# dict it must have, or every one it may have when it must have none.
+def test_empty_documents_are_refused() -> None:
+    data = documents.to_json(SAMPLE)
+    data["steps"] = []
+    with pytest.raises(DocumentError, match=r"^steps: none \(nothing in it\)$"):
+        documents.from_json(Sample, data)
+    nothing: list[dict[str, Any]] = [{}, {"cpu": None}, {"cpu": [], "idle": {}}]
+    for empty in nothing:
+        with pytest.raises(DocumentError, match=r"^cpu, idle: none \(nothing in it\)$"):
+            documents.from_json(Experiments, {"format": {"kind": "experiments", "version": 1},
+                                              "name": "x", **empty})  # fmt: skip
+    one = {"format": {"kind": "experiments", "version": 1}, "name": "x", "idle": {"a": {"rate": 1}}}
+    assert documents.from_json(Experiments, one).idle == {"a": Step(rate=1.0)}
+    # Deeper in, an empty dict is a figure like another: the second step had no error.
+    assert documents.from_json(Sample, documents.to_json(SAMPLE)).steps[1].errors == {}
+
+
 # A file that is not JSON, or not there, is refused with its name; the refusal is bad usage.
-def test_unreadable_files(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"format": ', encoding="utf-8")
-    with pytest.raises(DocumentError, match=r"broken\.json is not JSON"):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"empty\.json is empty$"),
+        (b" \n", r"empty\.json is empty$"),
+        (b'{"format": ', r"empty\.json is not JSON, or is cut short: Expecting value"),
+        (b"\xff\xfe{}", r"empty\.json is not JSON: 'utf-8' codec can't decode"),
+        (b"[" * 100_000, r"empty\.json is not a figures file: JSON nested too deep"),
+        (b"[]", r"empty\.json: not the JSON of `sample --json`: not an object"),
+    ],
+    ids=["empty", "blank", "cut-short", "not-utf-8", "too-deep", "a-list"],
+)
+def test_unreadable_files(tmp_path: Path, content: bytes, message: str) -> None:
+    broken = tmp_path / "empty.json"
+    broken.write_bytes(content)
+    with pytest.raises(DocumentError, match=message):
         documents.read(broken, Sample)
-    with pytest.raises(DocumentError, match=r"cannot read .*missing\.json"):
+
+
+def test_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match=r"cannot read .*missing\.json: No such file"):
         documents.read(tmp_path / "missing.json", Sample)
-    assert issubclass(DocumentError, documents.UsageError)
+    with pytest.raises(DocumentError, match=r"cannot read .*: Is a directory"):
+        documents.read(tmp_path, Sample)
+    assert issubclass(DocumentError, UsageError)
