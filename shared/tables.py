@@ -218,10 +218,13 @@ def rich(table: Table) -> Group:
 
 
 def said(row: Row, cells: list[str]) -> list[str]:
-    """A row's cells with its flag in words after the first ("threads (not run)"), unless
-    a cell says it already: the terminal's red or dim, where there is no colour."""
+    """A row's cells with its flag in words after the first ("threads (not run)"): the
+    terminal's red or dim, where there is no colour. Not when a cell says it already,
+    nor when the first cell ends in a mark of its own ("asyncio ?", which the table's
+    notes explain)."""
     word = FLAG_WORDS[row.flag]
-    if not word or any(word in cell for cell in cells):
+    own_mark = bool(cells) and not cells[0][-1:].isalnum()
+    if not word or own_mark or any(word in cell for cell in cells):
         return cells
     return [f"{cells[0]} ({word})", *cells[1:]]
 
