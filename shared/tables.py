@@ -223,7 +223,8 @@ def said(row: Row, cells: list[str]) -> list[str]:
     nor when the first cell ends in a mark of its own ("asyncio ?", which the table's
     notes explain)."""
     word = FLAG_WORDS[row.flag]
-    own_mark = bool(cells) and not cells[0][-1:].isalnum()
+    last = cells[0].split()[-1:] if cells else []
+    own_mark = bool(last) and len(last[0]) == 1 and not last[0].isalnum()  # "asyncio ?"
     if not word or own_mark or any(word in cell for cell in cells):
         return cells
     return [f"{cells[0]} ({word})", *cells[1:]]
