@@ -28,9 +28,10 @@ from tests.support.batches import Batches, quiet_batch
 from tests.support.figures import ordered
 
 #: Two rates over the threads defaults' cap (one thread, D = 50 ms: at most 20
-#: answers per second) and well under any other deployment's, twice each.
+#: answers per second) and well under any other deployment's, twice each; then
+#: the spectrum steps at a half and four fifths of each one's saturation.
 TINY = Plan("tiny", rates=(30, 60), duration=0.5, warmup=0.2, wrk_seconds=0, timeout=3.0,
-            chart_rate=30, repeats=2)  # fmt: skip
+            chart_rate=30, repeats=2, spectrum=(0.5, 0.8))  # fmt: skip
 TINY_DEPLOYMENTS = ("asyncio tuned", "threads defaults")
 
 
@@ -103,6 +104,25 @@ def test_each_model_saturates_where_its_limits_say(runs: Ran) -> None:
     assert threads.figures(TINY).reached
     assert asyncio.of(1)[0].rate == 30 and asyncio.of(1)[0].load.throughput > 20.5
     assert not asyncio.figures(TINY).reached
+
+
+# After the repeats, each deployment is offered a half and four fifths of its
+# saturation (the median over the repeats), once each, for the whole schedule, and
+# the spectrum steps keep their whole distribution; they come back from JSON.
+@pytest.mark.parametrize("name", TINY_DEPLOYMENTS)
+def test_spectrum_steps_at_shares_of_the_saturation(runs: Ran, name: str) -> None:
+    figures = runs.tiny[name].figures(TINY)
+    saturation = figures.saturation.median
+    assert saturation is not None
+    assert [s.share for s in figures.spectrum] == [0.5, 0.8]
+    for step in figures.spectrum:
+        assert step.rate == round(step.share * saturation) and step.load.rate == step.rate
+        assert step.repeat == TINY.repeats and step.load.duration == TINY.duration
+        if not step.saturated:  # the whole schedule was sent (a busy machine may saturate it)
+            assert abs(step.load.sent - step.rate * TINY.duration) <= 1, step.load
+        assert [p for p, _ in step.load.distribution_all][-3:] == [99.95, 99.99, 100]
+    data = json.loads(json.dumps(documents.to_json(figures)))
+    assert documents.from_json(DeploymentFigures, data).spectrum == figures.spectrum
 
 
 # A later repeat climbs from the first one's knee: asyncio's was the top rate, so

@@ -11,7 +11,9 @@
   (shown "≥ T"). ``Connections`` records the connection policy and the
   connections that could not be opened.
 * ``LoadDocument``: the file of ``load --json``: the plan, the environment, the
-  generator's check of itself, every deployment's steps and figures.
+  generator's check of itself, every deployment's steps and figures, and the
+  steps at a half and four fifths of its saturation (``SpectrumStep``) whose
+  whole latency distribution the spectrum chart draws.
 
 ``shared.documents`` writes them as JSON and reads them back, checked.
 """
@@ -157,6 +159,16 @@ class Step(Measured):
     repeat: int = 1  # which of the plan's repeats it belongs to, from 1
 
 
+@dataclass(frozen=True, kw_only=True)
+class SpectrumStep(Step):
+    """A step at a share of the deployment's saturation (its median over the repeats),
+    measured once after the last repeat for its whole latency distribution: where a
+    service is comfortable (a half) and where it is busy but keeping up (four fifths).
+    Its ``repeat`` is the last one's."""
+
+    share: float  # of the saturation: 0.5, 0.8
+
+
 @dataclass(frozen=True)
 class Plan:
     """The ladder of rates and how long each step lasts."""
@@ -180,6 +192,10 @@ class Plan:
     cpu_ms: float = 0.0  # C: milliseconds of CPU the handler spends per request
     connections: int | None = None  # the generator's fixed pool (None: one per waiting request)
     k6: bool = True  # k6 beside the generator at one rate below each deployment's knee
+    # Shares of each deployment's saturation offered once more after its repeats, for
+    # the latency spectrum there (``SpectrumStep``); none in files made before them.
+    spectrum: tuple[float, ...] = ()
+    spectrum_seconds: float = 0.0  # seconds measured per spectrum step; 0: ``duration``
 
     @property
     def budget_ms(self) -> float:
@@ -289,6 +305,7 @@ class DeploymentFigures:
     wrk_ratio: float | None  # median saturation / median wrk throughput
     cross_check: CrossCheck | None = None
     steps: list[Step]  # every repeat's, by rate then repeat
+    spectrum: list[SpectrumStep] = field(default_factory=list)  # by share
     error: str = ""
 
 
@@ -311,7 +328,11 @@ class LoadDocument:
         """Every figure is evidence: the generator passed its own check, kept every step's
         schedule and opened every connection it needed."""
         checked = self.generator is not None and self.generator.trusted
-        return checked and all(s.load.trusted for d in self.deployments for s in d.steps)
+        return checked and all(s.load.trusted for s in self.all_steps())
+
+    def all_steps(self) -> list[Step]:
+        """Every deployment's steps, its ladders' and its spectrum's."""
+        return [s for d in self.deployments for s in (*d.steps, *d.spectrum)]
 
 
 @dataclass(frozen=True, kw_only=True)

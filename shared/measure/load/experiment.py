@@ -34,6 +34,11 @@ Per deployment and repeat:
 
 The ladder stops one step after the deployment saturates: when it completes
 less than 90% of what is offered, or more than 1% of the requests fail.
+
+After the last repeat, each deployment is offered ``plan.spectrum``'s shares of
+its saturation (the median over the repeats), a half and four fifths, once
+each: the whole latency distribution there, comfortable and busy, is its
+*spectrum* (``SpectrumStep``).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ from shared.measure.load.document import (
     LoadDocument,
     LoadRun,
     Plan,
+    SpectrumStep,
     Spread,
     Step,
     Wrk,
@@ -95,9 +101,13 @@ class LoadError(EnvironmentFailure):
 # two, then bisects. The defaults' configurations are left to ``--configs``: their
 # saturation is the cap they are configured with (one thread, a pool of ten), known
 # before the run and pinned by the tests, so a run's time goes to what is not known.
+# The quick ladder starts at 400, which every deployment but the defaults carries:
+# the time of a rung under it goes to the spectrum steps instead (one at a half of
+# every saturation here is over 300/s). The full spectrum steps last twice a rung,
+# for a tail to 99.9% from thousands of requests.
 QUICK = Plan(
     "quick",
-    rates=(100, 400, 1600, 6400),
+    rates=(400, 1600, 6400),
     duration=0.5,
     warmup=0.2,
     wrk_seconds=1,
@@ -106,6 +116,7 @@ QUICK = Plan(
     timeout=1.0,  # a saturated step ends, and its backlog drains, in a second
     chart_rate=400.0,
     repeats=2,
+    spectrum=(0.5, 0.8),
 )
 FULL = Plan(
     "full",
@@ -117,6 +128,8 @@ FULL = Plan(
     timeout=5.0,
     chart_rate=400.0,
     repeats=5,
+    spectrum=(0.5, 0.8),
+    spectrum_seconds=20.0,
 )
 
 
@@ -132,6 +145,7 @@ class Result:
 
     deployment: Deployment
     steps: list[Step] = field(default_factory=list)
+    spectrum: list[SpectrumStep] = field(default_factory=list)
     wrk: list[Wrk] = field(default_factory=list)
     cross_check: CrossCheck | None = None
     error: str = ""
@@ -157,6 +171,10 @@ class Result:
                 break
             best = step.rate
         return best
+
+    def median_saturation(self) -> float | None:
+        """The saturation's median over the repeats so far."""
+        return Spread.of([self.saturation(r) for r in self.repeats()]).median
 
     def saturation(self, repeat: int = 1) -> float | None:
         """The most requests per second completed at any step of a repeat."""
@@ -208,6 +226,7 @@ class Result:
             wrk_ratio=ratio,
             cross_check=self.cross_check,
             steps=sorted(self.steps, key=lambda s: (s.rate, s.repeat)),
+            spectrum=sorted(self.spectrum, key=lambda s: s.share),
             error=self.error,
         )
 
@@ -365,13 +384,16 @@ def step(
     *,
     repeat: int = 1,
     worker_cpus: Sequence[int] = (),
+    seconds: float | None = None,
 ) -> Step:
-    """Offer ``rate`` to a deployment; the generator's figures and every process's CPU."""
+    """Offer ``rate`` to a deployment for ``seconds`` (the plan's duration unless given);
+    the generator's figures and every process's CPU."""
     roles = {
         "upstream": [] if upstream_pid is None else [upstream_pid],
         "worker": deployed.workers(),
     }
-    schedule = Schedule(target(deployed, plan), rate, plan.duration, warmup=plan.warmup,
+    duration = seconds or plan.duration
+    schedule = Schedule(target(deployed, plan), rate, duration, warmup=plan.warmup,
                         poisson=plan.poisson, timeout=plan.timeout,
                         connections=plan.connections)  # fmt: skip
     run, cpu = measured(generator, schedule, roles, others=True, worker_cpus=worker_cpus)
@@ -482,6 +504,38 @@ def run_ladder(
             good = middle
 
 
+def spectrum_rates(result: Result, plan: Plan) -> list[tuple[float, float]]:
+    """The spectrum's (share, rate) pairs: ``plan.spectrum``'s shares of the
+    deployment's saturation (its median over the repeats), in whole requests per
+    second; none when no repeat gave a saturation."""
+    saturation = result.median_saturation()
+    if not saturation:
+        return []
+    return [(share, float(max(1, round(share * saturation)))) for share in plan.spectrum]
+
+
+def run_spectrum(
+    result: Result,
+    deployed: Deployed,
+    generator: Generator,
+    plan: Plan,
+    upstream_pid: int | None,
+    *,
+    worker_cpus: Sequence[int] = (),
+    on_step: Callable[[Deployment, str], None] = lambda d, w: None,
+) -> None:
+    """The deployment's spectrum steps, after its last repeat."""
+    for share, rate in spectrum_rates(result, plan):
+        on_step(deployed.deployment, f"{rate:g}/s, {share:.0%} of its saturation")
+        done = step(generator, deployed, upstream_pid, rate, plan, repeat=plan.repeats,
+                    worker_cpus=worker_cpus, seconds=plan.spectrum_seconds)  # fmt: skip
+        settled = None
+        if done.saturated:  # a saturation over-estimated by an untrusted step, say
+            settled = settle(deployed.workers(), idle=0.1, every=0.25)
+        fields = {f.name: getattr(done, f.name) for f in dataclasses.fields(done)}
+        result.spectrum.append(SpectrumStep(**{**fields, "settled": settled}, share=share))
+
+
 def cross_check(
     result: Result, deployed: Deployed, plan: Plan, on_step: Callable[[Deployment, str], None]
 ) -> CrossCheck | None:
@@ -545,7 +599,8 @@ def run(
 
     The deployments start together and stay up for the whole run, their workers on
     ``layout.worker`` (this program, the upstream and the generator on
-    ``layout.rest``): a repeat costs the ladder, not a start.
+    ``layout.rest``): a repeat costs the ladder, not a start. After the last repeat,
+    each deployment's spectrum steps (none when ``plan.spectrum`` is empty).
     """
     if layout is not None:
         deploy.pin_self(layout.rest)  # the upstream, the generator, wrk and k6 inherit it
@@ -573,6 +628,10 @@ def run(
                                 wrk_connections(result, plan))  # fmt: skip
                     if found is not None:
                         result.wrk.append(found)
+        for deployment in deployments:  # the spectrum steps, once the saturations are known
+            upstream.reset()
+            run_spectrum(results[deployment.name], by_name[deployment.name], generator, plan,
+                         upstream.pid, worker_cpus=worker_cpus or (), on_step=on_step)  # fmt: skip
     return [results[d.name] for d in deployments]
 
 
