@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -25,6 +26,11 @@ from shared.measure.load.document import (
     Spread,
     Step,
 )
+from shared.present import charts
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _ms(value: float | None) -> str:
@@ -116,6 +122,23 @@ def by_rate(deployment: DeploymentFigures) -> dict[float, list[Step]]:
     return dict(sorted(found.items()))
 
 
+#: The mark of a figure the generator could not vouch for, in every form of a table.
+MARK = "?"
+#: The mark of a rate some repeat could not carry (saturated), in every form of a
+#: table: a mark rather than a row's colour, which Markdown would drop (and whose
+#: word there, "failed", would say something else).
+SATURATED = "!"
+
+
+def offered(rate: float, found: Sequence[Step]) -> str:
+    """A rate offered as its table's first cell: marked ``!`` where some repeat saturated
+    there, ``?`` where some repeat's figures were not trusted."""
+    marks = (SATURATED if any(s.saturated for s in found) else "") + (
+        MARK if any(not s.load.trusted for s in found) else ""
+    )
+    return f"{tables.text(_whole(rate))} {marks}".strip()
+
+
 def steps(deployment: DeploymentFigures, plan: Plan) -> tables.Table:
     """A deployment's steps: per rate offered, the median and range over the repeats."""
     table = tables.Table(
@@ -137,25 +160,27 @@ def steps(deployment: DeploymentFigures, plan: Plan) -> tables.Table:
         if any(load.at_timeout(v) for load, v in zip(loads, all_p99, strict=True)):
             cell = f"≥{tables.text(cell)}"
         table.add(
-            _whole(rate),
+            offered(rate, found),
             _spread([load.throughput for load in loads]),
             _spread([load.latency_ms.p50 for load in loads]),
             _spread([load.latency_ms.p99 for load in loads]),
             cell,
             sum(load.failed for load in loads),
-            flag="failed" if any(s.saturated for s in found) else "",
         )
     repeats = len({s.repeat for s in deployment.steps})
     table.notes.append(
         f"median (range) over {repeats} repeat(s); p99 all: failures counted at the "
-        f"timeout (≥); the knee's bound: p99 all under {plan.budget_ms:.0f} ms; in red: "
-        "saturated (under 90% answered, or over 1% failed)"
+        f"timeout (≥); the knee's bound: p99 all under {plan.budget_ms:.0f} ms; "
+        f"{SATURATED}: saturated in some repeat (under 90% answered, or over 1% failed)"
     )
     untrusted = [s for s in deployment.steps if not s.load.trusted]
     if untrusted:
-        rates = ", ".join(sorted({f"{s.rate:g}" for s in untrusted}))
+        rates = ", ".join(f"{r:g}" for r in sorted({s.rate for s in untrusted}))
         why = untrusted[0].load.notes
-        table.notes.append(f"UNTRUSTED figures at {rates}/s" + (f": {why[0]}" if why else ""))
+        table.notes.append(
+            f"{MARK}: UNTRUSTED figures in some repeat, at {rates}/s"
+            + (f": {why[0]}" if why else "")
+        )
     return table
 
 
@@ -175,17 +200,17 @@ def cpu(deployment: DeploymentFigures) -> tables.Table:
     for rate, found in by_rate(deployment).items():
         shares = [s.cpu_pct for s in found]
         table.add(
-            _whole(rate),
+            offered(rate, found),
             _whole(_median([c.generator for c in shares])),
             _whole(_median([c.upstream for c in shares])),
             _whole(_median([c.worker for c in shares])),
             _whole(_median([c.core_others for c in shares])),
             _whole(_median([c.others for c in shares])),
-            flag="failed" if any(s.saturated for s in found) else "",
         )
     table.notes.append(
         "medians over the repeats; beside it: everything else on the worker's own CPU; "
-        "others: every other program on the machine, from /proc/stat"
+        f"others: every other program on the machine, from /proc/stat; {SATURATED} and "
+        f"{MARK}: as in the steps' table"
     )
     return table
 
@@ -193,10 +218,6 @@ def cpu(deployment: DeploymentFigures) -> tables.Table:
 def _median(values: Sequence[float | None]) -> float | None:
     found = sorted(v for v in values if v is not None)
     return statistics.median(found) if found else None
-
-
-#: The mark of a figure the generator could not vouch for, in every form of a table.
-MARK = "?"
 
 
 def untrusted_saturation(deployment: DeploymentFigures) -> bool:
@@ -208,6 +229,15 @@ def untrusted_saturation(deployment: DeploymentFigures) -> bool:
         if not busiest.load.trusted:
             return True
     return False
+
+
+def saturation_cell(deployment: DeploymentFigures) -> tables.Value:
+    """A deployment's saturation as a cell: ``≥`` when a ladder never saturated it (a
+    floor), ``?`` when some repeat's came from a step the generator could not vouch for."""
+    cell = _cell(deployment.saturation, floor=not deployment.reached)
+    if untrusted_saturation(deployment):
+        return f"{tables.text(cell)} {MARK}"
+    return cell
 
 
 def summary(doc: LoadDocument) -> tables.Table:
@@ -227,13 +257,11 @@ def summary(doc: LoadDocument) -> tables.Table:
     )
     doubtful = False
     for deployment in doc.deployments:
-        saturation = _cell(deployment.saturation, floor=not deployment.reached)
-        if untrusted_saturation(deployment):
-            saturation, doubtful = f"{tables.text(saturation)} {MARK}", True
+        doubtful = doubtful or untrusted_saturation(deployment)
         table.add(
-            deployment.name,
+            f"{deployment.name} (failed)" if deployment.error else deployment.name,
             _cell(deployment.knee),
-            saturation,
+            saturation_cell(deployment),
             _spread([w.requests_per_s for w in deployment.wrk]),
             _cell(deployment.cpu_ms_per_answer),
             flag="failed" if deployment.error else "",
@@ -244,6 +272,7 @@ def summary(doc: LoadDocument) -> tables.Table:
             "generator could not vouch for (it fell behind or ran out of connections): "
             "wrk's closed loop is then the better figure"
         )
+    table.notes += [f"{d.name} failed: {d.error}" for d in doc.deployments if d.error]
     table.notes += [
         f"median (range) over {plan.repeats} repeat(s), deployments interleaved",
         f"knee: the highest offered rate whose p99 (failures at the timeout) stays under "
@@ -290,14 +319,14 @@ def layers(doc: LoadDocument) -> tables.Table | None:
             cost,
             own,
             share,
-            _cell(deployed.saturation, floor=not deployed.reached),
-            _cell(alone.saturation, floor=not alone.reached),
+            saturation_cell(deployed),
+            saturation_cell(alone),
         )
     table.notes += [
         "CPU: the worker's per answer (medians); alone: the same model's bare service, "
         "on the same C parser as the other two models' (httptools)",
         "stack's %: the share of the deployed cost that the stack (server, framework, "
-        "client) adds to the model's own",
+        "client) adds to the model's own; ≥ and ?: as in the table above",
     ]
     return table
 
@@ -404,7 +433,7 @@ def untrusted_line(doc: LoadDocument) -> str:
     """Why the run's figures are not evidence, in one line (exit status 5)."""
     if doc.generator is None or not doc.generator.trusted:
         return "figures untrusted: the generator failed its own check"
-    steps = sum(not s.load.trusted for d in doc.deployments for s in d.steps)
+    steps = sum(not s.load.trusted for s in doc.all_steps())
     return f"figures untrusted: {steps} step(s) where the generator's figures are not evidence"
 
 
@@ -426,129 +455,329 @@ def rendered(doc: LoadDocument) -> Group:
     for deployment in doc.deployments:
         if deployment.error:
             parts.append(Text(f"{deployment.name}: {deployment.error}", style="red"))
+    parts.append(Text("verdict", style="bold"))
+    parts += [Text(f"· {line}") for line in verdict(doc)]
     return Group(*parts)
 
 
-#: One colour per model in every chart (asyncio's stacks in shades of blue), one line
-#: style per configuration.
-COLOURS = {
-    "asyncio": "#1f5fa8",
-    "asyncio+uvloop": "#4f9be0",
-    "asyncio+uvicorn": "#8cc2f0",
-    "gevent": "#2e8b3a",
-    "threads": "#d9731a",
+# -- the verdict -----------------------------------------------------------------
+
+
+def _saturation_words(deployment: DeploymentFigures) -> str:
+    """A saturation's median in words, with its marks: "≥3,200", "3,763 ?", "no figure"."""
+    median = deployment.saturation.median
+    if median is None:
+        return "no figure"
+    floor = "" if deployment.reached else "≥"
+    doubt = f" {MARK}" if untrusted_saturation(deployment) else ""
+    return f"{floor}{tables.number(round(median))}{doubt}"
+
+
+def verdict(doc: LoadDocument) -> list[str]:
+    """The run in a few sentences, from its figures: where each deployment saturates,
+    how far apart they are, where the knee comes, and whether the figures are evidence.
+    The end of ``load``'s output and the top of its report page."""
+    plan = doc.plan
+    cost = f"D = {plan.delay * 1000:g} ms" + (f", C = {plan.cpu_ms:g} ms" if plan.cpu_ms else "")
+    measured = [d for d in doc.deployments if d.saturation.median]
+    ranked = sorted(measured, key=lambda d: d.saturation.median or 0.0)
+    ranked += [d for d in doc.deployments if not d.saturation.median]
+    listed = ", ".join(f"{d.name} {_saturation_words(d)}" for d in ranked)
+    said = [
+        f"Saturates ({cost}, one worker; answers/s, the median of {plan.repeats} "
+        f"repeat(s)): {listed}."
+    ]
+    said += _spread_sentences(measured)
+    knees = [(d, d.knee.median / (d.saturation.median or 1.0)) for d in measured if d.knee.median]
+    if knees:
+        low, high = min(knees, key=lambda k: k[1]), max(knees, key=lambda k: k[1])
+        said.append(
+            f"The knee, the most a deployment takes with its p99 under {_bound(plan)}, comes "
+            f"at {low[1]:.0%} ({low[0].name}) to {high[1]:.0%} ({high[0].name}) of its "
+            "saturation."
+        )
+    said.append(_trust_sentence(doc))
+    return said
+
+
+def _spread_sentences(measured: Sequence[DeploymentFigures]) -> list[str]:
+    """How many times the fastest carries the slowest, deployed and alone."""
+    said = []
+    places = {"gunicorn": "Deployed under gunicorn", "bare": "Alone, on one parser"}
+    for server, words in places.items():
+        found = [d for d in measured if d.server == server]
+        if len(found) < 2:
+            continue
+        ranked = sorted(found, key=lambda d: d.saturation.median or 0.0)
+        slow, fast = ranked[0], ranked[-1]
+        times = (fast.saturation.median or 0.0) / (slow.saturation.median or 1.0)
+        said.append(
+            f"{words}, the fastest ({fast.name}) carries {times:.1f} times what the slowest "
+            f"({slow.name}) does."
+        )
+    return said
+
+
+def _trust_sentence(doc: LoadDocument) -> str:
+    if doc.generator is None or not doc.generator.trusted:
+        return "UNTRUSTED: the generator failed its own check, so no figure is evidence."
+    every = doc.all_steps()
+    doubtful = [s for s in every if not s.load.trusted]
+    if not doubtful:
+        return (
+            "Trusted: the generator passed its own check, kept every step's schedule and "
+            "opened every connection it needed."
+        )
+    past = sum(s.saturated for s in doubtful)
+    return (
+        f"Not all trusted: the generator could not vouch for {len(doubtful)} of "
+        f"{len(every)} steps ({past} of them saturated, where it fell behind or ran out of "
+        f"connections); a saturation marked {MARK} came from one, and wrk's closed loop is "
+        "then the better figure."
+    )
+
+
+# -- charts -----------------------------------------------------------------------
+
+#: What each chart shows, for an image's alternative text and the report's captions.
+CHARTS = {
+    "latency": "p50 and p99 against the offered rate, per deployment: the knees, the "
+    "2 x (D + C) bound, the saturated and untrusted steps marked",
+    "throughput": "answers per second against the rate offered, per deployment: each "
+    "one's saturation marked",
+    "spectrum": "each deployment's latency at every percentile, at a half and at four "
+    "fifths of its saturation",
 }
-STYLES = {"tuned": "-", "bare": "-.", "defaults": ":"}
+
+#: The spectrum's percentiles as ticks: at 1 / (1 - p), so that each nine has its room.
+SPECTRUM_TICKS = {"50%": 2.0, "90%": 10.0, "99%": 100.0, "99.9%": 1000.0, "99.99%": 10000.0}
+
+#: The words for a spectrum step's share of the saturation.
+SHARES = {0.5: "a half", 0.8: "four fifths"}
 
 
-def _line(deployment: DeploymentFigures) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Point:
+    """One rate of a deployment's ladder as a chart draws it: the median over the
+    repeats, its range, and what marks it."""
+
+    rate: float
+    median: float
+    low: float
+    high: float
+    saturated: bool
+    trusted: bool
+
+
+def series(deployment: DeploymentFigures, pick: Callable[[LoadRun], float | None]) -> list[Point]:
+    """A figure of each rate the deployment was offered, over its repeats."""
+    found = []
+    for rate, group in by_rate(deployment).items():
+        values = [v for v in (pick(s.load) for s in group) if v is not None]
+        if values:
+            found.append(Point(rate, statistics.median(values), min(values), max(values),
+                               any(s.saturated for s in group),
+                               all(s.load.trusted for s in group)))  # fmt: skip
+    return found
+
+
+def _errorbar(axes: Axes, deployment: DeploymentFigures, points: Sequence[Point]) -> None:
+    """A deployment's line, its range over the repeats, its saturated and untrusted marks."""
+    axes.errorbar(
+        [p.rate for p in points],
+        [p.median for p in points],
+        yerr=[[p.median - p.low for p in points], [p.high - p.median for p in points]],
+        marker="o",
+        markersize=3,
+        capsize=2,
+        linewidth=1.4,
+        gid=deployment.name,
+        **{**charts.style(deployment.name, deployment.config), "label": None},
+    )
+    saturated = [p for p in points if p.saturated]
+    charts.mark_saturated(axes, [p.rate for p in saturated], [p.median for p in saturated],
+                          "saturated (some repeat)")  # fmt: skip
+    doubtful = [p for p in points if not p.trusted]
+    charts.mark_untrusted(axes, [p.rate for p in doubtful], [p.median for p in doubtful],
+                          "untrusted (some repeat)")  # fmt: skip
+
+
+def _mark(axes: Axes, x: float, y: float, name: str, marker: str, label: str, *,
+          hollow: bool = False) -> None:  # fmt: skip
+    """One point of a deployment pointed out in its colour, its meaning in the legend."""
+    tint = charts.colour(name)
+    axes.scatter([x], [y], s=80, marker=marker, zorder=7, linewidths=1.4, edgecolors=tint,
+                 facecolors="white" if hollow else tint,
+                 label=charts.legend_once(axes, label))  # fmt: skip
+
+
+def _legend(
+    figure: Figure, deployments: Sequence[DeploymentFigures], marks: Sequence[Axes]
+) -> None:
+    models = list(dict.fromkeys(d.model for d in deployments))
+    configs = list(dict.fromkeys(d.config for d in deployments))
+    charts.legend(figure, models, configs, marks, loc="outside lower center", ncols=5)
+
+
+def _bound(plan: Plan) -> str:
+    """The knee's bound as its line is labelled: "2 x D = 100 ms"."""
+    costs = "2 x D" if not plan.cpu_ms else "2 x (D + C)"
+    return f"{costs} = {plan.budget_ms:g} ms"
+
+
+def latency_figure(doc: LoadDocument) -> Figure:
+    """p50 and p99 (failures at the timeout) against the offered rate: a line per
+    deployment, median and range over the repeats; the knees, the knee's bound, the
+    timeout, the saturated and untrusted steps marked."""
+    plan = doc.plan
+    deployments = [d for d in doc.deployments if d.steps]
+    figure, (p50, p99) = charts.new_figure(12, 5, panels=2)
+    picks: list[tuple[Axes, Callable[[LoadRun], float | None], str]] = [
+        (p50, lambda load: load.latency_ms.p50, "p50 of the answers"),
+        (p99, lambda load: load.latency_all_ms.p99, "p99, failures counted at the timeout"),
+    ]
+    timed_out = False
+    for axes, pick, title in picks:
+        for deployment in deployments:
+            _errorbar(axes, deployment, series(deployment, pick))
+            timed_out = timed_out or any(
+                s.load.at_timeout(s.load.latency_all_ms.p99) for s in deployment.steps
+            )
+        charts.hline(axes, plan.budget_ms, _bound(plan), where="left")
+        axes.set(xscale="log", yscale="log", xlabel="offered, requests/s", title=title)
+        axes.grid(True, which="major", alpha=0.3)
+    if timed_out:
+        charts.hline(p99, plan.timeout * 1000, f"the timeout, {plan.timeout:g} s", where="left",
+                     below=True)  # fmt: skip
+    # The knees on the bound they are defined by, one under the other where they coincide.
+    seen: dict[float, int] = {}
+    for deployment in deployments:
+        knee = deployment.knee.median
+        if knee:
+            below = seen[knee] = seen.get(knee, -1) + 1
+            label = f"knee (median): p99 under {plan.budget_ms:g} ms up to it"
+            _mark(p99, knee, plan.budget_ms * 0.9**below, deployment.name, "D", label,
+                  hollow=True)  # fmt: skip
+    p50.set_ylim(p99.get_ylim())  # one scale for both: the p50 reads against the p99
+    for axes in (p50, p99):
+        charts.plain_ticks(axes)
+    p50.set_ylabel(f"ms from the intended send\n(median and range over {plan.repeats} repeat(s))")
+    figure.suptitle(f"Latency against the offered rate: one worker, D = {plan.delay * 1000:g} ms")
+    _legend(figure, deployments, [p99, p50])
+    return figure
+
+
+def throughput_figure(doc: LoadDocument) -> Figure:
+    """Answers per second against the rate offered: a line per deployment, median and
+    range over the repeats, against answered = offered; each one's saturation marked."""
+    plan = doc.plan
+    deployments = [d for d in doc.deployments if d.steps]
+    figure, (axes,) = charts.new_figure(10, 5.5)
+    # From under a third of the least saturation: the rates every deployment carries
+    # lie on answered = offered, and would take the chart's room from where they part.
+    rates = [s.rate for d in deployments for s in d.steps] or [1.0]
+    least = min((d.saturation.median for d in deployments if d.saturation.median), default=0.0)
+    low, high = max(min(rates), least / 3) / 1.2, max(rates) * 1.2
+    axes.plot([low, high], [low, high], color=charts.GREY, linestyle=":", linewidth=1)
+    axes.annotate("answered = offered", (low * 1.5, low * 1.5), xytext=(4, -4),
+                  textcoords="offset points", rotation=0, fontsize="small", color=charts.GREY,
+                  va="top")  # fmt: skip
+    for deployment in deployments:
+        points = series(deployment, lambda load: load.throughput)
+        _errorbar(axes, deployment, points)
+        saturation = deployment.saturation.median
+        if saturation and points:
+            peak = max(points, key=lambda p: p.median)
+            label = "saturation (median)" if deployment.reached else "a floor: never saturated"
+            _mark(axes, peak.rate, saturation, deployment.name, "*", label,
+                  hollow=not deployment.reached)  # fmt: skip
+    axes.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high),
+             xlabel="offered, requests/s",
+             ylabel=f"answered, requests/s (median and range over {plan.repeats} repeat(s))",
+             title="What each deployment answered of what it was offered (open loop)")  # fmt: skip
+    charts.plain_ticks(axes)
+    axes.grid(True, which="major", alpha=0.3)
+    _legend(figure, deployments, [axes])
+    return figure
+
+
+def spectrum_figure(doc: LoadDocument) -> Figure:
+    """Each deployment's latency at every percentile (failures at the timeout), at each
+    share of its saturation the run measured (``SpectrumStep``): a panel per share.
+    A document with none says so in the chart's place."""
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    plan = doc.plan
+    shares = sorted({s.share for d in doc.deployments for s in d.spectrum})
+    if not shares:
+        figure, (axes,) = charts.new_figure(8, 2.5)
+        axes.set_axis_off()
+        axes.text(0.5, 0.5, "No latency spectrum in this file: it was made before the load\n"
+                  "experiment measured each deployment at a half and four fifths of its\n"
+                  "saturation: concurrency-compare load measures them.", ha="center",
+                  va="center", transform=axes.transAxes, color=charts.GREY)  # fmt: skip
+        return figure
+    figure, panels = charts.new_figure(6 * len(shares), 5, panels=len(shares))
+    for axes, share in zip(panels, shares, strict=True):
+        timed_out = False
+        for deployment in doc.deployments:
+            step = next((s for s in deployment.spectrum if s.share == share), None)
+            if step is None or not step.load.distribution_all:
+                continue
+            points = [(p, ms) for p, ms in step.load.distribution_all if p < 100]
+            xs = [1 / (1 - p / 100) for p, _ in points]
+            ys = [ms for _, ms in points]
+            shown = charts.style(deployment.name, deployment.config)
+            shown["label"] = f"{deployment.name}, {tables.number(int(step.rate))}/s"
+            axes.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, gid=deployment.name,
+                      **shown)  # fmt: skip
+            if not step.load.trusted:
+                charts.mark_untrusted(axes, xs[-1:], ys[-1:])
+            if step.saturated:
+                charts.mark_saturated(axes, xs[-1:], ys[-1:])
+            timed_out = timed_out or any(step.load.at_timeout(ms) for ms in ys)
+        charts.hline(axes, plan.budget_ms, _bound(plan), where="left")
+        if timed_out:
+            charts.hline(axes, plan.timeout * 1000, f"the timeout, {plan.timeout:g} s",
+                         where="left", below=True)  # fmt: skip
+        words = SHARES.get(share, f"{share:.0%}")
+        axes.set(xscale="log", yscale="log", xlim=(1, 2e4), xlabel="percentile",
+                 title=f"at {words} of each one's saturation")  # fmt: skip
+        axes.set_xticks(list(SPECTRUM_TICKS.values()), list(SPECTRUM_TICKS))
+        axes.xaxis.set_minor_locator(NullLocator())
+        charts.plain_ticks(axes, "y")
+        low, high = axes.get_ylim()
+        if high < 15 * low:  # a decade or so: ticks at every step of it, not 50 and 100 only
+            axes.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9)))
+        axes.grid(True, which="major", alpha=0.3)
+        axes.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                    ncols=2)  # fmt: skip
+    panels[0].set_ylabel("ms from the intended send, failures at the timeout")
+    figure.suptitle("The latency spectrum: every percentile, once per deployment after its "
+                    f"repeats ({plan.spectrum_seconds or plan.duration:g} s each)")  # fmt: skip
+    return figure
+
+
+def figures(doc: LoadDocument) -> dict[str, Figure]:
+    """The charts of the document, by name (``CHARTS``), not yet written; none for a
+    document without a step."""
+    if not any(d.steps for d in doc.deployments):
+        return {}
     return {
-        "color": COLOURS.get(deployment.model, "grey"),
-        "linestyle": STYLES.get(deployment.config, "--"),
-        "label": deployment.name,
+        "latency": latency_figure(doc),
+        "throughput": throughput_figure(doc),
+        "spectrum": spectrum_figure(doc),
     }
 
 
-def write_charts(folder: str, doc: LoadDocument) -> list[Path]:
-    """latency.png (p50 and p99 against offered rate, median and range over the
-    repeats), throughput.png (answered against offered), distribution.png (one rate)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    from matplotlib import pyplot
-    from matplotlib.ticker import ScalarFormatter
-
+def write_charts(folder: str | Path, doc: LoadDocument, suffix: str = "png") -> list[Path]:
+    """latency, throughput and spectrum (``CHARTS``) written into ``folder``."""
+    drawn = figures(doc)
+    if not drawn:
+        return []
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    budget = doc.plan.budget_ms
-    deployments = [d for d in doc.deployments if d.steps]
-
-    def plain(axis: Any) -> None:
-        for which in (axis.xaxis, axis.yaxis):
-            formatter = ScalarFormatter()
-            formatter.set_scientific(False)
-            which.set_major_formatter(formatter)
-
-    figure, axes = pyplot.subplots(1, 2, figsize=(11, 4.8), sharey=True)
-    picks: list[tuple[str, Callable[[LoadRun], float | None]]] = [
-        ("p50", lambda load: load.latency_ms.p50),
-        ("p99, failures at the timeout", lambda load: load.latency_all_ms.p99),
-    ]
-    for axis, (key, pick) in zip(axes, picks, strict=True):
-        for d in deployments:
-            rates, medians, lows, highs = [], [], [], []
-            for rate, found in by_rate(d).items():
-                values = [v for v in (pick(s.load) for s in found) if v is not None]
-                if values:
-                    median = statistics.median(values)
-                    rates.append(rate)
-                    medians.append(median)
-                    lows.append(median - min(values))
-                    highs.append(max(values) - median)
-            axis.errorbar(rates, medians, yerr=[lows, highs], marker="o", markersize=3,
-                          capsize=2, linewidth=1.2, **_line(d))  # fmt: skip
-        axis.axhline(budget, color="grey", linewidth=0.8, linestyle=":")
-        axis.annotate(f"knee's bound, {budget:.0f} ms", (0.01, budget), xycoords=("axes fraction",
-                      "data"), fontsize=7, color="grey", va="bottom")  # fmt: skip
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        plain(axis)
-        axis.set_xlabel("offered rate, requests/s")
-        axis.set_title(f"{key}, from the intended send", fontsize=10)
-    axes[0].set_ylabel("ms (median and range over the repeats)")
-    axes[1].legend(fontsize=7)
-    figure.tight_layout()
-    latency = out / "latency.png"
-    figure.savefig(latency, dpi=110)
-    pyplot.close(figure)
-
-    figure, axis = pyplot.subplots(figsize=(7, 4.8))
-    top = max((s.rate for d in deployments for s in d.steps), default=1.0)
-    axis.plot([1, top], [1, top], color="grey", linewidth=0.8, linestyle=":")
-    axis.annotate("answered = offered", (top, top), fontsize=7, color="grey", ha="right")
-    for d in deployments:
-        points = [(rate, statistics.median(s.load.throughput for s in found))
-                  for rate, found in by_rate(d).items()]  # fmt: skip
-        axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3,
-                  **_line(d))  # fmt: skip
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    plain(axis)
-    axis.set_xlabel("offered, requests/s")
-    axis.set_ylabel("answered, requests/s (median over the repeats)")
-    axis.set_title("what each deployment carried of what it was offered", fontsize=10)
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    throughput = out / "throughput.png"
-    figure.savefig(throughput, dpi=110)
-    pyplot.close(figure)
-
-    rate = doc.plan.chart_rate
-    figure, axis = pyplot.subplots(figsize=(7, 4.8))
-    for d in deployments:
-        found = [s for s in d.steps if s.rate == rate and s.load.distribution_all]
-        if not found:
-            continue
-        points = [(p, v) for p, v in found[0].load.distribution_all if p < 100]
-        nines = [1 / (1 - p / 100) for p, _ in points]  # 1, 2, 10, 100, 1000: the tail opened up
-        axis.plot(nines, [v for _, v in points], marker="o", markersize=3, **_line(d))
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    ticks = [1, 2, 10, 100, 1000, 10000]
-    axis.set_xticks(ticks, ["0", "50", "90", "99", "99.9", "99.99"])
-    formatter = ScalarFormatter()
-    formatter.set_scientific(False)
-    axis.yaxis.set_major_formatter(formatter)
-    axis.set_xlabel("percentile")
-    axis.set_ylabel("ms, failures at the timeout")
-    axis.set_title(f"latency distribution at {rate:g} requests/s offered (first repeat)",
-                   fontsize=10)  # fmt: skip
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    distribution = out / "distribution.png"
-    figure.savefig(distribution, dpi=110)
-    pyplot.close(figure)
-    return [latency, throughput, distribution]
+    return [charts.save(figure, out / f"{name}.{suffix}") for name, figure in drawn.items()]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,10 +72,8 @@ def load_load(path: Path) -> LoadDocument:
     return documents.read(path, LoadDocument)
 
 
-LOAD_CHARTS = {
-    "latency": "p50 and p99 latency against the offered rate, per deployment",
-    "distribution": "the latency distribution of every deployment at one rate",
-}
+#: What each of the load page's charts shows (its alternative text and caption).
+LOAD_CHARTS = load_tables.CHARTS
 
 
 def load_hurts(path: Path) -> HurtsDocument:
@@ -394,6 +392,7 @@ def build(
     stale = [out / "bench.html", *(out / f"{name}.svg" for name in ("fanout", "memory"))]
     stale += [out / "load.html", out / "hurts.html"]
     stale += [*out.glob("latency.png"), *out.glob("distribution.png"), *out.glob("hurts-*.svg")]
+    stale += [out / f"{name}.svg" for name in LOAD_CHARTS]
     for path in stale:
         path.unlink(missing_ok=True)  # from an earlier report: they would not match these runs
     if bench is not None:
@@ -404,13 +403,16 @@ def build(
         )
         write("bench.html", text)
     if load is not None:
-        drawn = load_tables.write_charts(str(out), load)
+        drawn = load_tables.write_charts(str(out), load, suffix="svg")
         written += drawn
+        shown = [(path.name, LOAD_CHARTS.get(path.stem, path.stem)) for path in drawn]
         text = templates.get_template("load.html.j2").render(
             context,
             title="as a service",
+            verdict=load_tables.verdict(load),
+            main_chart=shown[0] if shown else None,
             tables=[tables.html(table) for table in load_tables.all_tables(load)],
-            charts=[(path.name, LOAD_CHARTS.get(path.stem, path.stem)) for path in drawn],
+            charts=shown[1:],
         )
         write("load.html", text)
     if hurts is not None:
