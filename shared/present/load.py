@@ -604,11 +604,14 @@ def _errorbar(axes: Axes, deployment: DeploymentFigures, points: Sequence[Point]
 
 def _mark(axes: Axes, x: float, y: float, name: str, marker: str, label: str, *,
           hollow: bool = False) -> None:  # fmt: skip
-    """One point of a deployment pointed out in its colour, its meaning in the legend."""
+    """One point of a deployment pointed out in its colour, its meaning in the legend
+    once, in grey: the mark is every deployment's, not the first one's."""
     tint = charts.colour(name)
     axes.scatter([x], [y], s=80, marker=marker, zorder=7, linewidths=1.4, edgecolors=tint,
-                 facecolors="white" if hollow else tint,
-                 label=charts.legend_once(axes, label))  # fmt: skip
+                 facecolors="white" if hollow else tint, gid=f"{name} {label}")  # fmt: skip
+    if shown := charts.legend_once(axes, label):
+        axes.scatter([], [], s=80, marker=marker, linewidths=1.4, edgecolors=charts.GREY,
+                     facecolors="white" if hollow else charts.GREY, label=shown)  # fmt: skip
 
 
 def _legend(

@@ -250,8 +250,9 @@ def test_latency_chart(drawn: dict[str, Any]) -> None:
     assert "saturated (some repeat)" in labels
     assert ("untrusted (some repeat)" in labels) == (not COMMITTED.trusted)
     assert "untrusted (some repeat)" in legend_labels(drawn["spoiled latency"])
-    knees = [c for c in p99.collections if c.get_label().startswith("knee")]
-    assert knees  # one mark per deployment with a knee, the first one labelled
+    knees = [c.get_gid() for c in p99.collections if (c.get_gid() or "").endswith("up to it")]
+    assert knees == [f"{d.name} knee (median): p99 under 100 ms up to it"
+                     for d in COMMITTED.deployments if d.knee.median]  # fmt: skip
     assert p99.get_xscale() == p99.get_yscale() == "log"
 
 
@@ -264,6 +265,8 @@ def test_throughput_chart(drawn: dict[str, Any]) -> None:
     assert any(list(line.get_xdata()) == list(line.get_ydata()) for line in diagonal)
     assert "answered = offered" in texts(figure)
     assert "saturation (median)" in legend_labels(figure)
+    stars = [c.get_gid() for c in axes.collections if (c.get_gid() or "").endswith("(median)")]
+    assert stars == [f"{d.name} saturation (median)" for d in COMMITTED.deployments if d.reached]
     assert "a floor: never saturated" in legend_labels(drawn["spoiled throughput"])
     assert "a floor: never saturated" not in legend_labels(figure)
 
