@@ -1,7 +1,9 @@
 """Argument types: each turns a command-line word into a value or refuses it in one line.
 
 For ``type=`` in argparse; ``Parser`` makes argparse's own refusals a
-``UsageError``, so that every command reports bad input the same way.
+``UsageError``, so that every command reports bad input the same way, and
+``OneLineParser`` ends a ``python -m shared...`` module's run on them with the
+same one line and exit status 2.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from shared.errors import UsageError
+from shared.errors import USAGE, UsageError
 
 T = TypeVar("T")
 
@@ -23,6 +25,15 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """The parser of a ``python -m shared...`` entry point, whose ``main`` is not run
+    through ``errors.run_command``: a mistake ends it at once, as argparse's own
+    do, but in one line (``PROG: error: ...``), exit status 2, without the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
 def parsed(text: str, kind: Callable[[str], T], what: str) -> T:
@@ -37,8 +48,15 @@ def number(text: str, low: float, high: float, what: str = "a number") -> float:
     """A finite number in [low, high]; ``argparse.ArgumentTypeError`` otherwise."""
     value = parsed(text, float, "a number")
     if not (math.isfinite(value) and low <= value <= high):
-        raise argparse.ArgumentTypeError(f"{what} between {low:g} and {high:g}, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"{what} between {_plain(low)} and {_plain(high)}, not {text!r}"
+        )
     return value
+
+
+def _plain(bound: float) -> str:
+    """A bound as a message writes it: 0.05, 100, 1000000 (not 1e+06)."""
+    return str(int(bound)) if float(bound).is_integer() and abs(bound) < 1e15 else f"{bound:g}"
 
 
 def within(low: float, high: float, what: str) -> Callable[[str], float]:
@@ -69,6 +87,22 @@ def positive_number(text: str) -> float:
     return value
 
 
+def positive_up_to(high: float, what: str) -> Callable[[str], float]:
+    """A type for a positive number up to ``high``: ``type=positive_up_to(86_400, "seconds")``.
+
+    The bound keeps a number that is finite but absurd (``1e308`` seconds) from
+    reaching a timer, where it overflows.
+    """
+
+    def bounded(text: str) -> float:
+        value = positive_number(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"{what}: at most {_plain(high)}, not {text!r}")
+        return value
+
+    return bounded
+
+
 def model_list(text: str, known: Sequence[str]) -> list[str]:
     """``--models``: comma-separated names out of ``known``, each once.
 
@@ -90,6 +124,18 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
     return value
+
+
+def http_url(text: str) -> str:
+    """An http:// URL with a host (a port is optional, 80 by default)."""
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # a ValueError for a port that is not one
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme != "http" or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http:// URL: {text!r}")
+    return text
 
 
 def services_url(text: str) -> str:
@@ -163,6 +209,10 @@ def writable_folder(text: str) -> str:
     existing = os.path.abspath(nonempty(text, "folder name"))
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
-    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+    if not os.path.isdir(existing):
+        raise argparse.ArgumentTypeError(
+            f"cannot write to {text}: not a writable folder ({existing} is not a folder)"
+        )
+    if not os.access(existing, os.W_OK):
         raise argparse.ArgumentTypeError(f"cannot write to {text}: not a writable folder")
     return text

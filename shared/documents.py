@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared.args import OneLineParser, writable_folder
 from shared.errors import UsageError
 
 
@@ -268,15 +269,17 @@ def read_back(
     ``markdown``) asks for the tables as Markdown. A FILE that is not a ``cls``
     ends the program with one line and exit status 2, as bad usage does.
     """
-    parser = argparse.ArgumentParser(prog=f"python -m shared.present.{command}")
+    parser = OneLineParser(prog=f"python -m shared.present.{command}")
     parser.add_argument("file", help=f"the JSON of `concurrency-compare {command} --json`")
-    parser.add_argument("--charts", metavar="DIR", help="also write the charts here")
+    parser.add_argument(
+        "--charts", metavar="DIR", type=writable_folder, help="also write the charts here"
+    )
     parser.add_argument("--markdown", action="store_true", help=markdown)
     args = parser.parse_args(argv)
     try:
         return args, read(args.file, cls)
     except DocumentError as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+        parser.error(str(exc))
 
 
 def gil_enabled() -> bool:

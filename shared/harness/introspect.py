@@ -31,8 +31,9 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
+from shared.args import OneLineParser
 from shared.contract import HTTP_TIMEOUT_VARIABLE, MODELS
-from shared.errors import EnvironmentFailure
+from shared.errors import EnvironmentFailure, run_command
 from shared.harness import processes
 from shared.harness.services import Services, open_services
 
@@ -167,8 +168,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="default: every model")  # fmt: skip
 
 
+PROG = "python -m shared.harness.introspect"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.harness.introspect", description=HELP)
+    parser = OneLineParser(prog=PROG, description=HELP)
     add_arguments(parser)
     return run(parser.parse_args(argv).models)
 
@@ -185,4 +189,6 @@ def run(models: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # A dead model or services are said in one line (exit status 3), a bug with its
+    # traceback (4), as the CLI's `inspect` says them.
+    raise SystemExit(run_command(PROG, main))

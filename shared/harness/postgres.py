@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.args import OneLineParser
 from shared.harness import processes
 from shared.harness.pipes import last_line, line_within
 
@@ -375,4 +376,10 @@ def supervise() -> int:
 
 
 if __name__ == "__main__":
+    # No options: --help says what it is, anything else is refused in one line.
+    OneLineParser(
+        prog="python -m shared.harness.postgres",
+        description="The supervisor of a PostgreSQL of its own: prints where it listens "
+        "as a JSON line, stops it and removes its data when stdin closes.",
+    ).parse_args()
     raise SystemExit(supervise())

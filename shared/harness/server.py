@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from shared.args import OneLineParser, port_number
 from shared.contract import EVENTS, HOST, IP
 from shared.harness.services import raise_open_files_limit
 
@@ -163,10 +164,8 @@ async def serve_child(port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m shared.harness.server")
-    parser.add_argument("--port", type=int, default=0)
+    parser = OneLineParser(prog="python -m shared.harness.server")
+    parser.add_argument("--port", type=port_number, default=0, help="default: a free port")
     args = parser.parse_args(argv)
     asyncio.run(serve_child(args.port))
 

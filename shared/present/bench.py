@@ -22,7 +22,6 @@ JSON; ``--markdown`` the README's; ``--charts DIR`` also draws its charts.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 
@@ -30,6 +29,7 @@ from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from shared import documents, tables
+from shared.args import OneLineParser, writable_folder
 from shared.measure.bench.figures import BenchDocument, Result
 from shared.present.charts import write_charts
 from shared.tables import Column, Flag, Spread, Table, Value
@@ -349,13 +349,15 @@ def terminal(document: BenchDocument) -> Group:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m shared.present.bench FILE [--markdown] [--charts DIR]``."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m shared.present.bench",
         description="The tables (and charts) of a bench's JSON, made again from the file alone.",
     )
     parser.add_argument("file", help="the JSON of `concurrency-compare bench --json FILE`")
     parser.add_argument("--markdown", action="store_true", help="the README's tables instead")
-    parser.add_argument("--charts", metavar="DIR", help="also draw its charts here")
+    parser.add_argument(
+        "--charts", metavar="DIR", type=writable_folder, help="also draw its charts here"
+    )
     args = parser.parse_args(argv)
     try:
         document = documents.read(args.file, BenchDocument)

@@ -13,13 +13,13 @@ time at the largest N with the tuned limits, and the client's throughput.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 
 from rich.console import Console
 
 from shared import documents, tables
+from shared.args import OneLineParser
 from shared.measure.bench.figures import BenchDocument, Result
 from shared.present.bench import by_model, figure
 from shared.tables import Column, Table
@@ -113,7 +113,7 @@ def changes(older: BenchDocument, newer: BenchDocument) -> Table:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m shared.present.newer_python",
         description="What a newer interpreter changes: two bench JSON files side by side.",
     )

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from shared import args as argtypes
 from shared.contract import jsonable
 from shared.harness import processes
 from shared.harness.services import raise_open_files_limit
@@ -41,21 +42,29 @@ LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
 
 def make_parser(model: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = argtypes.OneLineParser(
         prog=f"python -m {model}_impl bench",
         description=f"Run one benchmark workload in the {model} model.",
         epilog="spawn and switch also take pyperf's options (--processes, --values, --loops...)",
     )
     parser.add_argument("workload", choices=WORKLOADS)
-    parser.add_argument("--size", type=int, default=1000, help="tasks or requests")
-    parser.add_argument("--url", help="the URL to GET (fanout, throughput)")
+    size = argtypes.whole(1, 10_000_000, "tasks or requests")
+    parser.add_argument("--size", type=size, default=1000, help="tasks or requests")
+    parser.add_argument("--url", type=argtypes.http_url, help="the URL to GET (fanout, throughput)")
     parser.add_argument("--variant", choices=VARIANTS, default="tuned", help="fanout's limits")
-    parser.add_argument("--passes", type=int, default=1, help="fanout: passes over one session")
-    parser.add_argument("--deadline", type=float, default=60.0, help="fanout: seconds per pass")
-    parser.add_argument("--seconds", type=float, default=1.0, help="throughput: how long")
-    parser.add_argument("--concurrency", type=int, default=50, help="throughput: how many workers")
+    passes = argtypes.whole(1, 100, "passes")
+    parser.add_argument("--passes", type=passes, default=1, help="fanout: passes over one session")
+    seconds = argtypes.positive_number
+    parser.add_argument("--deadline", type=seconds, default=60.0, help="fanout: seconds per pass")
+    parser.add_argument("--seconds", type=seconds, default=1.0, help="throughput: how long")
+    workers = argtypes.whole(1, 100_000, "workers")
+    parser.add_argument(
+        "--concurrency", type=workers, default=50, help="throughput: how many workers"
+    )
     parser.add_argument("--uvloop", action="store_true", help="asyncio on uvloop's event loop")
-    parser.add_argument("--result", metavar="FILE", help="write the JSON result here")
+    parser.add_argument(
+        "--result", metavar="FILE", type=argtypes.writable_file, help="write the JSON result here"
+    )
     return parser
 
 
@@ -140,6 +149,8 @@ def main(model: str, argv: list[str]) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.workload in ("fanout", "throughput") and not args.url:
         parser.error(f"{args.workload} needs --url")
+    if args.uvloop and model != "asyncio":
+        parser.error("--uvloop is for asyncio only")
     if args.workload in MICRO and "--worker" not in rest:
         # pyperf's manager starts the workers and reads their results: it runs in a
         # plain interpreter, not under the model (under gevent's patch it hangs).

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shared import args as argtypes
 from shared.harness import processes
 from shared.harness.services import Services, open_services
 from shared.measure.bench.figures import Measure
@@ -36,6 +37,14 @@ from shared.measure.bench.plan import (
 
 HERE = Path(__file__).resolve().parent / "standalone"
 DELAY = 0.1
+CHECKS = ("spawn", "switch", "memory", "fanout")
+
+
+def check_name(text: str) -> str:
+    """A check's name (an argparse type)."""
+    if text not in CHECKS:
+        raise argparse.ArgumentTypeError(f"checks are {', '.join(CHECKS)}, not {text!r}")
+    return text
 
 
 def standalone(script: str, *args: object) -> dict[str, Any]:
@@ -92,11 +101,13 @@ def fanout(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checks", nargs="*", default=["spawn", "switch", "memory", "fanout"])
+    parser = argtypes.OneLineParser(
+        prog="python -m shared.measure.bench.crosscheck", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("checks", nargs="*", type=check_name, default=list(CHECKS))
     parser.add_argument("--models", type=model_list, default=list(available_models()))
     parser.add_argument("--quick", action="store_true", help="the quick plan's sizes")
-    parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--json", metavar="FILE", type=argtypes.writable_file)
     args = parser.parse_args()
     models = args.models
     plan = QUICK if args.quick else FULL

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import sys
 
+from shared.args import OneLineParser
+from shared.contract import MODELS
 from shared.measure.bench.child import MICRO, make_parser, write_report
 
 
 def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in MODELS:
+        OneLineParser(prog="python -m shared.measure.bench.micro").error(
+            f"the first argument is the model's package: {', '.join(MODELS)}"
+        )
     package, *rest = argv  # asyncio, gevent or threads; asyncio+uvloop is asyncio --uvloop
     parser = make_parser(package)
     args, pyperf_argv = parser.parse_known_args(rest)

@@ -18,7 +18,6 @@ retries instead.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from shared import args as argtypes
 from shared import documents
 from shared.measure.hurts.document import Holding, Released
 
@@ -158,11 +158,19 @@ def say(figures: Holding | Released) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.measure.hurts.holder")
-    parser.add_argument("--target", required=True, help="an http:// URL, requested once each")
-    parser.add_argument("--connections", type=int, required=True)
-    parser.add_argument("--at-once", type=int, default=256, help="connections opening at a time")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per connection")
+    parser = argtypes.OneLineParser(prog="python -m shared.measure.hurts.holder")
+    parser.add_argument(
+        "--target",
+        type=argtypes.http_url,
+        required=True,
+        help="an http:// URL, requested once each",
+    )
+    count = argtypes.whole(1, 100_000, "connections")
+    parser.add_argument("--connections", type=count, required=True)
+    parser.add_argument("--at-once", type=count, default=256, help="connections opening at a time")
+    parser.add_argument(
+        "--timeout", type=argtypes.positive_number, default=10.0, help="seconds per connection"
+    )
     args = parser.parse_args(argv)
     raise_own_limit(args.connections + 100)
     holder = Holder(args.target, args.connections, args.at_once, args.timeout)

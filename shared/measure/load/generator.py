@@ -58,6 +58,7 @@ from urllib.parse import urlsplit
 
 from hdrh.histogram import HdrHistogram
 
+from shared import args as argtypes
 from shared import documents
 from shared.contract import HTTP_TIMEOUT
 from shared.harness.services import raise_open_files_limit
@@ -594,37 +595,41 @@ def judge(lag: Percentiles, every: Percentiles, connections: Connections) -> lis
     return doubts
 
 
-def positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
-    return value
+def target_url(text: str) -> str:
+    """``--target``: an http:// URL the generator can send to."""
+    try:
+        Target.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError(text)
-    return value
+#: ``--connections`` and ``--cap``: as `load --connections`.
+CONNECTIONS = argtypes.whole(1, 100_000, "connections")
+#: The bounds of `load --target`'s options, whose values the generator is given.
+RATE = argtypes.positive_up_to(1_000_000, "requests per second")
+DURATION = argtypes.positive_up_to(86_400, "seconds")
+TIMEOUT = argtypes.positive_up_to(3_600, "seconds")
+WARMUP = argtypes.within(0, 3_600, "seconds")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m shared.measure.load.generator")
-    parser.add_argument("--target", help="an http:// URL")
-    parser.add_argument("--rate", type=positive, help="requests per second")
-    parser.add_argument("--duration", type=positive, default=10.0, help="seconds measured")
-    parser.add_argument("--warmup", type=float, default=0.0, help="seconds sent, not measured")
+    parser = argtypes.OneLineParser(prog="python -m shared.measure.load.generator")
+    parser.add_argument("--target", type=target_url, help="an http:// URL")
+    parser.add_argument("--rate", type=RATE, help="requests per second")
+    parser.add_argument("--duration", type=DURATION, default=10.0, help="seconds measured")
+    parser.add_argument("--warmup", type=WARMUP, default=0.0, help="seconds sent, not measured")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
     parser.add_argument("--seed", type=int, default=1, help="of the Poisson schedule")
-    parser.add_argument("--timeout", type=positive, default=HTTP_TIMEOUT)
+    parser.add_argument("--timeout", type=TIMEOUT, default=HTTP_TIMEOUT)
     parser.add_argument(
         "--connections",
-        type=positive_int,
+        type=CONNECTIONS,
         metavar="N",
         help="a pool of N connections opened before the schedule, a request waits for a free "
         "one (default: a connection per waiting request, at most --cap)",
     )
-    parser.add_argument("--cap", type=positive_int, default=CAP, help="of the default policy")
+    parser.add_argument("--cap", type=CONNECTIONS, default=CAP, help="of the default policy")
     parser.add_argument(
         "--steps",
         action="store_true",
@@ -648,6 +653,8 @@ def run_one(args: argparse.Namespace) -> LoadRun:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    if not args.steps and (not args.target or args.rate is None):
+        parser.error("a run needs --target and --rate (or --steps)")
     raise_open_files_limit()  # one descriptor per connection, and a stall opens many
     # Collections of the few cycles a run makes would pause the schedule: rare ones suffice.
     gc.freeze()

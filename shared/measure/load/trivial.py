@@ -18,7 +18,6 @@ It reports its URL as one JSON line on stdout and stops when stdin closes;
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -29,6 +28,7 @@ import time
 from collections.abc import Iterator
 from typing import cast
 
+from shared import args as argtypes
 from shared.contract import HOST
 from shared.errors import EnvironmentFailure
 from shared.harness import processes
@@ -123,10 +123,13 @@ def open_trivial(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.measure.load.trivial")
-    parser.add_argument("--stall-after", type=float, default=0.0, metavar="S")
-    parser.add_argument("--stall-for", type=float, default=0.0, metavar="T")
-    parser.add_argument("--backlog", type=int, default=BACKLOG, metavar="N")
+    seconds = argtypes.within(0, 3600, "seconds")
+    parser = argtypes.OneLineParser(prog="python -m shared.measure.load.trivial")
+    parser.add_argument("--stall-after", type=seconds, default=0.0, metavar="S")
+    parser.add_argument("--stall-for", type=seconds, default=0.0, metavar="T")
+    parser.add_argument(
+        "--backlog", type=argtypes.whole(1, 65535, "a backlog"), default=BACKLOG, metavar="N"
+    )
     args = parser.parse_args(argv)
     stall = Stall(args.stall_after, args.stall_for)
     try:

@@ -8,6 +8,21 @@ per request, and prints one JSON line: the wall time and the failures.
 
 import sys
 
+MODELS = ("asyncio", "asyncio+uvloop", "gevent", "threads")
+# Bad arguments end it in one line, exit status 2, before it imports or runs anything.
+if (
+    len(sys.argv) != 4
+    or sys.argv[1] not in MODELS
+    or not sys.argv[2].startswith("http://")
+    or not sys.argv[3].isdigit()
+    or int(sys.argv[3]) < 1
+):
+    print(
+        f"fanout.py: error: takes MODEL URL N: a model ({', '.join(MODELS)}), "
+        "then an http:// URL and N, a whole number, 1 or more",
+        file=sys.stderr,
+    )
+    sys.exit(2)
 MODEL = sys.argv[1]
 if MODEL == "gevent":
     from gevent import monkey

@@ -8,6 +8,20 @@ memory they added, in KiB per task, as psutil reads them (from /proc/self/statm)
 
 import sys
 
+MODELS = ("asyncio", "asyncio+uvloop", "gevent", "threads")
+# Bad arguments end it in one line, exit status 2, before it imports or runs anything.
+if (
+    len(sys.argv) != 3
+    or sys.argv[1] not in MODELS
+    or not sys.argv[2].isdigit()
+    or int(sys.argv[2]) < 1
+):
+    print(
+        f"memory.py: error: takes MODEL N: a model ({', '.join(MODELS)}), "
+        "then N, a whole number, 1 or more",
+        file=sys.stderr,
+    )
+    sys.exit(2)
 MODEL = sys.argv[1]
 if MODEL == "gevent":
     from gevent import monkey

@@ -9,6 +9,21 @@ after WARMUPS values thrown away. shared/measure/bench/crosscheck.py compares it
 
 import sys
 
+MODELS = ("asyncio", "asyncio+uvloop", "gevent", "threads")
+# Bad arguments end it in one line, exit status 2, before it imports or runs anything.
+if (
+    len(sys.argv) != 5
+    or sys.argv[1] not in MODELS
+    or not all(a.isdigit() for a in sys.argv[2:])
+    or int(sys.argv[2]) < 1
+    or int(sys.argv[4]) < 1
+):
+    print(
+        f"spawn.py: error: takes MODEL N WARMUPS VALUES: a model ({', '.join(MODELS)}), "
+        "then whole numbers, N and VALUES 1 or more",
+        file=sys.stderr,
+    )
+    sys.exit(2)
 MODEL = sys.argv[1]
 if MODEL == "gevent":
     from gevent import monkey
