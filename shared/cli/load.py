@@ -32,7 +32,7 @@ from shared.documents import Environment
 from shared.errors import OK, UNTRUSTED, UsageError
 from shared.harness import processes
 from shared.measure import deploy
-from shared.measure.load import experiment
+from shared.measure.load import experiment, generator
 from shared.measure.load.document import DELAY, Plan, TargetDocument
 from shared.measure.load.generator import Schedule, Target
 from shared.present import load as output
@@ -63,22 +63,23 @@ def config_list(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", type=url, metavar="URL", help="load this URL only")
-    parser.add_argument(
-        "--rate", type=argtypes.positive_number, help="with --target: requests per second"
-    )
+    parser.add_argument("--rate", type=generator.RATE, help="with --target: requests per second")
     parser.add_argument(
         "--duration",
-        type=argtypes.positive_number,
+        type=generator.DURATION,
         default=10.0,
         help="with --target: seconds (default 10)",
     )
     parser.add_argument(
-        "--warmup", type=float, default=0.0, help="with --target: seconds sent, not measured"
+        "--warmup",
+        type=generator.WARMUP,
+        default=0.0,
+        help="with --target: seconds sent, not measured",
     )
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
     parser.add_argument(
         "--timeout",
-        type=argtypes.positive_number,
+        type=generator.TIMEOUT,
         default=None,
         help=f"seconds a request may take (default: {HTTP_TIMEOUT:g} with --target, "
         "else the plan's)",
@@ -129,7 +130,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-wrk", action="store_true", help="skip wrk's closed-loop figure")
     parser.add_argument("--no-k6", action="store_true", help="skip k6 beside the generator")
     parser.add_argument("--json", metavar="FILE", help="write the figures and environment here")
-    parser.add_argument("--charts", metavar="DIR", help="write latency.png, distribution.png")
+    parser.add_argument(
+        "--charts",
+        metavar="DIR",
+        type=argtypes.writable_folder,
+        help="write latency.png, distribution.png",
+    )
 
 
 class BadArguments(ValueError):

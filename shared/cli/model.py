@@ -8,14 +8,26 @@ or a scenario's name (``shared.harness.host``).
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 
 from shared.contract import MODELS
-from shared.errors import OK, run_command
+from shared.errors import OK, USAGE, run_command
 from shared.harness import forkserver
 from shared.harness.host import host_scenario
 from shared.harness.postgres import PostgresError
 from shared.harness.services import ServicesError
+
+
+def listener_fd(words: list[str]) -> int | None:
+    """``--fork-server FD``'s FD: a listening socket inherited from the runner; None if not."""
+    if len(words) != 1 or not words[0].isdigit():
+        return None
+    try:
+        return int(words[0]) if stat.S_ISSOCK(os.fstat(int(words[0])).st_mode) else None
+    except OSError:  # not an open descriptor
+        return None
 
 
 def main(model: str, argv: list[str] | None = None) -> int:
@@ -23,7 +35,12 @@ def main(model: str, argv: list[str] | None = None) -> int:
     prog = f"python -m {model}_impl"
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--fork-server"]:
-        forked = forkserver.serve(model, int(argv[1]))
+        fd = listener_fd(argv[1:])
+        if fd is None:
+            message = "--fork-server takes the descriptor of a listening socket (the runner's)"
+            print(f"{prog}: error: {message}", file=sys.stderr)
+            return USAGE
+        forked = forkserver.serve(model, fd)
         if forked is None:  # the server, told to end
             return OK
         argv, _ = forked  # a child: from here on, a run as `python -m <model>_impl ARGV`
@@ -31,7 +48,7 @@ def main(model: str, argv: list[str] | None = None) -> int:
         # Imported here: it brings asyncio, which a threads run would pay for.
         from shared.measure.bench import child
 
-        return child.main(model, argv[1:])
+        return run_command(f"{prog} bench", lambda: child.main(model, argv[1:]))
     # A model's failure is its result (run_hosted catches it): what ends the
     # host otherwise is the environment's, the user's or ours.
     return run_command(prog, lambda: host_scenario(model, argv), (ServicesError, PostgresError))

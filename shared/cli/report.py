@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shared import documents, scenarios
+from shared.args import writable_folder
 from shared.cli.run import (
     add_run_arguments,
     check_jobs,
@@ -25,7 +26,9 @@ from shared.present import report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
+    parser.add_argument(
+        "--out", default="report", metavar="DIR", type=writable_folder, help="default: ./report"
+    )
     parser.add_argument("--bench", metavar="FILE", help="add the tables of `bench --json FILE`")
     parser.add_argument("--load", metavar="FILE", help="add the tables of `load --json FILE`")
     parser.add_argument("--hurts", metavar="FILE", help="add the tables of `hurts --json FILE`")
