@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import platform
+import stat
 import sys
 import time
 import types
@@ -210,12 +211,29 @@ def _from_json(kind: Any, value: Any, where: str) -> Any:
     raise TypeError(f"documents cannot read {kind!r} ({name})")  # a bug in a document's types
 
 
+#: The most a figures file may hold: the largest here (a load file) is under 1 MB.
+MOST_BYTES = 64 * 2**20
+
+
 def read(path: Path | str, cls: type[D]) -> D:
-    """The document in the file at ``path``; ``DocumentError`` in one line if it is not one."""
+    """The document in the file at ``path``; ``DocumentError`` in one line if it is not one.
+
+    A pipe reads (``<(gunzip -c load.json.gz)``); a device (``/dev/zero``, a
+    terminal) or a file over ``MOST_BYTES`` is refused before it is read to its end.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            if not stat.S_ISREG(mode := os.fstat(file.fileno()).st_mode) and not stat.S_ISFIFO(
+                mode
+            ):
+                raise DocumentError(f"{path} is not a file")
+            raw = file.read(MOST_BYTES + 1)
     except OSError as exc:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MOST_BYTES:
+        raise DocumentError(f"{path} is over {MOST_BYTES // 2**20} MB: not a figures file")
+    try:
+        text = raw.decode("utf-8")
     except ValueError as exc:  # not UTF-8: not a file any command writes
         raise DocumentError(f"{path} is not JSON: {exc}") from None
     if not text.strip():

@@ -4,6 +4,8 @@ and a file of another kind, version or shape is refused in one line that names t
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +136,26 @@ def test_unreadable_files(tmp_path: Path, content: bytes, message: str) -> None:
     broken.write_bytes(content)
     with pytest.raises(DocumentError, match=message):
         documents.read(broken, Sample)
+
+
+# A device is never read (/dev/zero has no end, a terminal waits), nor a file past any
+# figures file's size; a pipe is, to its end (a shell's <(...)).
+def test_devices_pipes_and_huge_files(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match=r"^/dev/zero is not a file$"):
+        documents.read("/dev/zero", Sample)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as file:
+        file.truncate(documents.MOST_BYTES + 1)  # sparse: nothing written to the disk
+    with pytest.raises(DocumentError, match=r"huge\.json is over 64 MB: not a figures file$"):
+        documents.read(huge, Sample)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_text, args=(json.dumps(documents.to_json(SAMPLE)),))
+    writer.start()
+    try:
+        assert documents.read(pipe, Sample) == SAMPLE
+    finally:
+        writer.join()
 
 
 def test_missing_files(tmp_path: Path) -> None:

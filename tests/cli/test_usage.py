@@ -130,6 +130,7 @@ CLI_CASES: list[tuple[list[str], str]] = [
     (["report", "--out", "/proc/version/site"], "/proc/version is not a folder"),
     (["report", "--runs", ""], "cannot read"),
     (["report", "--bench", ""], "cannot read"),
+    (["report", "--runs", "/dev/zero"], "/dev/zero is not a file"),  # no end to read to
     # bench
     (["bench", "nope"], "nope"),
     (["bench", "--models", "trio"], "trio"),
