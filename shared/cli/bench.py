@@ -1,4 +1,4 @@
-"""``concurrency-compare bench``: the command's arguments and its run, with a progress bar."""
+"""``concurrency-compare bench``: the command's arguments and its run, with its progress."""
 
 from __future__ import annotations
 
@@ -7,20 +7,30 @@ import dataclasses
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from shared import args as argtypes
 from shared import documents
-from shared.errors import OK, UNTRUSTED, UsageError
+from shared.cli import helptext, output
+from shared.errors import OK, UNTRUSTED
 from shared.measure.bench import figures, measure, plan
 from shared.measure.bench.child import WORKLOADS
-from shared.present import bench as output
+from shared.present import bench as present
 from shared.present import charts
 
 #: Cores that other programs may keep busy during a measurement before its figures are
 #: not evidence (exit status 5): half a core takes turns from the bench's own.
 BUSY_ELSEWHERE = 0.5
+
+# Measured here: the full bench in 727 s (docs/bench/bench.json's "seconds").
+DESCRIPTION = helptext.describe(
+    "Measures what each model costs, each measurement in fresh interpreters: "
+    "starting a task, its memory, a switch between tasks, a fan-out of requests "
+    "against the local services, and the throughput of a loop of requests; "
+    "with asyncio on uvloop too when uvloop is installed. Prints the tables, "
+    "and writes the JSON and the charts if asked.",
+    f"about 12 min {helptext.HERE}, a minute or two with --quick",
+    "concurrency-compare bench fanout --quick --json bench.json",
+)
 
 
 def repetitions(text: str) -> int:
@@ -37,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=plan.workload_name,
         metavar="WORKLOAD",
-        help=f"default: all of them: {', '.join(WORKLOADS)}",
+        help=f"the workloads to measure (default: all of them: {', '.join(WORKLOADS)})",
     )
     parser.add_argument(
         "--models",
@@ -48,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         + "; asyncio+uvloop when uvloop is installed)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smaller sizes, fewer repetitions: under a minute"
+        "--quick", action="store_true", help="smaller sizes, fewer repetitions (default: full)"
     )
     parser.add_argument(
         "--repeat",
@@ -56,13 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="interpreters per measurement (default 3, --quick 1)",
     )
-    parser.add_argument("--json", metavar="FILE", help="write the figures and environment here")
+    output.add_json(parser, "the figures and the environment")
     parser.add_argument(
         "--charts",
         type=argtypes.writable_folder,
         metavar="DIR",
-        help="write fanout.png and memory.png here",
+        help="write fanout.png and memory.png to DIR (default: no charts)",
     )
+    output.add_quiet(parser)
 
 
 def run(
@@ -79,32 +90,26 @@ def run(
     if args.repeat:
         sizes = dataclasses.replace(sizes, repeat=args.repeat)
     jobs, _ = plan.plan_jobs(sizes, workloads, models)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        bar = progress.add_task("starting", total=len(jobs))
+    with output.steps(console, len(jobs), "starting") as steps:
 
         def started(job: plan.Job) -> None:
-            what = f"{job.workload} {job.model} {job.variant} {job.size:,}".replace("  ", " ")
-            progress.update(bar, description=what)
+            steps.doing(f"{job.workload} {job.model} {job.variant} {job.size:,}".replace("  ", " "))
 
         bench = measure.run(
-            sizes, workloads, models, on_start=started, on_done=lambda _: progress.advance(bar)
+            sizes, workloads, models, on_start=started, on_done=lambda _: steps.advance()
         )
     document = figures.document(bench, environment)
-    console.print(output.terminal(document))
-    documents.save(console.print, document, args, charts.write_charts)
+    console.print(present.terminal(document))
+    output.save(console, document, args, charts.write_charts)
+    took = output.clock(bench.seconds)
     if not bench.ok:
-        console.print(Text("a job gave no figures: see the notes in red", style="bold red"))
+        output.final(console, "a job gave no figures: see the notes in red", "bold red")
         return 1
     doubt = untrusted(document)
     if doubt:
-        console.print(Text(doubt, style="bold red"))
+        output.final(console, doubt, "bold red")
         return UNTRUSTED
+    output.final(console, f"bench done in {took}: every job gave figures, none untrusted")
     return OK
 
 
@@ -120,9 +125,4 @@ def untrusted(document: figures.BenchDocument) -> str | None:
 
 
 def command(args: argparse.Namespace, console: Console) -> int:
-    if args.json is not None:  # "" too: an empty name is refused, not ignored
-        try:
-            argtypes.writable_file(args.json)
-        except argparse.ArgumentTypeError as exc:
-            raise UsageError(str(exc)) from None
     return run(console, args, documents.environment())

@@ -34,6 +34,7 @@ from rich.text import Text
 
 from shared import args as argtypes
 from shared import documents
+from shared.cli import helptext, output
 from shared.errors import BUG, ENVIRONMENT, OK, UNTRUSTED, UsageError
 from shared.harness import processes
 from shared.measure.bench.figures import BenchDocument
@@ -100,9 +101,10 @@ class Job:
     minutes: float  # how long it takes here, on an idle machine
     interpreter: Interpreter = HERE
 
-    def command(self, docs: Path | str) -> list[str]:
+    def command(self, docs: Path | str, *, quiet: bool = False) -> list[str]:
+        """The command that runs it, writing into ``docs``; ``quiet``: with ``-q``."""
         words = [word.replace("{docs}", str(docs)) for word in self.words]
-        return [*self.interpreter.prefix, "-m", "shared.cli.main", *words]
+        return [*self.interpreter.prefix, "-m", "shared.cli.main", *words, *["-q"] * quiet]
 
     def shown(self, docs: str = "docs") -> str:
         """The command as a user would type it."""
@@ -122,16 +124,16 @@ def version(python: str, interpreter: Interpreter) -> Job:
     """The quick bench with 3 interpreters per measurement under ``interpreter``."""
     name = f"bench/versions/{python}.json"
     words = ("bench", "--quick", "--repeat", "3", "--json", "{docs}/" + name)
-    return Job("versions", f"versions {python}", words, name, BenchDocument, None, 3, interpreter)
+    return Job("versions", f"versions {python}", words, name, BenchDocument, None, 2.5, interpreter)
 
 
-# Minutes measured here (2 vCPUs, idle): the full bench 9.6 (docs/bench/bench.json's
-# "seconds"), the quick one with 3 interpreters 2.9; load and hurts at the
-# issue's target of 20 each (the last full hurts took 36).
+# Minutes each part took here (2 vCPUs, idle), from the "seconds" of the files it
+# wrote under docs/: bench 727 s, load 2,513 s, hurts 760 s, each version's quick
+# bench 141 to 144 s.
 JOBS = (
-    full("bench", "*.png", BenchDocument, 10),
-    full("load", "*.png", LoadDocument, 20),
-    full("hurts", "hurts-*.png", HurtsDocument, 20),
+    full("bench", "*.png", BenchDocument, 12),
+    full("load", "*.png", LoadDocument, 42),
+    full("hurts", "hurts-*.png", HurtsDocument, 13),
     version("3.11", DEBIAN_311),
     version("3.15", SID_315),
 )
@@ -158,26 +160,25 @@ def part_list(text: str) -> list[str]:
 def description() -> str:
     minutes = {part: sum(j.minutes for j in JOBS if j.part == part) for part in PARTS}
     each = ", ".join(f"{part} {m:g}" for part, m in minutes.items())
-    return f"""\
-Remakes every committed figures file and chart under docs/ from nothing: each
-part is the project's own command, run as a user would run it, writing to a
-temporary folder whose files replace docs/'s only when the part succeeded (exit
-0, or 5: written, but the figures are untrusted, said loudly). Every document
-records the commit, the CPU, the CPUs the command could use, and the load
-average before and after its part. A part that fails or cannot run here (the
-versions' Debian interpreters) is named, the others go on, and the command ends
-with a non-zero status.
+    return helptext.describe(
+        "Remakes every committed figures file and chart under docs/ from nothing: each "
+        "part is the project's own command, run as a user would run it, writing to a "
+        "temporary folder whose files replace docs/'s only when the part succeeded (exit "
+        "0, or 5: written, but the figures are untrusted, said loudly). Every document "
+        "records the commit, the CPU, the CPUs the command could use, and the load "
+        "average before and after its part. A part that fails or cannot run here (the "
+        "versions' Debian interpreters) is named, the others go on, and the command "
+        "ends with a non-zero status. Run it on an idle machine: whatever else runs "
+        "shows in the figures.",
+        f"about {sum(minutes.values()):g} min {helptext.HERE}, in minutes: {each}",
+        "concurrency-compare figures --only load,hurts --dry-run",
+    )
 
-About {sum(minutes.values()):g} minutes here, on 2 vCPUs (minutes: {each}).
-Run it on an idle machine: whatever else runs shows in the figures.
 
-example:
-  concurrency-compare figures --only load,hurts --dry-run"""
+DESCRIPTION = description()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = description()
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--only",
         type=part_list,
@@ -194,6 +195,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write the figures here instead of this checkout's docs/ (to compare, say)",
     )
+    output.add_quiet(parser)
 
 
 def command(args: argparse.Namespace, console: Console) -> int:
@@ -208,7 +210,7 @@ def command(args: argparse.Namespace, console: Console) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write to {docs}: {exc.strerror or exc}") from None
     try:
-        return remake(console, docs, scratch, jobs)
+        return remake(console, docs, scratch, jobs, quiet=args.quiet)
     finally:
         # Whatever ended the remake (Ctrl-C too), nothing half-made stays.
         shutil.rmtree(scratch, ignore_errors=True)
@@ -216,6 +218,11 @@ def command(args: argparse.Namespace, console: Console) -> int:
 
 def say(console: Console, line: str, style: str = "") -> None:
     console.print(Text(line, style=style), soft_wrap=True)
+
+
+def tell(console: Console, line: str, style: str = "") -> None:
+    """``say``, under ``-q`` too: a line of the verdict, or an error."""
+    output.final(console, line, style, soft_wrap=True)
 
 
 def committed(docs: Path) -> list[str]:
@@ -268,7 +275,10 @@ class Outcome:
     note: str = ""
 
 
-def remake(console: Console, docs: Path, scratch: Path, jobs: Sequence[Job]) -> int:
+def remake(
+    console: Console, docs: Path, scratch: Path, jobs: Sequence[Job], *, quiet: bool = False
+) -> int:
+    """Each job in turn, then the summary; ``quiet``: the parts' commands with ``-q``."""
     commit, dirty = git_state()
     here = documents.environment()
     say(console, "remaking the figures in " + str(docs), "bold")
@@ -284,35 +294,55 @@ def remake(console: Console, docs: Path, scratch: Path, jobs: Sequence[Job]) -> 
         say(console, f"  load average {load:.2f}")
     outcomes = []
     for index, job in enumerate(jobs):
-        outcomes.append(remake_one(console, job, docs, scratch / str(index), dirty))
+        # The parts run on this terminal, each with its own progress: here, only
+        # which part of how many, and the time left by the plan.
+        left = sum(later.minutes for later in jobs[index:])
+        place = f"part {index + 1} of {len(jobs)}, about {left:g} min left"
+        out = scratch / str(index)
+        outcomes.append(remake_one(console, job, docs, out, dirty, place=place, quiet=quiet))
     return summary(console, docs, outcomes)
 
 
-def remake_one(console: Console, job: Job, docs: Path, out: Path, dirty: bool | None) -> Outcome:
+def remake_one(
+    console: Console,
+    job: Job,
+    docs: Path,
+    out: Path,
+    dirty: bool | None,
+    *,
+    place: str = "",
+    quiet: bool = False,
+) -> Outcome:
+    """One part: run, its JSON stamped, its files moved into ``docs`` if it succeeded.
+
+    ``place``: which part it is and the time left, for its header line.
+    """
     say(console, "")
     reason = job.interpreter.missing(docs)
     if reason:
-        say(console, f"== {job.label}: not remade: {reason}", "bold red")
+        tell(console, f"== {job.label}: not remade: {reason}", "bold red")
         return Outcome(job, ENVIRONMENT, note=reason)
     (out / job.document).parent.mkdir(parents=True, exist_ok=True)
     if job.charts:
         (out / job.charts).parent.mkdir(parents=True, exist_ok=True)
     before = os.getloadavg()[0]
-    say(console, f"== {job.label}: {job.shown(shown(docs))}  (load average {before:.2f})", "bold")
+    where = f" ({place})" if place else ""
+    say(console, f"== {job.label}{where}: {job.shown(shown(docs))}  (load average {before:.2f})",
+        "bold")  # fmt: skip
     start = time.monotonic()
-    status = run_part(job.command(out), deadline=job.minutes * 60 * 4)
+    status = run_part(job.command(out, quiet=quiet), deadline=job.minutes * 60 * 4)
     after = os.getloadavg()[0]
     outcome = Outcome(job, status, time.monotonic() - start, before, after)
     if status not in (OK, UNTRUSTED):
         outcome.status = status if status > 0 else ENVIRONMENT
         outcome.note = f"{processes.describe_status(status)}: docs/ left as it was"
-        say(console, f"== {job.label} failed: {outcome.note}", "bold red")
+        tell(console, f"== {job.label} failed: {outcome.note}", "bold red")
         return outcome
     try:
         stamp(out / job.document, job.kind, dirty=dirty, load_after=after)
     except (documents.DocumentError, OSError) as exc:
         outcome.status, outcome.note = BUG, f"its JSON: {exc}: docs/ left as it was"
-        say(console, f"== {job.label} failed: {outcome.note}", "bold red")
+        tell(console, f"== {job.label} failed: {outcome.note}", "bold red")
         return outcome
     moved = move_into(out, docs)
     for path in moved:
@@ -322,7 +352,7 @@ def remake_one(console: Console, job: Job, docs: Path, out: Path, dirty: bool | 
         say(console, f"   not written by this run, left as it was: {shown(docs)}/{path}", "yellow")
     if status == UNTRUSTED:
         outcome.note = "figures UNTRUSTED (exit status 5): written and marked, not to be relied on"
-        say(console, f"== {job.label}: {outcome.note}", "bold red reverse")
+        tell(console, f"== {job.label}: {outcome.note}", "bold red reverse")
     return outcome
 
 
@@ -402,8 +432,9 @@ def git_state() -> tuple[str | None, bool | None]:
 
 
 def summary(console: Console, docs: Path, outcomes: Sequence[Outcome]) -> int:
+    """The verdict, part by part (printed under ``-q`` too); the exit status."""
     say(console, "")
-    say(console, "the remake, part by part:", "bold")
+    tell(console, "the remake, part by part:", "bold")
     for o in outcomes:
         loads = (
             f", load average {o.load_before:.2f} then {o.load_after:.2f}"
@@ -413,10 +444,10 @@ def summary(console: Console, docs: Path, outcomes: Sequence[Outcome]) -> int:
         verdict = {OK: "remade", UNTRUSTED: "remade, UNTRUSTED"}.get(o.status, "NOT remade")
         style = "" if o.status == OK else "bold red"
         took = f" in {o.seconds / 60:.1f} min" if o.load_before is not None else ""
-        say(console, f"  {o.job.label}: {verdict}{took}{loads}"
-                     + (f": {o.note}" if o.note and o.status != OK else ""), style)  # fmt: skip
+        tell(console, f"  {o.job.label}: {verdict}{took}{loads}"
+                      + (f": {o.note}" if o.note and o.status != OK else ""), style)  # fmt: skip
     for path, why in BY_HAND.items():
-        say(console, f"  not remade: {path}: {why}")
+        tell(console, f"  not remade: {path}: {why}")
     failed = [o.status for o in outcomes if o.status not in (OK, UNTRUSTED)]
     if failed:
         return failed[0]

@@ -8,9 +8,10 @@
 * ``--cores N``: the deployments' workers on N CPUs of their own, everything else
   on the rest, as ``load`` does (0: nothing pinned).
 
-``--quick`` runs each in its short form (a minute or two here); the full run
-takes about a quarter of an hour. A figure the generator could not vouch for is
-marked, and the command then ends with status 5 (figures untrusted).
+``--quick`` runs each in its short form; the full run takes about a quarter
+of an hour (``DESCRIPTION`` says how long each took here). A figure the
+generator could not vouch for is marked, and the command then ends with status
+5 (figures untrusted).
 """
 
 from __future__ import annotations
@@ -20,22 +21,35 @@ import functools
 import time
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from shared import args as argtypes
 from shared import documents
-from shared.args import model_list, writable_file, writable_folder
-from shared.cli import cores
+from shared.args import model_list, writable_folder
+from shared.cli import cores, helptext, output
 from shared.documents import Environment
 from shared.errors import OK, UNTRUSTED
 from shared.harness.services import open_services
 from shared.measure import deploy
 from shared.measure.hurts import experiments
 from shared.measure.hurts.document import Plan
-from shared.present import hurts as output
+from shared.present import hurts as present
 
 PROG = "concurrency-compare hurts"
+
+#: Seconds the full run took here (docs/hurts/hurts.json's "seconds"), for the
+#: estimate of the time left before its first step is done.
+FULL_SECONDS = 760.0
+
+DESCRIPTION = helptext.describe(
+    "Measures what hurts a service in each model, each model deployed under "
+    "gunicorn against an upstream that answers after D: CPU spent in the handler "
+    "(the rate each sustains as C grows), a blocking call in an async handler "
+    "(how far the latency of every other request rises, and which model's own "
+    "tools detect it), and idle connections held open (how many each holds, "
+    "and what they cost).",
+    f"about 13 min {helptext.HERE}, 1 to 2 min with --quick",
+    "concurrency-compare hurts --quick --only blocking --json hurts.json",
+)
 
 
 def experiment_list(text: str) -> list[str]:
@@ -50,7 +64,9 @@ def experiment_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quick", action="store_true", help="the short form of each")
+    parser.add_argument(
+        "--quick", action="store_true", help="the short form of each (default: the full one)"
+    )
     parser.add_argument(
         "--only",
         type=experiment_list,
@@ -81,10 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{', '.join(f'{c:g}' for c in experiments.FULL.cpu_ms)} in the CPU experiment, "
         "0 elsewhere)",
     )
-    parser.add_argument("--json", metavar="FILE", type=writable_file, help="write the figures")
+    output.add_json(parser, "the figures and the environment")
     parser.add_argument(
-        "--charts", metavar="DIR", type=writable_folder, help="write hurts-*.png here"
+        "--charts",
+        metavar="DIR",
+        type=writable_folder,
+        help="write hurts-*.png to DIR (default: no charts)",
     )
+    output.add_quiet(parser)
 
 
 def plan_of(args: argparse.Namespace) -> Plan:
@@ -97,24 +117,31 @@ def run(console: Console, args: argparse.Namespace, environment: Environment) ->
     plan = plan_of(args)
     layout = cores.layout_of(args)
     began = time.perf_counter()
-    console.print(output.layout_line(layout))
+    console.print(present.layout_line(layout))
     if layout is not None:
         deploy.pin_self(layout.rest)  # the upstream, the generator and the holder inherit it
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting the upstream", total=None)
+    total = len(args.only) * len(args.models)
+    # Before the first step ends, the full run's time here, for the share it runs.
+    expected = None if args.quick else FULL_SECONDS * total / (3 * len(experiments.MODELS))
+    with output.steps(console, total, "starting the upstream", expected=expected) as steps:
+        started: list[str] = []
 
         def on_step(experiment: str, model: str) -> None:
-            progress.update(task, description=f"{experiment}: {model}")
+            if started:  # a step begins as the one before it ends
+                steps.advance()
+            started.append(experiment)
+            steps.doing(f"{experiment}: {model}")
 
         with open_services() as upstream:
             doc = experiments.run(plan, args.only, upstream, environment, args.models,
                                   on_step, began=began, layout=layout)  # fmt: skip
-    console.print(output.terminal(doc, layout=False))
-    documents.save(console.print, doc, args, output.write_charts)
+        steps.advance()
+    console.print(present.terminal(doc, layout=False))
+    output.save(console, doc, args, present.write_charts)
     if not doc.trusted:
-        console.print(Text(output.untrusted_line(doc), style="bold red"))
+        output.final(console, present.untrusted_line(doc), "bold red")
         return UNTRUSTED
+    output.final(console, f"hurts done in {output.clock(doc.seconds)}: every figure trusted")
     return OK
 
 

@@ -8,6 +8,14 @@ from rich.console import Console
 from rich.table import Table
 
 from shared import scenarios
+from shared.cli import helptext
+
+DESCRIPTION = helptext.describe(
+    "Lists the scenarios, one line each: its name (what `run` and `show` take), the "
+    "article's example it renders, and what it shows.",
+    f"0.3 s {helptext.HERE}",
+    "concurrency-compare list",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,12 +21,11 @@ from importlib import metadata
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from shared import args as argtypes
 from shared import documents
-from shared.cli import cores
+from shared.cli import cores, helptext, output
 from shared.contract import HTTP_TIMEOUT
 from shared.documents import Environment
 from shared.errors import OK, UNTRUSTED, UsageError
@@ -35,7 +34,24 @@ from shared.measure import deploy
 from shared.measure.load import experiment, generator
 from shared.measure.load.document import DELAY, Plan, TargetDocument
 from shared.measure.load.generator import Schedule, Target
-from shared.present import load as output
+from shared.present import load as present
+
+#: Seconds a ladder (one deployment, one repeat) took here: the full run's 2,513 s
+#: (docs/load/load.json's "seconds") over its 8 deployments x 5 repeats, and the
+#: quick run's 96 s over 8 x 2. The estimate of the time left until a ladder ends.
+LADDER_SECONDS = {"full": 63.0, "quick": 6.0}
+
+DESCRIPTION = helptext.describe(
+    "Measures latency against offered load, open-loop: every deployment of the "
+    "same service (each model's stacks under gunicorn, and each model alone on "
+    "one HTTP parser) climbs a ladder of rates until it saturates, repeated and "
+    "interleaved, the worker on a CPU of its own, with k6 beside the generator and "
+    "wrk's closed loop beside both. With --target, one run of the generator "
+    "against any HTTP service, yours too: its percentiles, rate and errors.",
+    f"about 42 min {helptext.HERE}, 1.5 min with --quick; with --target, the "
+    "--duration and a second or two",
+    "concurrency-compare load --quick --json load.json --charts charts",
+)
 
 
 def url(text: str) -> str:
@@ -62,7 +78,9 @@ def config_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", type=url, metavar="URL", help="load this URL only")
+    parser.add_argument(
+        "--target", type=url, metavar="URL", help="load this URL only (default: the experiment)"
+    )
     parser.add_argument("--rate", type=generator.RATE, help="with --target: requests per second")
     parser.add_argument(
         "--duration",
@@ -74,9 +92,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--warmup",
         type=generator.WARMUP,
         default=0.0,
-        help="with --target: seconds sent, not measured",
+        help="with --target: seconds sent, not measured (default 0)",
     )
-    parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not constant")
+    parser.add_argument(
+        "--poisson", action="store_true", help="Poisson arrivals (default: evenly spaced)"
+    )
     parser.add_argument(
         "--timeout",
         type=generator.TIMEOUT,
@@ -91,7 +111,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="a fixed pool of N connections, as wrk2 (default: one per waiting request)",
     )
-    parser.add_argument("--quick", action="store_true", help="the experiment in about 90 s")
+    parser.add_argument(
+        "--quick", action="store_true", help="the experiment's short form (default: the full one)"
+    )
     parser.add_argument(
         "--models",
         type=model_list,
@@ -111,7 +133,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="R",
         help="times each ladder runs, interleaved (default: quick 2, full 5)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="of the deployments' order (1)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="the seed of the deployments' order (default 1)"
+    )
     cores.add_argument(parser)
     parser.add_argument(
         "--delay",
@@ -127,15 +151,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="C",
         help="CPU the handler spends per request, ms (default 0)",
     )
-    parser.add_argument("--no-wrk", action="store_true", help="skip wrk's closed-loop figure")
-    parser.add_argument("--no-k6", action="store_true", help="skip k6 beside the generator")
-    parser.add_argument("--json", metavar="FILE", help="write the figures and environment here")
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="skip wrk's closed-loop figure (default: run it)"
+    )
+    parser.add_argument(
+        "--no-k6", action="store_true", help="skip k6 beside the generator (default: run it)"
+    )
+    output.add_json(parser, "the figures and the environment")
     parser.add_argument(
         "--charts",
         metavar="DIR",
         type=argtypes.writable_folder,
-        help="write latency.png, distribution.png",
+        help="write the experiment's charts to DIR (default: none)",
     )
+    output.add_quiet(parser)
 
 
 class BadArguments(ValueError):
@@ -154,7 +183,7 @@ def check(args: argparse.Namespace) -> None:
         raise BadArguments("--quick and --repeats are for the experiment, not for --target")
     if args.warmup < 0:
         raise BadArguments(f"--warmup must be 0 or more, not {args.warmup:g}")
-    if args.json:
+    if args.json and args.json != output.STDOUT:
         folder = Path(args.json).resolve().parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise BadArguments(f"cannot write {args.json}: no writable folder {folder}")
@@ -220,13 +249,20 @@ def run(console: Console, args: argparse.Namespace, environment_: Environment) -
 def run_target(console: Console, args: argparse.Namespace, env: Environment) -> int:
     if args.timeout is None:
         args.timeout = HTTP_TIMEOUT
-    with console.status(f"sending {args.rate:g}/s to {args.target} for {args.duration:g} s"):
+    sending = f"sending {args.rate:g}/s to {args.target} for {args.duration:g} s"
+    with output.steps(console, 1, sending, expected=args.warmup + args.duration) as steps:
         load = experiment.generate(Schedule.of(args))
-    console.print(output.run_table(load))
+        steps.advance()
+    console.print(present.run_table(load))
     if args.json:
-        documents.write(args.json, TargetDocument(environment=env, load=load))
-        console.print(f"figures written to {args.json}")
-    return OK if load.trusted else UNTRUSTED
+        output.write_json(args.json, TargetDocument(environment=env, load=load))
+        console.print(f"figures written to {output.where(args.json)}")
+    if not load.trusted:
+        why = load.notes[0] if load.notes else "see the notes above"
+        output.final(console, f"figures untrusted: {why}", "bold red")
+        return UNTRUSTED
+    output.final(console, f"{load.ok} of {load.sent} answered; the figures are trusted")
+    return OK
 
 
 def run_experiment(console: Console, args: argparse.Namespace, env: Environment) -> int:
@@ -244,33 +280,39 @@ def run_experiment(console: Console, args: argparse.Namespace, env: Environment)
         f"{plan.duration:g} s per rate after {plan.warmup:g} s of warm-up"
     )
     began = time.perf_counter()
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=None)
-        where = {"repeat": ""}
+    ladders = len(deployments) * plan.repeats  # a step of the progress: one deployment's ladder
+    expected = LADDER_SECONDS.get(plan.name, 0.0) * ladders or None
+    with output.steps(console, ladders, "starting", expected=expected) as steps:
+        where = {"repeat": "", "ladder": ""}
 
         def on_repeat(repeat: int, order: list[deploy.Deployment]) -> None:
             where["repeat"] = f"repeat {repeat}/{plan.repeats}"
 
         def on_step(deployment: deploy.Deployment, what: str) -> None:
-            progress.update(task, description=f"{where['repeat']}: {deployment.name}: {what}")
+            ladder = f"{where['repeat']}: {deployment.name}"
+            if where["ladder"] and where["ladder"] != ladder:  # the one before has ended
+                steps.advance()
+            where["ladder"] = ladder
+            steps.doing(f"{ladder}: {what}")
 
-        progress.update(task, description=f"the generator alone: {plan.generator_rate:g}/s")
+        steps.doing(f"the generator alone: {plan.generator_rate:g}/s")
         if layout is not None:
             deploy.pin_self(layout.rest)  # the generator's check on the generator's CPUs
         generator = experiment.check_generator(plan)
         results = experiment.run(plan, deployments, use_wrk=use_wrk, layout=layout,
                                  on_step=on_step, on_repeat=on_repeat)  # fmt: skip
+        steps.advance()
     seconds = time.perf_counter() - began
     doc = experiment.document(plan, results, env, seconds, generator, layout)
-    console.print(output.rendered(doc))
+    console.print(present.rendered(doc))
     if use_wrk and env.wrk is None:
         console.print(Text("wrk is not installed: no closed-loop cross-check", style="yellow"))
-    documents.save(console.print, doc, args, output.write_charts)
-    console.print(f"{plan.name} run: {doc.seconds:.0f} s")
+    output.save(console, doc, args, present.write_charts)
+    took = f"{plan.name} run: {output.clock(doc.seconds)}"
     if not doc.trusted:
-        console.print(Text(output.untrusted_line(doc), style="bold red"))
+        output.final(console, f"{took}; {present.untrusted_line(doc)}", "bold red")
         return UNTRUSTED
+    output.final(console, f"{took}; every figure trusted")
     return OK
 
 

@@ -12,10 +12,11 @@ import os
 import stat
 import sys
 
+from shared.cli import helptext
 from shared.contract import MODELS
 from shared.errors import OK, USAGE, run_command
 from shared.harness import forkserver
-from shared.harness.host import host_scenario
+from shared.harness.host import host_scenario, make_parser
 from shared.harness.postgres import PostgresError
 from shared.harness.services import ServicesError
 
@@ -49,6 +50,24 @@ def main(model: str, argv: list[str] | None = None) -> int:
         from shared.measure.bench import child
 
         return run_command(f"{prog} bench", lambda: child.main(model, argv[1:]))
+    if {"-h", "--help"} & set(argv):
+        print_help(model)
+        return OK
     # A model's failure is its result (run_hosted catches it): what ends the
     # host otherwise is the environment's, the user's or ours.
     return run_command(prog, lambda: host_scenario(model, argv), (ServicesError, PostgresError))
+
+
+def print_help(model: str) -> None:
+    """``--help``: the host's arguments, under what it does, how long it takes, an example."""
+    parser = make_parser(model)
+    parser.formatter_class = helptext.Formatter
+    parser.description = helptext.describe(
+        f"Runs one scenario in the {model} model, in this interpreter, and prints its "
+        "output in the article's style; starts the local services or the PostgreSQL "
+        "it needs, unless their URL is given. `concurrency-compare run` runs it in "
+        "every model side by side, and checks each against what the scenario expects.",
+        f"2 to 4 s {helptext.HERE}",
+        f"python -m {model}_impl fetch --scale 0.5",
+    )
+    parser.print_help()

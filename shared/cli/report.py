@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.text import Text
 
 from shared import documents, scenarios
 from shared.args import writable_folder
+from shared.cli import helptext, output
 from shared.cli.run import (
     add_run_arguments,
     check_jobs,
@@ -24,10 +24,23 @@ from shared.harness import postgres, runner
 from shared.harness.services import use_services
 from shared.present import report
 
+DESCRIPTION = helptext.describe(
+    "Writes a static HTML site, readable without a server or a script: each "
+    "scenario's code in each model side by side, their outputs and verdicts, and "
+    "the figures of bench, load and hurts from their JSON files (--bench, --load, "
+    "--hurts). The runs are made afresh, as `run` makes them, unless --runs gives them.",
+    f"about 12 s {helptext.HERE} with a fresh run, 2 s with --runs",
+    "concurrency-compare report --load docs/load/load.json --out report",
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--out", default="report", metavar="DIR", type=writable_folder, help="default: ./report"
+        "--out",
+        default="report",
+        metavar="DIR",
+        type=writable_folder,
+        help="the site's folder (default: ./report)",
     )
     parser.add_argument("--bench", metavar="FILE", help="add the tables of `bench --json FILE`")
     parser.add_argument("--load", metavar="FILE", help="add the tables of `load --json FILE`")
@@ -36,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--runs", metavar="FILE", help="the runs of `run --json FILE` instead of a fresh run"
     )
     add_run_arguments(parser, "the fresh run's scale: multiplies the durations")
+    output.add_quiet(parser)
 
 
 def command(args: argparse.Namespace, console: Console) -> int:
@@ -68,15 +82,15 @@ def command(args: argparse.Namespace, console: Console) -> int:
         environment=documents.to_json(documents.environment()),
     )
     index = (out / "index.html").resolve()
-    console.print(f"report written: {index.as_uri()}")
+    output.final(console, f"report written: {index.as_uri()}")
     failures = environment_failures(runs, watch)
     if not_run:
         failures.append(f"{not_run}: a scenario could not run")
     for line in failures:
-        console.print(Text(f"environment failure: {line}", style="bold red"))
+        output.final(console, f"environment failure: {line}", "bold red")
     if failures:
         return ENVIRONMENT
     all_ok = all(run.ok for run in runs)
     if not all_ok:
-        console.print(Text("a model differs from its expectation: see the verdicts", style="red"))
+        output.final(console, "a model differs from its expectation: see the verdicts", "red")
     return OK if all_ok else DIFFERS

@@ -12,13 +12,14 @@ import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from rich import box
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from shared import documents, scenarios
-from shared.args import model_list, postgres_url, services_url, writable_file
+from shared.args import model_list, postgres_url, services_url
+from shared.cli import helptext, output
 from shared.contract import DEMO_SCALE, MODELS, PostgresSpec, parse_scale
 from shared.errors import DIFFERS, ENVIRONMENT, OK, EnvironmentFailure, UsageError
 from shared.harness import postgres, runner
@@ -27,14 +28,43 @@ from shared.harness.services import Services, use_services
 #: ``--models``: out of the three models.
 MODEL_LIST = functools.partial(model_list, known=MODELS)
 
+DESCRIPTION = helptext.describe(
+    "Runs each scenario in each model, every run in an interpreter of its own "
+    "against local services that answer after the article's delays (and a "
+    "PostgreSQL of its own for the database scenario); shows the models' outputs "
+    "side by side, checks each against what the scenario expects, and ends with a "
+    "table of verdicts and times, then the verdict.",
+    f"about 10 s for every scenario {helptext.HERE}, 2 to 4 s for one",
+    "concurrency-compare run fetch ordering --models asyncio,threads",
+)
+
+#: The summary table's marks: each run's sign, its style, and what it means.
+MARKS = {
+    "ok": ("✓", "green", "as expected"),
+    "differs": ("✗", "bold red", "differs"),
+    "environment": ("!", "bold yellow", "the environment failed"),
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: all of them")
-    parser.add_argument("--models", type=MODEL_LIST, default=list(MODELS), help="comma-separated")
-    add_run_arguments(parser, "multiply the article's durations by this factor")
     parser.add_argument(
-        "--json", metavar="FILE", type=writable_file, help="also write every run's details here"
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help=f"the scenarios to run (default: all of them; `{PROG_LIST}` names them)",
     )
+    parser.add_argument(
+        "--models",
+        type=MODEL_LIST,
+        default=list(MODELS),
+        help=f"comma-separated (default: {','.join(MODELS)})",
+    )
+    add_run_arguments(parser, "multiply the article's durations by this factor")
+    output.add_json(parser, "every run's details")
+    output.add_quiet(parser)
+
+
+PROG_LIST = "concurrency-compare list"
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, scale: str) -> None:
@@ -44,7 +74,10 @@ def add_run_arguments(parser: argparse.ArgumentParser, scale: str) -> None:
         "--scale", type=parse_scale, default=DEMO_SCALE, help=f"{scale} (default {DEMO_SCALE})"
     )
     parser.add_argument(
-        "--services-url", type=services_url, help="use services already running there"
+        "--services-url",
+        type=services_url,
+        metavar="URL",
+        help="use the services `concurrency-compare serve` runs there (default: start them)",
     )
     parser.add_argument(
         "--postgres-url", type=postgres_url, help="use a PostgreSQL already running there"
@@ -77,26 +110,57 @@ def command(args: argparse.Namespace, console: Console) -> int:
         jobs, later = jobs_now_and_later(names, models, svc, database, console, args.scale)
         watch = runner.Watch(svc) if svc is not None else None
         runs = run_with_progress(jobs, console, watch, later)
-    by_scenario: dict[str, list[runner.Run]] = {}
-    for run in runs:
-        by_scenario.setdefault(run.job.scenario, []).append(run)
-    for name, group in by_scenario.items():
+    for name, group in by_scenario(runs).items():
         console.print(side_by_side(name, group))
+    console.print(summary(runs, models))
     if args.json:
         write_json(args.json, runs)
-        console.print(f"wrote every run's details to {args.json}")
+        console.print(f"wrote every run's details to {output.where(args.json)}")
     failures = environment_failures(runs, watch)
     if database.error:
         failures.append(f"{database.error}: a scenario could not run")
     for line in failures:
-        console.print(Text(f"environment failure: {line}", style="bold red"))
+        output.final(console, f"environment failure: {line}", "bold red")
     if failures:
-        console.print(Text("the environment failed, not a model", style="bold red"))
+        output.final(console, "the environment failed, not a model", "bold red")
         return ENVIRONMENT
-    all_ok = all(run.ok for run in runs)
-    verdict = "every model did what each scenario expects" if all_ok else "a model differs"
-    console.print(Text(verdict, style="bold green" if all_ok else "bold red"))
-    return OK if all_ok else DIFFERS
+    differ = [f"{run.job.scenario} in {run.job.model}" for run in runs if not run.ok]
+    if differ:
+        output.final(console, "a model differs: " + ", ".join(differ), "bold red")
+        return DIFFERS
+    output.final(console, "every model did what each scenario expects", "bold green")
+    return OK
+
+
+def by_scenario(runs: Sequence[runner.Run]) -> dict[str, list[runner.Run]]:
+    """The runs, scenario by scenario, in the order they came."""
+    found: dict[str, list[runner.Run]] = {}
+    for run in runs:
+        found.setdefault(run.job.scenario, []).append(run)
+    return found
+
+
+def summary(runs: Sequence[runner.Run], models: Sequence[str]) -> Group:
+    """Scenario by model: each run's mark and wall time, ``✓ 1.23 s``, under a heading
+    and over the marks' legend (as a title or caption, they would wrap within the
+    table's width)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("scenario", no_wrap=True)
+    for model in models:
+        table.add_column(model, justify="right", no_wrap=True)
+    for name, group in by_scenario(runs).items():
+        of = {run.job.model: run for run in group}
+        table.add_row(name, *(mark(of[m]) if m in of else Text("") for m in models))
+    legend = "   ".join(f"{sign} {means}" for sign, _, means in MARKS.values())
+    heading = Text("summary: each run's verdict and wall time", style="bold")
+    return Group(heading, table, Text(legend, style="dim"))
+
+
+def mark(run: runner.Run) -> Text:
+    """A run's cell in the summary: its mark and its wall time."""
+    kind = "environment" if run.environment else "ok" if run.ok else "differs"
+    sign, style, _ = MARKS[kind]
+    return Text(f"{sign} {run.wall:.2f} s", style=style)
 
 
 def check_jobs(names: Sequence[str], models: Sequence[str], scale_: float) -> None:
@@ -167,19 +231,15 @@ def run_with_progress(
     later: Callable[[], list[runner.Job]] | None = None,
 ) -> list[runner.Run]:
     """Run the jobs, and alongside them the ``later`` ones as soon as they can start."""
-    columns = (TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with (
-        Progress(*columns, console=console, transient=True) as progress,
-        ThreadPoolExecutor(1) as side,
-    ):
-        bar = progress.add_task("runs", total=len(jobs))
+    with output.steps(console, len(jobs), "running") as steps, ThreadPoolExecutor(1) as side:
 
-        def advance(_: runner.Run) -> None:
-            progress.advance(bar)
+        def advance(run: runner.Run) -> None:
+            steps.advance()
+            steps.doing(f"{run.job.scenario} in {run.job.model} done")
 
         def run_later() -> list[runner.Run]:
             more = later() if later is not None else []
-            progress.update(bar, total=len(jobs) + len(more))
+            steps.more(len(more))
             return runner.run_all(more, on_done=advance) if more else []
 
         rest = side.submit(run_later)
@@ -220,8 +280,14 @@ def verdict_cell(run: runner.Run) -> Group:
 
 
 def write_json(path: str, runs: list[runner.Run]) -> None:
-    """The runs file (``runner.RunsDocument``), with this machine and interpreter."""
+    """The runs file (``runner.RunsDocument``), with this machine and interpreter;
+    ``-``: on standard output."""
     try:
+        if path == output.STDOUT:
+            document = runner.RunsDocument(environment=documents.environment(),
+                                           runs=[run.record() for run in runs])  # fmt: skip
+            output.write_json(path, document)
+            return
         runner.write_runs(path, runs, documents.environment())
     except OSError as exc:  # checked before the runs: the disk or the folder changed since
         raise EnvironmentFailure(f"cannot write {path}: {exc.strerror or exc}") from None

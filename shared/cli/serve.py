@@ -8,12 +8,26 @@ import asyncio
 from rich.console import Console
 
 from shared.args import port_number
+from shared.cli import helptext
 from shared.contract import HOST
 from shared.errors import UsageError
 
+DESCRIPTION = helptext.describe(
+    "Runs the local services the scenarios talk to (the events API, the IP "
+    "services, an endpoint that hangs) in the foreground, for `run --services-url` "
+    "or to look at with curl.",
+    f"0.4 s {helptext.HERE} to start; it then serves until Ctrl-C",
+    "concurrency-compare serve --port 8080",
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=port_number, default=0, help="default: a free port")
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=0,
+        help="the port to listen on (default: a free one, printed)",
+    )
 
 
 def command(args: argparse.Namespace, console: Console) -> int:

@@ -52,7 +52,7 @@ def test_dry_run_shows_the_commands() -> None:
         "$ concurrency-compare hurts --json docs/hurts/hurts.json --charts docs/hurts",
     ]
     assert not any("load" in line for line in lines)
-    assert f"about {10 + 20:g} minutes in all, on an idle machine" in lines
+    assert f"about {12 + 13:g} minutes in all, on an idle machine" in lines
 
 
 # Another docs folder: the same plan, its paths there, nothing written to it.
@@ -69,7 +69,8 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert "Remakes every committed figures file" in out
-    assert "About" in out and "minutes here" in out
+    total = sum(job.minutes for job in figures.JOBS)
+    assert f"Takes about {total:g} min here" in out
     assert "example:\n  concurrency-compare figures" in out
 
 
