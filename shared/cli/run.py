@@ -144,7 +144,7 @@ def summary(runs: Sequence[runner.Run], models: Sequence[str]) -> Group:
     """Scenario by model: each run's mark and wall time, ``✓ 1.23 s``, under a heading
     and over the marks' legend (as a title or caption, they would wrap within the
     table's width)."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("scenario", no_wrap=True)
     for model in models:
         table.add_column(model, justify="right", no_wrap=True)
@@ -153,7 +153,7 @@ def summary(runs: Sequence[runner.Run], models: Sequence[str]) -> Group:
         table.add_row(name, *(mark(of[m]) if m in of else Text("") for m in models))
     legend = "   ".join(f"{sign} {means}" for sign, _, means in MARKS.values())
     heading = Text("summary: each run's verdict and wall time", style="bold")
-    return Group(heading, table, Text(legend, style="dim"))
+    return Group(Text(""), heading, table, Text(legend, style="dim"))
 
 
 def mark(run: runner.Run) -> Text:
