@@ -5,7 +5,9 @@ usage, 3 the environment failed, 4 a bug, 128+N a signal); ``--help`` lists them
 A command's module is imported only when that command runs (``COMMANDS``), and
 every argument is checked before any work starts. Whatever ends the program
 (Ctrl-C, SIGTERM, SIGHUP, a bug), the processes it started end with it and its
-temporary files go (``shared.harness.processes``).
+temporary files go (``shared.harness.processes``). What a command prints and
+where (``--json -``, ``-q``, progress, colour) is ``shared.cli.output``'s; how
+its ``--help`` reads, ``shared.cli.helptext``'s.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import pytest
 from rich.console import Console
 
 from shared import documents
-from shared.cli import helptext, output
+from shared.cli import figures, helptext, output
 from shared.cli import main as cli
 from shared.cli.model import main as model_main
 from shared.cli.run import summary
@@ -143,6 +143,12 @@ def test_help_wraps_between_words(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "open-loop" in text and "very-long-hyphenated-word" in text
     assert "  p --an-example-line-longer-than-forty-columns-kept-whole\n" in text
     assert not [line for line in text.splitlines() if line.rstrip().endswith("-")]
+
+
+# figures -q: each part's command is quiet too, so that only the verdicts show.
+def test_figures_quiet_parts() -> None:
+    for job in figures.JOBS:
+        assert job.command("docs", quiet=True) == [*job.command("docs"), "-q"]
 
 
 # The estimate of the time left: per step so far, or the plan's before the first.
