@@ -3,6 +3,14 @@
 Everything is drawn from the document (``shared.measure.load.document``), so
 ``python -m shared.present.load FILE [--charts DIR]`` remakes the tables and
 charts of an earlier run.
+
+* The tables mark a figure in its text, so that Markdown and HTML keep what the
+  terminal shows: ``!`` a rate some repeat could not carry, ``?`` a figure the
+  generator could not vouch for, ``≥`` one at the timeout or a floor.
+* ``verdict``: the run in a few sentences, the end of ``load``'s output and the
+  top of the report's service page.
+* ``figures`` and ``write_charts``: latency, throughput and the latency spectrum
+  (``CHARTS``), on the palette and marks of ``shared.present.charts``.
 """
 
 from __future__ import annotations
