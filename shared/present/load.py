@@ -761,8 +761,11 @@ def spectrum_figure(doc: LoadDocument) -> Figure:
         if high < 15 * low:  # a decade or so: ticks at every step of it, not 50 and 100 only
             axes.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9)))
         axes.grid(True, which="major", alpha=0.3)
-        axes.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14),
-                    ncols=2)  # fmt: skip
+        handles, labels = axes.get_legend_handles_labels()
+        # The deployments' lines (a gid each), then the marks.
+        ordered = sorted(zip(handles, labels, strict=True), key=lambda h: not h[0].get_gid())
+        axes.legend(*zip(*ordered, strict=True), fontsize="x-small", loc="upper center",
+                    bbox_to_anchor=(0.5, -0.14), ncols=2)  # fmt: skip
     panels[0].set_ylabel("ms from the intended send, failures at the timeout")
     figure.suptitle("The latency spectrum: every percentile, once per deployment after its "
                     f"repeats ({plan.spectrum_seconds or plan.duration:g} s each)")  # fmt: skip
