@@ -205,7 +205,7 @@ def test_cli_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         (["load", "--target", "http://127.0.0.1:9/", "--rate", "1", "--quick"], "--quick"),
         (["load", "--target", "http://127.0.0.1:9/", "--rate", "-3"], "positive number"),
         (["load", "--quick", "--json", "/nonexistent/load.json"], "cannot write"),
-        (["load", "--quick", "--charts", "README.md/charts"], "cannot write charts"),
+        (["load", "--quick", "--charts", "README.md/charts"], "README.md is not a folder"),
     ],
 )
 def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], says: str) -> None:
