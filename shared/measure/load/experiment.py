@@ -600,7 +600,8 @@ def run(
     The deployments start together and stay up for the whole run, their workers on
     ``layout.worker`` (this program, the upstream and the generator on
     ``layout.rest``): a repeat costs the ladder, not a start. After the last repeat,
-    each deployment's spectrum steps (none when ``plan.spectrum`` is empty).
+    each deployment's spectrum steps (none when ``plan.spectrum`` is empty), which
+    ``on_repeat`` hears of as one more repeat (``plan.repeats + 1``).
     """
     if layout is not None:
         deploy.pin_self(layout.rest)  # the upstream, the generator, wrk and k6 inherit it
@@ -628,7 +629,9 @@ def run(
                                 wrk_connections(result, plan))  # fmt: skip
                     if found is not None:
                         result.wrk.append(found)
-        for deployment in deployments:  # the spectrum steps, once the saturations are known
+        if plan.spectrum:  # the spectrum steps, once the saturations are known
+            on_repeat(plan.repeats + 1, list(deployments))
+        for deployment in deployments if plan.spectrum else ():
             upstream.reset()
             run_spectrum(results[deployment.name], by_name[deployment.name], generator, plan,
                          upstream.pid, worker_cpus=worker_cpus or (), on_step=on_step)  # fmt: skip
