@@ -499,10 +499,12 @@ def verdict(doc: LoadDocument) -> list[str]:
     knees = [(d, d.knee.median / (d.saturation.median or 1.0)) for d in measured if d.knee.median]
     if knees:
         low, high = min(knees, key=lambda k: k[1]), max(knees, key=lambda k: k[1])
+        where = f"{low[1]:.0%} ({low[0].name})"
+        if f"{low[1]:.0%}" != f"{high[1]:.0%}":
+            where += f" to {high[1]:.0%} ({high[0].name})"
         said.append(
             f"The knee, the most a deployment takes with its p99 under {_bound(plan)}, comes "
-            f"at {low[1]:.0%} ({low[0].name}) to {high[1]:.0%} ({high[0].name}) of its "
-            "saturation."
+            f"at {where} of its saturation."
         )
     said.append(_trust_sentence(doc))
     return said

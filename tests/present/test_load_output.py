@@ -166,6 +166,10 @@ def test_verdict(doc: LoadDocument) -> None:
         assert said[-1].startswith("Not all trusted") and f" {untrusted} of " in said[-1]
     checkless = dataclasses.replace(doc, generator=None)
     assert output.verdict(checkless)[-1].startswith("UNTRUSTED")
+    alone = dataclasses.replace(doc, deployments=doc.deployments[:1])
+    name = doc.deployments[0].name
+    knee = next(line for line in output.verdict(alone) if line.startswith("The knee"))
+    assert knee.endswith(f"% ({name}) of its saturation.") and " to " not in knee
 
 
 # The terminal form, verdict included, reads at 80 columns.
