@@ -281,12 +281,16 @@ def run_experiment(console: Console, args: argparse.Namespace, env: Environment)
     )
     began = time.perf_counter()
     ladders = len(deployments) * plan.repeats  # a step of the progress: one deployment's ladder
-    expected = LADDER_SECONDS.get(plan.name, 0.0) * ladders or None
-    with output.steps(console, ladders, "starting", expected=expected) as steps:
+    spectra = len(deployments) if plan.spectrum else 0  # ... or its spectrum steps, after them
+    each = len(plan.spectrum) * (plan.warmup + (plan.spectrum_seconds or plan.duration) + 0.2)
+    expected = LADDER_SECONDS.get(plan.name, 0.0) * ladders + each * spectra or None
+    with output.steps(console, ladders + spectra, "starting", expected=expected) as steps:
         where = {"repeat": "", "ladder": ""}
 
         def on_repeat(repeat: int, order: list[deploy.Deployment]) -> None:
-            where["repeat"] = f"repeat {repeat}/{plan.repeats}"
+            where["repeat"] = (
+                f"repeat {repeat}/{plan.repeats}" if repeat <= plan.repeats else "spectrum"
+            )
 
         def on_step(deployment: deploy.Deployment, what: str) -> None:
             ladder = f"{where['repeat']}: {deployment.name}"
