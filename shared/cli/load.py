@@ -48,7 +48,7 @@ DESCRIPTION = helptext.describe(
     "interleaved, the worker on a CPU of its own, with k6 beside the generator and "
     "wrk's closed loop beside both. With --target, one run of the generator "
     "against any HTTP service, yours too: its percentiles, rate and errors.",
-    f"about 42 min {helptext.HERE}, 1.5 min with --quick; with --target, the "
+    f"about 48 min {helptext.HERE}, 1.5 min with --quick; with --target, the "
     "--duration and a second or two",
     "concurrency-compare load --quick --json load.json --charts charts",
 )
