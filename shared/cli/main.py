@@ -55,7 +55,7 @@ DESCRIPTION = helptext.describe(
     "checked against what each should do; what each model costs, and how a "
     "service in each behaves under load. `concurrency-compare COMMAND --help` "
     "says what a command does, how long it takes and how it is run.",
-    f"0.3 s (list) to 72 min (figures) {helptext.HERE}",
+    f"0.3 s (list) to 78 min (figures) {helptext.HERE}",
     "concurrency-compare run fetch --models asyncio,threads",
 )
 
