@@ -27,6 +27,7 @@ from shared.contract import http_timeout
 from shared.errors import EXIT_STATUSES, OK, UsageError, run_command
 from shared.harness import processes
 from shared.harness.introspect import HELP as INSPECT_HELP
+from shared.harness.postgres import PostgresUnreachable
 from shared.harness.services import ServicesError
 
 PROG = "concurrency-compare"
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
 
 
 def run_main(argv: list[str] | None, console: Console | None) -> int:
-    return run_command(PROG, lambda: run_parsed(argv, console), (ServicesError,))
+    usage_errors = (ServicesError, PostgresUnreachable)  # a dead URL the user gave
+    return run_command(PROG, lambda: run_parsed(argv, console), usage_errors)
 
 
 def run_parsed(argv: list[str] | None, console: Console | None) -> int:

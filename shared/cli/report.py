@@ -13,6 +13,7 @@ from shared.cli import helptext, output
 from shared.cli.run import (
     add_run_arguments,
     check_jobs,
+    check_postgres,
     environment_failures,
     jobs_now_and_later,
     run_with_progress,
@@ -59,6 +60,8 @@ def command(args: argparse.Namespace, console: Console) -> int:
     load = report.load_load(Path(args.load)) if args.load is not None else None
     hurts = report.load_hurts(Path(args.hurts)) if args.hurts is not None else None
     runs = report.load_runs(Path(args.runs)) if args.runs is not None else None
+    if runs is None:  # a dead --postgres-url refused before the folder is made
+        check_postgres(list(scenarios.CATALOGUE), args.postgres_url)
     report.make_folder(out)  # before a run that would be lost
     not_run = ""  # why a scenario could not run, if one could not
     watch: runner.Watch | None = None

@@ -99,6 +99,7 @@ def command(args: argparse.Namespace, console: Console) -> int:
     names = scenario_names(args.scenarios)
     models, note = models_for(args.models, documents.gil_enabled())
     check_jobs(names, models, args.scale)  # every spec, before anything starts
+    check_postgres(names, args.postgres_url)
     if note:
         console.print(Text(note, style="yellow"))
     needs_services = any(scenarios.get(n).uses_services for n in names)
@@ -188,6 +189,13 @@ def models_for(models: Sequence[str], gil: bool) -> tuple[list[str], str]:
     if not kept:
         raise UsageError(note)
     return kept, note
+
+
+def check_postgres(names: list[str], url: str | None) -> None:
+    """A given PostgreSQL, when a scenario needs one, answers before anything starts
+    (``postgres.PostgresUnreachable`` if not); without such a scenario, only its form counts."""
+    if url and uses_postgres(names):
+        postgres.check(url)
 
 
 def uses_postgres(names: list[str]) -> bool:

@@ -56,7 +56,7 @@ from shared.contract import (
 )
 from shared.errors import DIFFERS, EXIT_STATUSES, OK, UsageError, summary
 from shared.harness import procfs
-from shared.harness.postgres import use_postgres
+from shared.harness.postgres import check, use_postgres
 from shared.harness.services import use_services
 
 
@@ -203,6 +203,10 @@ def host_scenario(model: str, argv: list[str]) -> int:
         ScenarioModule[Any, Outcome],
         importlib.import_module(f"{model}_impl.{scenario.name}"),
     )
+    if isinstance(spec, PostgresSpec) and spec.postgres_url:
+        # Asked once, with a short timeout: a dead server is refused in one line
+        # (exit 2), not found by the scenario's own connections after 30 s.
+        check(spec.postgres_url)
     if isinstance(spec, PostgresSpec) and not spec.postgres_url:
         with use_postgres(args.postgres_url) as server:
             spec = spec.pointed_at_postgres(server.url)

