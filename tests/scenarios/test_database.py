@@ -6,7 +6,13 @@ server; each round tags its queries, so pg_stat_activity's count is its own.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -33,9 +39,11 @@ def seconds(demo_runs: Runs, model: str, key: str) -> float:
     return outcome(demo_runs["database", model], database.DatabaseOutcome).timings[key]
 
 
-def nowhere() -> str:
-    """The URL of a PostgreSQL that is not there: a port nobody listens on."""
-    return f"postgresql://postgres@{HOST}:{free_port()}/postgres"
+def nowhere(secret: bool = False) -> str:
+    """The URL of a PostgreSQL that is not there: a port nobody listens on (a free
+    one, found by binding a socket and closing it); with a password if ``secret``."""
+    who = "postgres:secret" if secret else "postgres"
+    return f"postgresql://{who}@{HOST}:{free_port()}/postgres"
 
 
 # Every model's usual driver: the N queries overlap in the server, in one query's time.
@@ -103,13 +111,79 @@ def test_unreachable_postgres_by_hand() -> None:
     assert done.stdout == ""
 
 
-# In `run`, the database scenario says it could not run, the others run, and
-# the verdict does not pretend all passed.
-def test_run_without_postgres(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["run", "context_switch", "database", "--models", "threads"]
-    status = cli.main([*argv, "--postgres-url", nowhere()])
-    printed = " ".join(capsys.readouterr().out.split())  # as rich wrapped it, unwrapped
-    assert status not in (0, 2)  # neither a success nor a usage error
-    assert "(Connection refused): the database scenario is not run" in printed
-    assert "context_switch (article" in printed
-    assert "database (article" not in printed
+# A dead --postgres-url is refused before anything starts, in one line, in a
+# few seconds (psycopg's connect_timeout; the scenario's own connections would
+# wait 30 s): refused, no such database, no answer at all. The password is not shown.
+@contextlib.contextmanager
+def dead_url(postgres_server: postgres.Starting, case: str) -> Iterator[tuple[str, str]]:
+    """A URL dead in the way ``case`` names, and the reason its line gives."""
+    if case == "refused":
+        yield nowhere(secret=True), "Connection refused"
+    elif case == "no such database":
+        there = postgres_server.url().rsplit("/", 1)[0]
+        yield f"{there}/nope", 'database "nope" does not exist'
+    else:  # a port that accepts connections and never answers them
+        with socket.socket() as listener:
+            listener.bind((HOST, 0))
+            listener.listen()
+            url = f"postgresql://postgres@{HOST}:{listener.getsockname()[1]}/postgres"
+            yield url, f"no answer within {postgres.CONNECT_TIMEOUT} s"
+
+
+def dead_line(err: str, url: str, reason: str) -> None:
+    """One line naming the URL (password hidden) and why, no traceback."""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"no PostgreSQL at {url.replace(':secret@', ':***@')}: {reason}" in err
+    assert "secret" not in err
+
+
+CASES = ["refused", "no such database", "no answer"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_run_refuses_a_dead_postgres(
+    capsys: pytest.CaptureFixture[str], postgres_server: postgres.Starting, case: str
+) -> None:
+    with dead_url(postgres_server, case) as (url, reason):
+        began = time.monotonic()
+        status = cli.main(["run", "context_switch", "database", "--models", "threads",
+                           "--postgres-url", url])  # fmt: skip
+        took = time.monotonic() - began
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    dead_line(err, url, reason)
+    assert out == ""  # not even context_switch ran
+    assert took < postgres.CONNECT_TIMEOUT + 10  # the scenario's own wait is 30 s
+
+
+def test_report_refuses_a_dead_postgres(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    url = nowhere(secret=True)
+    status = cli.main(["report", "--out", str(tmp_path / "site"), "--postgres-url", url])
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    dead_line(err, url, "Connection refused")
+    assert not (tmp_path / "site").exists()  # refused before the site's folder was made
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_host_refuses_a_dead_postgres_in_its_spec(
+    postgres_server: postgres.Starting, case: str
+) -> None:
+    with dead_url(postgres_server, case) as (url, reason):
+        began = time.monotonic()
+        done = by_hand("threads", "database", "--spec", json.dumps({"postgres_url": url}))
+        took = time.monotonic() - began
+    dead_line(refused(done), url, reason)
+    assert done.stdout == ""
+    assert took < postgres.CONNECT_TIMEOUT + 10
+
+
+# Without the database scenario, --postgres-url is only checked for its form.
+def test_run_without_the_database_leaves_the_url_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["run", "context_switch", "--models", "threads", "--postgres-url", nowhere()]
+    status = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, (out, err)
+    assert "context_switch (article" in " ".join(out.split())
