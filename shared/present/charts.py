@@ -285,6 +285,14 @@ def vline(axes: Axes, x: float, label: str) -> None:
     )
 
 
+def no_figure(axes: Axes, words: str) -> None:
+    """A panel with nothing to draw says so in its place: a file whose figures are all
+    missing (every request failed) is legitimate, and an empty log axis cannot be drawn."""
+    axes.set_axis_off()
+    axes.text(0.5, 0.5, words, ha="center", va="center", transform=axes.transAxes,
+              color=GREY, fontsize="small")  # fmt: skip
+
+
 def new_figure(width: float, height: float, panels: int = 1) -> tuple[Figure, list[Axes]]:
     """A figure of ``panels`` side by side, laid out to fit its labels; no pyplot state."""
     from matplotlib.figure import Figure
@@ -399,6 +407,10 @@ def fanout_figure(document: BenchDocument) -> Figure:
                     linewidths=1.2,
                     label=legend_once(axes, "stopped at its deadline"),
                 )
+    if not drawn:
+        axes.set_title(f"Fan-out: N GETs, each answered after D = {plan.delay:g} s")
+        no_figure(axes, "No wall time: no fan-out run gave a figure.")
+        return figure
     hline(axes, plan.delay, f"D = {plan.delay:g} s: every request at once", below=True)
     if "defaults" in stopped:
         hline(
@@ -435,6 +447,11 @@ def memory_figure(document: BenchDocument) -> Figure:
         ("virtual_kib_per_task", "virtual (VMS)"),
     )
     for axes, (name, label) in zip(panels, metrics, strict=True):
+        shown = [r.figure(name) for r in results]
+        if not any(summary is not None and summary.median > 0 for summary in shown):
+            axes.set_title(f"{label} memory per parked task")
+            no_figure(axes, "No figure: no run gave one.")
+            continue
         for index, model in enumerate(models):
             by_size = {r.size: r for r in results if r.model == model}
             for position, tasks in enumerate(sizes):

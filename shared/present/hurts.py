@@ -390,11 +390,13 @@ def figures(doc: HurtsDocument) -> dict[str, MplFigure]:
     return found
 
 
-def cpu_figure(doc: HurtsDocument) -> MplFigure:
-    """Left, the latency at the fixed rate against C, beside D + C, the least it can be;
-    right, the offered rate where each model's p99 passed 1 s, at each C."""
+def _fixed_panel(fixed: Axes, doc: HurtsDocument) -> None:
+    """The CPU chart's left panel: p99 and p50 at the fixed rate against C, and D + C."""
     plan, models = doc.plan, doc.cpu or []
-    figure, (fixed, search) = charts.new_figure(12, 4.8, panels=2)
+    if all(f.load.latency_ms.p99 is None for m in models for f in m.fixed):
+        fixed.set_title(f"At {plan.cpu_rate:g} requests/s")  # D + C alone would read as one
+        charts.no_figure(fixed, "No p99: not one request was answered, at any C.")
+        return
     for model in models:
         points = sorted(model.fixed, key=lambda f: f.cpu_ms)
         cs = [f.cpu_ms for f in points]
@@ -441,6 +443,14 @@ def cpu_figure(doc: HurtsDocument) -> MplFigure:
     charts.plain_ticks(fixed)
     fixed.grid(True, alpha=0.3)
 
+
+def cpu_figure(doc: HurtsDocument) -> MplFigure:
+    """Left, the latency at the fixed rate against C, beside D + C, the least it can be;
+    right, the offered rate where each model's p99 passed 1 s, at each C."""
+    models = doc.cpu or []
+    figure, (fixed, search) = charts.new_figure(12, 4.8, panels=2)
+    _fixed_panel(fixed, doc)
+
     ladder = sorted({s.cpu_ms for m in models for s in m.searches})
     width = 0.6 / max(1, len(models))
     for index, model in enumerate(models):
@@ -476,14 +486,14 @@ def cpu_figure(doc: HurtsDocument) -> MplFigure:
             steps = [(x, step.load.rate, step) for x, s in zip(xs, found, strict=True)
                      for step in s.steps]  # fmt: skip
             _marks(search, steps)
-    search.set_xticks(range(len(ladder)), [f"C = {_plain(c)} ms" for c in ladder])
-    search.set(
-        yscale="log",
-        ylabel="offered, requests/s",
-        title="The offered rate where the p99 passed 1 s",
-    )
-    charts.plain_ticks(search, "y")
-    search.grid(True, axis="y", alpha=0.3)
+    search.set_title("The offered rate where the p99 passed 1 s")
+    if any(s.passes_at or s.steps for m in models for s in m.searches):
+        search.set_xticks(range(len(ladder)), [f"C = {_plain(c)} ms" for c in ladder])
+        search.set(yscale="log", ylabel="offered, requests/s")
+        charts.plain_ticks(search, "y")
+        search.grid(True, axis="y", alpha=0.3)
+    else:
+        charts.no_figure(search, "No search: this run offered no ladder of rates.")
     charts.legend(
         figure,
         [m.model for m in models],
@@ -498,6 +508,14 @@ def blocking_figure(doc: HurtsDocument) -> MplFigure:
     """The p99 with no blocking call, with the call, with its fix: a bar per model."""
     plan, models = doc.plan, doc.blocking or []
     figure, (axes,) = charts.new_figure(8, 4.8)
+    title = (
+        f"A {plan.block_ms:g} ms blocking call every {plan.block_every}th request, "
+        f"{plan.block_rate:g}/s"
+    )
+    if all(f.load.latency_ms.p99 is None for m in models for f in m.figures):
+        axes.set_title(title)  # bars of nothing would read as a p99 of 0
+        charts.no_figure(axes, "No p99: not one request was answered,\nwith or without the call.")
+        return figure
     calls = list(dict.fromkeys(f.variant for m in models for f in m.figures))
     width = 0.8 / max(1, len(models))
     for index, model in enumerate(models):
@@ -522,11 +540,7 @@ def blocking_figure(doc: HurtsDocument) -> MplFigure:
     charts.hline(axes, total, f"D + the call\n= {total:g} ms", where="outside")
     axes.set_xticks(range(len(calls)), [CALLS.get(call, call) for call in calls])
     axes.set_ylim(0, None)
-    axes.set(
-        ylabel="p99, ms from the intended send",
-        title=f"A {plan.block_ms:g} ms blocking call every {plan.block_every}th request, "
-        f"{plan.block_rate:g}/s",
-    )
+    axes.set(ylabel="p99, ms from the intended send", title=title)
     charts.plain_ticks(axes, "y")
     axes.grid(True, axis="y", alpha=0.3)
     charts.legend(axes, [m.model for m in models], marks_from=[axes], loc="center right")
@@ -562,7 +576,8 @@ def idle_figure(doc: HurtsDocument) -> MplFigure:
         memory.plot(counts, _gaps(kib), marker="o", markersize=4, gid=f"{model} {config}", **line)
         live.plot(counts, p99, marker="o", markersize=4, gid=f"{model} {config}", **line)
         _marks(live, ((c, y, r.live) for c, y, r in zip(counts, p99, found, strict=True)))
-    if closed:
+    has_memory = any(per_connection(r) is not None for r in rows)
+    if closed and has_memory:
         memory.annotate(
             "no figure where the server had\nclosed most of them by then:\n" + "\n".join(closed),
             (0.02, 0.5),
@@ -571,8 +586,6 @@ def idle_figure(doc: HurtsDocument) -> MplFigure:
             fontsize="x-small",
             color=charts.GREY,
         )
-    delay_ms = plan.delay * 1000
-    charts.hline(live, delay_ms, f"D = {delay_ms:g} ms", below=True)
     memory.set(
         ylabel="KiB of the worker's memory per idle connection", title="What holding them costs"
     )
@@ -580,7 +593,19 @@ def idle_figure(doc: HurtsDocument) -> MplFigure:
         ylabel="p99, ms from the intended send",
         title=f"Live requests at {plan.idle_rate:g}/s meanwhile",
     )
-    for axes in (memory, live):
+    drawn = []
+    if has_memory:
+        drawn.append(memory)
+    else:
+        charts.no_figure(memory, "No figure: at every count the server had\n"
+                         "closed most of the idle connections by then.")  # fmt: skip
+    if any(r.live.load.latency_ms.p99 is not None for r in rows):
+        delay_ms = plan.delay * 1000
+        charts.hline(live, delay_ms, f"D = {delay_ms:g} ms", below=True)
+        drawn.append(live)
+    else:
+        charts.no_figure(live, "No p99: not one live request\nwas answered, at any count.")
+    for axes in drawn:
         axes.set_xscale("log")
         axes.set_ylim(0, None)
         axes.set_xlabel("idle keep-alive connections")

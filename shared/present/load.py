@@ -650,29 +650,37 @@ def latency_figure(doc: LoadDocument) -> Figure:
         (p99, lambda load: load.latency_all_ms.p99, "p99, failures counted at the timeout"),
     ]
     timed_out = False
+    drawn = []
     for axes, pick, title in picks:
-        for deployment in deployments:
-            _errorbar(axes, deployment, series(deployment, pick))
+        found = [(deployment, series(deployment, pick)) for deployment in deployments]
+        if not any(points for _, points in found):
+            axes.set_title(title)
+            charts.no_figure(axes, "No figure: not one request was answered, at any rate.")
+            continue
+        drawn.append(axes)
+        for deployment, points in found:
+            _errorbar(axes, deployment, points)
             timed_out = timed_out or any(
                 s.load.at_timeout(s.load.latency_all_ms.p99) for s in deployment.steps
             )
         charts.hline(axes, plan.budget_ms, _bound(plan), where="left")
         axes.set(xscale="log", yscale="log", xlabel="offered, requests/s", title=title)
         axes.grid(True, which="major", alpha=0.3)
-    if timed_out:
+    if timed_out and p99 in drawn:
         charts.hline(p99, plan.timeout * 1000, f"the timeout, {plan.timeout:g} s", where="left",
                      below=True)  # fmt: skip
     # The knees on the bound they are defined by, one under the other where they coincide.
     seen: dict[float, int] = {}
-    for deployment in deployments:
+    for deployment in deployments if p99 in drawn else []:
         knee = deployment.knee.median
         if knee:
             below = seen[knee] = seen.get(knee, -1) + 1
             label = f"knee (median): p99 under {plan.budget_ms:g} ms up to it"
             _mark(p99, knee, plan.budget_ms * 0.9**below, deployment.name, "D", label,
                   hollow=True)  # fmt: skip
-    p50.set_ylim(p99.get_ylim())  # one scale for both: the p50 reads against the p99
-    for axes in (p50, p99):
+    if drawn == [p50, p99]:
+        p50.set_ylim(p99.get_ylim())  # one scale for both: the p50 reads against the p99
+    for axes in drawn:
         charts.plain_ticks(axes)
     p50.set_ylabel(f"ms from the intended send\n(median and range over {plan.repeats} repeat(s))")
     figure.suptitle(f"Latency against the offered rate: one worker, D = {plan.delay * 1000:g} ms")

@@ -14,7 +14,10 @@ from __future__ import annotations
 import colorsys
 import dataclasses
 import io
+import json
 import re
+import types
+import typing
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -24,8 +27,10 @@ from rich.console import Console
 
 from shared import documents, tables
 from shared.measure.bench.figures import BenchDocument
-from shared.measure.hurts.document import HurtsDocument
+from shared.measure.hurts.document import HurtsDocument, Idle
+from shared.measure.load.document import LoadDocument
 from shared.present import bench, charts, hurts
+from shared.present import load as load_output
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 MODELS = ("asyncio", "gevent", "threads")
@@ -260,6 +265,85 @@ def test_files_the_same_each_time(tmp_path: Path) -> None:
     assert [p.name for p in first] == ["hurts-cpu.svg", "hurts-blocking.svg", "hurts-idle.svg"]
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
     assert b"dc:date" not in first[0].read_bytes()
+
+
+# -- files with no figures ------------------------------------------------------------
+
+
+def blank(hint: Any, data: Any) -> Any:
+    """A document's JSON with every figure its type lets be missing gone: None where a
+    figure may be None, no distribution, no summary (bench's figures by metric), and
+    every run untrusted. The file of a run where every request failed, and worse."""
+    if dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        return {k: False if k == "trusted" else blank(hints.get(k), v) for k, v in data.items()}
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType) and data is not None:
+        if type(None) in args and isinstance(data, (int, float)) and not isinstance(data, bool):
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return blank(inner, data)
+    if origin is list:
+        if typing.get_origin(args[0]) is tuple:
+            return []  # a distribution: (percentile, ms) pairs
+        return [blank(args[0], item) for item in data]
+    if origin is dict:
+        if dataclasses.is_dataclass(args[1]):
+            return {}
+        return {k: blank(args[1], v) for k, v in data.items()}
+    return data
+
+
+def blanked(path: Path, cls: Any) -> Any:
+    return documents.from_json(cls, blank(cls, json.loads(path.read_text(encoding="utf-8"))))
+
+
+def notes(figure: Any) -> list[str]:
+    """What the panels with nothing to draw say in their place."""
+    return [t.get_text() for axes in figure.axes if not axes.axison for t in axes.texts]
+
+
+# Each chart of a file with no figures draws (an empty log axis cannot: "Data cannot be
+# log-scaled"), each panel with nothing to draw saying so in its place; what a panel
+# can still draw (the ladder's steps, the memory held, what was answered) it draws.
+@pytest.mark.parametrize(
+    ("kind", "cls", "draw", "expected"),
+    [
+        ("hurts", HurtsDocument, hurts.figures,
+         {"hurts-cpu": ["No p99"], "hurts-blocking": ["No p99"], "hurts-idle": ["No p99"]}),
+        ("load", LoadDocument, load_output.figures,
+         {"latency": ["No figure"] * 2, "throughput": [],
+          "spectrum": ["No latency spectrum in this file"]}),  # the committed file has none
+        ("bench", BenchDocument, charts.figures,
+         {"fanout": ["No wall time"], "memory": ["No figure"] * 2}),
+    ],
+)  # fmt: skip
+def test_charts_of_a_file_with_no_figures(
+    kind: str, cls: Any, draw: Any, expected: dict[str, list[str]]
+) -> None:
+    doc = blanked(DOCS / kind / f"{kind}.json", cls)
+    found = draw(doc)
+    assert list(found) == list(expected)
+    for name, figure in found.items():
+        figure.draw_without_rendering()
+        assert [note.split(":")[0] for note in notes(figure)] == expected[name], name
+        if name != "spectrum":  # whose note says all, untitled: the rest keep their title
+            assert all(axes.get_title() for axes in figure.axes if not axes.axison), name
+
+
+# The file of the crash: every idle row's live requests failed (no latency), the rest as
+# measured. The memory panel draws its lines; the live panel says what it has not.
+def test_idle_chart_with_no_live_latency() -> None:
+    raw = json.loads((DOCS / "hurts" / "hurts.json").read_text(encoding="utf-8"))
+    live = typing.get_type_hints(Idle)["live"]
+    for row in raw["idle"]:
+        row["live"] = blank(live, row["live"])
+    figure = hurts.idle_figure(documents.from_json(HurtsDocument, raw))
+    figure.draw_without_rendering()
+    memory, answered = figure.axes
+    assert memory.axison and len(memory.lines) == len(answered.lines) > 0
+    assert not answered.axison
+    assert notes(figure) == ["No p99: not one live request\nwas answered, at any count."]
 
 
 # -- the tables' marks, in the three renderings ----------------------------------------
