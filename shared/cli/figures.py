@@ -40,6 +40,7 @@ from shared.harness import processes
 from shared.measure.bench.figures import BenchDocument
 from shared.measure.hurts.document import HurtsDocument
 from shared.measure.load.document import LoadDocument
+from shared.present.docs import generate
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 DOCS = CHECKOUT / "docs"
@@ -298,7 +299,18 @@ def remake(
         place = f"part {index + 1} of {len(jobs)}, about {left:g} min left"
         out = scratch / str(index)
         outcomes.append(remake_one(console, job, docs, out, dirty, place=place, quiet=quiet))
-    return summary(console, docs, outcomes)
+    status = summary(console, docs, outcomes)
+    if docs == DOCS:
+        rewrite_docs(console)
+    return status
+
+
+def rewrite_docs(console: Console) -> None:
+    """The README's and docs/*.md's generated blocks written again from the files now
+    in docs/, so that no page quotes a figure the remake replaced."""
+    for path, text in generate.stale().items():
+        path.write_text(text, encoding="utf-8")
+        tell(console, f"updated {path.relative_to(CHECKOUT)} from the figures files")
 
 
 def remake_one(
