@@ -10,6 +10,8 @@ import contextlib
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +22,11 @@ from shared.cli import main as cli
 from shared.contract import DEMO_SCALE, MODELS
 from shared.harness import postgres
 from shared.harness.postgres import HOST, free_port
+from shared.harness.services import Services
 from shared.scenarios import database
 from shared.scenarios.database import DatabaseSpec, marker, query
-from tests.support.batches import Runs
+from tests.support.batches import Batches, Runs, batch
+from tests.support.cli import CLI
 from tests.support.scenarios import by_hand, outcome, quiet, refused
 
 SPEC = DatabaseSpec(scale=DEMO_SCALE)
@@ -123,11 +127,20 @@ def dead_url(postgres_server: postgres.Starting, case: str) -> Iterator[tuple[st
         there = postgres_server.url().rsplit("/", 1)[0]
         yield f"{there}/nope", 'database "nope" does not exist'
     else:  # a port that accepts connections and never answers them
-        with socket.socket() as listener:
-            listener.bind((HOST, 0))
-            listener.listen()
-            url = f"postgresql://postgres@{HOST}:{listener.getsockname()[1]}/postgres"
-            yield url, f"no answer within {postgres.CONNECT_TIMEOUT} s"
+        with silent_port() as url:
+            yield url, NO_ANSWER
+
+
+NO_ANSWER = f"no answer within {postgres.CONNECT_TIMEOUT} s"
+
+
+@contextlib.contextmanager
+def silent_port() -> Iterator[str]:
+    """The URL of a port that accepts connections and never answers them."""
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen()
+        yield f"postgresql://postgres@{HOST}:{listener.getsockname()[1]}/postgres"
 
 
 def dead_line(err: str, url: str, reason: str) -> None:
@@ -137,7 +150,9 @@ def dead_line(err: str, url: str, reason: str) -> None:
     assert "secret" not in err
 
 
-CASES = ["refused", "no such database", "no answer"]
+# "no answer" waits out the connect timeout: its two cases run in the background
+# (``waited_out``), the others here.
+CASES = ["refused", "no such database"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -176,6 +191,31 @@ def test_host_refuses_a_dead_postgres_in_its_spec(
     dead_line(refused(done), url, reason)
     assert done.stdout == ""
     assert took < postgres.CONNECT_TIMEOUT + 10
+
+
+@batch
+def waited_out(services: Services) -> tuple[str, list[subprocess.CompletedProcess[str]]]:
+    """`run` and a model by hand, each given a PostgreSQL that never answers."""
+    ran = []
+    with silent_port() as url:
+        for command in (
+            [*CLI, "run", "context_switch", "database", "--models", "threads",
+             "--postgres-url", url],
+            [sys.executable, "-m", "threads_impl", "database", "--spec",
+             json.dumps({"postgres_url": url})],
+        ):  # fmt: skip
+            ran.append(subprocess.run(command, capture_output=True, text=True, timeout=60))
+    return url, ran
+
+
+def test_a_silent_postgres_is_refused(batches: Batches) -> None:
+    url, ran = batches[waited_out]
+    for done in ran:
+        assert done.returncode == 2, done.stderr
+        dead_line(done.stderr, url, NO_ANSWER)
+        # Its line says it gave up at the probe's connect timeout, not the scenario's
+        # 30 s; no bound on the whole command's time, a new interpreter in a batch.
+        assert done.stdout == ""
 
 
 # Without the database scenario, --postgres-url is only checked for its form.
