@@ -114,13 +114,15 @@ def test_spectrum_steps_at_shares_of_the_saturation(runs: Ran, name: str) -> Non
     figures = runs.tiny[name].figures(TINY)
     saturation = figures.saturation.median
     assert saturation is not None
-    assert [s.share for s in figures.spectrum] == [0.5, 0.8]
+    assert [s.share for s in figures.spectrum] == [0.5, 0.8], figures.spectrum
+    # Each assertion names the step: one failed once in a full run and was not seen again.
     for step in figures.spectrum:
-        assert step.rate == round(step.share * saturation) and step.load.rate == step.rate
-        assert step.repeat == TINY.repeats and step.load.duration == TINY.duration
+        assert step.rate == round(step.share * saturation), (saturation, step)
+        assert step.load.rate == step.rate, step
+        assert step.repeat == TINY.repeats and step.load.duration == TINY.duration, step
         if not step.saturated:  # the whole schedule was sent (a busy machine may saturate it)
             assert abs(step.load.sent - step.rate * TINY.duration) <= 1, step.load
-        assert [p for p, _ in step.load.distribution_all][-3:] == [99.95, 99.99, 100]
+        assert [p for p, _ in step.load.distribution_all][-3:] == [99.95, 99.99, 100], step
     data = json.loads(json.dumps(documents.to_json(figures)))
     assert documents.from_json(DeploymentFigures, data).spectrum == figures.spectrum
 
