@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp.client
@@ -176,3 +180,22 @@ def test_no_measured_figure_outside_the_docs_blocks(name: str) -> None:
     assert found <= set(constants), found - set(constants)
     assert all(constants[figure] for figure in found)
     assert not re.search(r"this (session|busy machine)|on this machine|the last run", text)
+
+
+# An installed copy carries the code, not docs/: the report's index keeps the verdict
+# in words and says where its figures are, rather than failing on a missing file.
+def test_verdict_without_the_committed_files(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "shared", tmp_path / "shared",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    code = (
+        "from shared.present.docs import verdict; "
+        "print(verdict.__file__); print(verdict.committed(), len(verdict.html_tables())); "
+        "print(verdict.html_citations()[0])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    where, found, line = done.stdout.splitlines()
+    assert where.startswith(str(tmp_path))  # the copy, not the checkout
+    assert found == "False 1" and "docs/evaluation.md" in line

@@ -266,13 +266,26 @@ def inline_html(text: str) -> Markup:
     return Markup(out)  # escaped above
 
 
+def committed() -> bool:
+    """Whether the committed figures files are here: a checkout, not an installed copy
+    (the wheel carries the code, not docs/)."""
+    return all(path.is_file() for path in (sources.LOAD, sources.HURTS, sources.BENCH))
+
+
 def html_tables() -> list[Markup]:
-    """The verdict and its figures as the report's tables."""
-    return [tables.html(table) for table in (words_table(), figures_table())]
+    """The verdict and its figures as the report's tables (the words alone where the
+    committed figures files are not at hand)."""
+    shown = (words_table(), figures_table()) if committed() else (words_table(),)
+    return [tables.html(table) for table in shown]
 
 
 def html_citations() -> list[Markup]:
     """The lines that say which file, which command and which run, for the report."""
+    if not committed():
+        return [inline_html(
+            "The figures behind it are in the project's docs/evaluation.md, beside the "
+            "committed figures files, which an installed copy does not carry."
+        )]  # fmt: skip
     found = []
     for path, env in cited():
         line = sources.cite(path, env).removeprefix("<sub>").removesuffix("</sub>")
