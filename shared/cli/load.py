@@ -33,7 +33,7 @@ from shared.harness import processes
 from shared.measure import deploy
 from shared.measure.load import experiment, generator
 from shared.measure.load.document import DELAY, Plan, TargetDocument
-from shared.measure.load.generator import Schedule, Target
+from shared.measure.load.generator import Schedule
 from shared.present import load as present
 
 #: Seconds a ladder (one deployment, one repeat) took here: the full run's 2,513 s
@@ -54,14 +54,6 @@ DESCRIPTION = helptext.describe(
 )
 
 
-def url(text: str) -> str:
-    try:
-        Target.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
 #: ``--models``: the models that have a deployment (asyncio+uvloop among them).
 model_list = functools.partial(
     argtypes.model_list, known=list(dict.fromkeys(d.model for d in deploy.DEPLOYMENTS.values()))
@@ -79,7 +71,10 @@ def config_list(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--target", type=url, metavar="URL", help="load this URL only (default: the experiment)"
+        "--target",
+        type=generator.target_url,
+        metavar="URL",
+        help="load this URL only (default: the experiment)",
     )
     parser.add_argument("--rate", type=generator.RATE, help="with --target: requests per second")
     parser.add_argument(
@@ -106,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--connections",
-        type=argtypes.whole(1, 100_000, "connections"),
+        type=generator.CONNECTIONS,
         default=None,
         metavar="N",
         help="a fixed pool of N connections, as wrk2 (default: one per waiting request)",

@@ -203,9 +203,10 @@ def host_scenario(model: str, argv: list[str]) -> int:
         ScenarioModule[Any, Outcome],
         importlib.import_module(f"{model}_impl.{scenario.name}"),
     )
-    if isinstance(spec, PostgresSpec) and spec.postgres_url:
-        # Asked once, with a short timeout: a dead server is refused in one line
-        # (exit 2), not found by the scenario's own connections after 30 s.
+    if isinstance(spec, PostgresSpec) and spec.postgres_url and args.result is None:
+        # Run by hand: asked once, with a short timeout, so that a dead server is
+        # refused in one line (exit 2), not found by the scenario's own connections
+        # after 30 s. A runner's run (``--result``) was checked by its command.
         check(spec.postgres_url)
     if isinstance(spec, PostgresSpec) and not spec.postgres_url:
         with use_postgres(args.postgres_url) as server:

@@ -20,7 +20,6 @@ import runpy
 import shutil
 import sys
 import tempfile
-import time
 import tomllib
 import warnings
 from collections.abc import Callable, Iterator
@@ -403,14 +402,14 @@ def test_report_refuses_the_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, spoilt_files: dict[str, Path], case: Spoilt
 ) -> None:
     site = tmp_path / "site"
-    began = time.monotonic()
     status = cli.main(["report", "--out", str(site), case.option, str(spoilt_files[case.name])])
-    took = time.monotonic() - began
     out, err = capsys.readouterr()
     assert status == errors.USAGE, (out, err)
     assert err.startswith("concurrency-compare: error: ") and str(spoilt_files[case.name]) in err
+    # No folder: refused before the site's folder, which report makes before any run;
+    # a wall-clock bound would only add a busy machine's noise.
     assert case.message in one_line(err) and out == ""
-    assert not site.exists() and took < 5
+    assert not site.exists()
 
 
 # The same files, drawn again by `python -m shared.present.{bench,load,hurts} FILE`.
