@@ -32,6 +32,9 @@ def expect(spec: CooperativeSpec, model: str) -> Expected:
             # Concurrent: the total is one block, not the two blocks in a row.
             "total": at_least(block, below=1.5 * block),
         },
+        # gr3 kept off the CPU says Done! after a block ended: as much a timing as
+        # the bounds; a blocking model gets it wrong however often it runs.
+        late=["done_before_ends"],
     )
 
 
